@@ -1,0 +1,86 @@
+"""The command line shared by the classification recipes."""
+
+import argparse
+import os
+import sys
+
+from zoo.errors import ZooError
+
+
+def _optional_int(value):
+    return None if value in (None, "", "none", "None") else int(value)
+
+
+def _length(value):
+    return int(value) if str(value).isdigit() else value
+
+
+def build_parser(description, defaults, files=False):
+    """An argparse parser for a recipe; ``defaults`` are the recipe's own."""
+    import zoo
+
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    d = defaults
+    io = p.add_argument_group("data and output")
+    if files:
+        io.add_argument("--train", required=True, help="training file (.csv, .tsv, .jsonl) or folder per class")
+        io.add_argument("--test", required=True, help="test file or folder, same format")
+        io.add_argument("--valid", default=None, help="validation file (default: a seeded split of train)")
+        io.add_argument("--text-column", default=d["text_column"])
+        io.add_argument("--label-column", default=d["label_column"])
+    io.add_argument("--output-dir", default=d["output_dir"], help="where the run writes its outputs")
+    io.add_argument("--overwrite", action="store_true", help="replace an existing export in --output-dir")
+    io.add_argument("--max-train-examples", type=_optional_int, default=d["max_train_examples"],
+                    help="use a seeded, stratified subset of train (default: all)")
+    io.add_argument("--validation-split", type=float, default=d["validation_split"])
+    io.add_argument("--seed", type=int, default=d["seed"])
+
+    m = p.add_argument_group("model")
+    m.add_argument("--model", default=d["model"], choices=zoo.list_models())
+    m.add_argument("--vectors", default=d["vectors"],
+                   help="pretrained vectors: glove-6b-50d (offline default), a file "
+                        "(word2vec .bin/.txt, GloVe .txt, fastText .vec/.bin, .kv), gensim:NAME, or none")
+    m.add_argument("--units", type=int, default=d["units"])
+    m.add_argument("--num-layers", type=int, default=d["num_layers"])
+    m.add_argument("--pooling", default=d["pooling"], choices=("last", "max", "mean", "attention", "concat"))
+    m.add_argument("--dropout", type=float, default=d["dropout"])
+    m.add_argument("--spatial-dropout", type=float, default=d["spatial_dropout"])
+    m.add_argument("--recurrent-dropout", type=float, default=d["recurrent_dropout"],
+                   help="> 0 disables the cuDNN fast path on GPU")
+    m.add_argument("--l1", type=float, default=d["l1"])
+    m.add_argument("--l2", type=float, default=d["l2"])
+    m.add_argument("--embedding-dim", type=_optional_int, default=d["embedding_dim"],
+                   help="with --vectors none (default 128)")
+    m.add_argument("--max-tokens", type=int, default=d["max_tokens"], help="vocabulary size")
+    m.add_argument("--sequence-length", type=_length, default=d["sequence_length"],
+                   help="tokens per text: a number, or pNN (a percentile of train lengths)")
+
+    t = p.add_argument_group("training")
+    t.add_argument("--epochs", type=int, default=d["epochs"], help="total epochs over all stages")
+    t.add_argument("--frozen-epochs", type=int, default=d["frozen_epochs"],
+                   help="first stage: epochs with the pretrained embedding frozen")
+    t.add_argument("--batch-size", type=int, default=d["batch_size"])
+    t.add_argument("--optimizer", default=d["optimizer"], choices=("adam", "adamw", "sgd", "rmsprop", "adagrad", "adadelta"))
+    t.add_argument("--learning-rate", type=float, default=d["learning_rate"])
+    t.add_argument("--finetune-lr-factor", type=float, default=d["finetune_lr_factor"],
+                   help="learning rate of the unfrozen stage, relative to --learning-rate")
+    t.add_argument("--clipnorm", type=float, default=d["clipnorm"])
+    t.add_argument("--lr-schedule", default=d["lr_schedule"], choices=("cosine", "constant"))
+    t.add_argument("--patience", type=int, default=d["patience"], help="early stopping on validation loss")
+    t.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the TF-IDF + LinearSVC baseline")
+    return p
+
+
+def main(description, defaults, argv=None, files=False):
+    """Parses arguments, runs the experiment, and turns zoo errors into one line."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from zoo import experiment
+
+    defaults = {**experiment.DEFAULTS, **defaults}
+    args = build_parser(description, defaults, files=files).parse_args(argv)
+    cfg = {**defaults, **vars(args)}
+    try:
+        return experiment.run(cfg)
+    except (ZooError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2)

@@ -1,0 +1,95 @@
+"""Which recurrent layers of a model can take the cuDNN fast path on GPU.
+
+Keras 3 (TensorFlow backend) runs an LSTM or GRU through cuDNN only when its
+arguments allow it, and silently falls back to the much slower generic loop
+otherwise. This module says, per layer, whether the fast path is possible and
+why not. Conditions, from ``keras.src.backend.tensorflow.rnn``:
+``activation="tanh"``, ``recurrent_activation="sigmoid"``,
+``recurrent_dropout=0``, ``unroll=False``, ``use_bias=True``, GRU
+``reset_after=True``, ``use_cudnn`` not False. At run time cuDNN also needs
+right-padded masks (Keras raises an error on a left-padded mask rather than
+falling back), which zoo's pipelines produce.
+"""
+
+import keras
+
+_RECURRENT = (keras.layers.LSTM, keras.layers.GRU)
+
+
+def _reasons(layer):
+    reasons = []
+    cell = layer.cell
+    activation = keras.activations.serialize(cell.activation)
+    recurrent_activation = keras.activations.serialize(cell.recurrent_activation)
+    if activation != "tanh":
+        reasons.append(f"activation={activation!r} (needs 'tanh')")
+    if recurrent_activation != "sigmoid":
+        reasons.append(f"recurrent_activation={recurrent_activation!r} (needs 'sigmoid')")
+    if cell.recurrent_dropout:
+        reasons.append(f"recurrent_dropout={cell.recurrent_dropout} (needs 0)")
+    if layer.unroll:
+        reasons.append("unroll=True (needs False)")
+    if not cell.use_bias:
+        reasons.append("use_bias=False (needs True)")
+    if isinstance(layer, keras.layers.GRU) and not cell.reset_after:
+        reasons.append("reset_after=False (needs True)")
+    if getattr(layer, "use_cudnn", "auto") is False:
+        reasons.append("use_cudnn=False")
+    return reasons
+
+
+def _recurrent_layers(model):
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Bidirectional):
+            yield layer.name, layer.forward_layer
+            yield layer.name, layer.backward_layer
+        elif isinstance(layer, _RECURRENT):
+            yield layer.name, layer
+        elif isinstance(layer, keras.Model):
+            yield from _recurrent_layers(layer)
+
+
+def cudnn_report(model):
+    """Reports cuDNN eligibility for every recurrent layer of ``model``.
+
+    Args:
+        model: a Keras model (nested models and ``Bidirectional`` wrappers are
+            searched).
+
+    Returns:
+        A list of dicts, one per LSTM/GRU (two per bidirectional layer), with
+        ``layer`` (the model-level name), ``sublayer``, ``eligible`` (bool),
+        ``reasons`` (why not, empty when eligible) and ``gpu`` (whether a GPU
+        is visible, so the fast path will actually run).
+
+    Example:
+
+    >>> from zoo import build_lstm
+    >>> [r["eligible"] for r in cudnn_report(build_lstm(100, 2, units=4))]
+    [True]
+    >>> cudnn_report(build_lstm(100, 2, units=4, recurrent_dropout=0.1))[0]["reasons"]
+    ['recurrent_dropout=0.1 (needs 0)']
+    """
+    import tensorflow as tf
+
+    gpu = bool(tf.config.list_logical_devices("GPU"))
+    report = []
+    for name, layer in _recurrent_layers(model):
+        reasons = _reasons(layer)
+        report.append(
+            {"layer": name, "sublayer": layer.name, "eligible": not reasons, "reasons": reasons, "gpu": gpu}
+        )
+    return report
+
+
+def format_cudnn_report(report):
+    """One human-readable line per recurrent layer."""
+    lines = []
+    for row in report:
+        where = row["layer"] if row["layer"] == row["sublayer"] else f"{row['layer']}/{row['sublayer']}"
+        if row["eligible"]:
+            status = "cuDNN eligible" + ("" if row["gpu"] else " (no GPU visible: generic kernel runs)")
+        else:
+            status = "NOT cuDNN eligible: " + "; ".join(row["reasons"])
+        lines.append(f"{where}: {status}")
+    return "\n".join(lines)

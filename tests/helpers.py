@@ -65,6 +65,9 @@ def run_factory_test(factory, tmp_path, num_classes=3, **kwargs):
         model.predict(short, verbose=0), model.predict(right_pad(short, 15), verbose=0), atol=1e-5
     )
 
+    # An empty text (all padding) gives finite probabilities, not NaN.
+    check_probabilities(model.predict(np.zeros((2, 4), "int32"), verbose=0), num_classes)
+
     # Saved to .keras and loaded back: identical predictions.
     path = os.path.join(tmp_path, "model.keras")
     model.save(path)

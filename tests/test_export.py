@@ -65,10 +65,11 @@ def test_existing_export_is_not_overwritten(trained, tmp_path):
 def test_failed_export_leaves_nothing(trained, tmp_path, monkeypatch):
     model, vectorizer = trained
 
-    def boom(self, *args, **kwargs):
+    def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("keras.export.ExportArchive.write_out", boom)
+    # Fail after the SavedModel is written to the temporary directory.
+    monkeypatch.setattr("zoo.export.os.replace", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(tmp_path / "export"))
     assert list(tmp_path.iterdir()) == []

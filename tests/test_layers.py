@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 
-from zoo.layers import AttentionPooling, MaskedGlobalMaxPooling1D
+from zoo.layers import AttentionPooling, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D
 
 
 def test_masked_max_ignores_padding_and_empty_rows():
@@ -27,3 +27,10 @@ def test_attention_pooling_config_round_trip():
     layer = AttentionPooling(units=6, name="pooling")
     clone = AttentionPooling.from_config(layer.get_config())
     assert clone.units == 6 and clone.name == "pooling"
+
+
+def test_masked_mean_ignores_padding_and_empty_rows():
+    x = np.array([[[1.0], [5.0], [9.0]], [[4.0], [8.0], [1.0]]], "float32")
+    mask = np.array([[True, True, False], [False, False, False]])
+    out = MaskedGlobalAveragePooling1D()(x, mask=mask)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(out), [[3.0], [0.0]])

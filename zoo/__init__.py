@@ -7,7 +7,7 @@ Example:
 """
 
 from zoo.cudnn import cudnn_report, format_cudnn_report
-from zoo.layers import AttentionPooling, MaskedGlobalMaxPooling1D
+from zoo.layers import AttentionPooling, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D
 from zoo.models import (
     build_attention_lstm,
     build_bilstm,
@@ -26,6 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AttentionPooling",
+    "MaskedGlobalAveragePooling1D",
     "MaskedGlobalMaxPooling1D",
     "build_attention_lstm",
     "build_bilstm",

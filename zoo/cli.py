@@ -3,6 +3,7 @@
 import argparse
 import os
 import sys
+import warnings
 
 from zoo.errors import ZooError
 
@@ -59,14 +60,22 @@ def build_parser(description, defaults, files=False):
     t.add_argument("--epochs", type=int, default=d["epochs"], help="total epochs over all stages")
     t.add_argument("--frozen-epochs", type=int, default=d["frozen_epochs"],
                    help="first stage: epochs with the pretrained embedding frozen")
-    t.add_argument("--batch-size", type=int, default=d["batch_size"])
+    t.add_argument("--batch-size", type=int, default=d["batch_size"], help="per replica")
     t.add_argument("--optimizer", default=d["optimizer"], choices=("adam", "adamw", "sgd", "rmsprop", "adagrad", "adadelta"))
     t.add_argument("--learning-rate", type=float, default=d["learning_rate"])
     t.add_argument("--finetune-lr-factor", type=float, default=d["finetune_lr_factor"],
                    help="learning rate of the unfrozen stage, relative to --learning-rate")
     t.add_argument("--clipnorm", type=float, default=d["clipnorm"])
     t.add_argument("--lr-schedule", default=d["lr_schedule"], choices=("cosine", "constant"))
-    t.add_argument("--patience", type=int, default=d["patience"], help="early stopping on validation loss")
+    t.add_argument("--patience", type=int, default=d["patience"], help="early stopping: epochs without a better validation accuracy")
+    t.add_argument("--strategy", default=d["strategy"], choices=("auto", "default", "mirrored", "multi_worker", "tpu"),
+                   help="auto: TPU if present, multi_worker when TF_CONFIG names a cluster, mirrored on several GPUs")
+    t.add_argument("--precision", default=d["precision"], choices=("float32", "mixed_float16", "mixed_bfloat16"),
+                   help="default: mixed_float16 on GPUs of compute capability >= 7.0, else float32")
+    t.add_argument("--lr-scaling", default=d["lr_scaling"], choices=("none", "linear"),
+                   help="linear: multiply the learning rate by the number of replicas")
+    t.add_argument("--backup-dir", default=d["backup_dir"],
+                   help="make training resumable: rerun the same command after a crash to resume from here")
     t.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the TF-IDF + LinearSVC baseline")
     return p
 
@@ -74,6 +83,9 @@ def build_parser(description, defaults, files=False):
 def main(description, defaults, argv=None, files=False):
     """Parses arguments, runs the experiment, and turns zoo errors into one line."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Length-bucketed datasets have no known size, so Keras warns at the end of
+    # every first epoch that the input "ran out of data": expected, not a fault.
+    warnings.filterwarnings("ignore", message="Your input ran out of data")
     from zoo import experiment
 
     defaults = {**experiment.DEFAULTS, **defaults}
@@ -81,6 +93,6 @@ def main(description, defaults, argv=None, files=False):
     cfg = {**defaults, **vars(args)}
     try:
         return experiment.run(cfg)
-    except (ZooError, FileNotFoundError) as error:
+    except ZooError as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2)

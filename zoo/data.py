@@ -15,13 +15,11 @@ Example:
 >>> ds = data.load_files("train.csv", "test.csv", text_column="review")
 """
 
-import contextlib
 import csv
 import dataclasses
 import json
 import os
 import re
-import socket
 import sys
 import tempfile
 import urllib.request
@@ -453,9 +451,6 @@ def _finish(name, raw, validation_split, seed, max_train_examples):
 # === Built-in datasets ===
 
 
-def _offline():
-    return os.environ.get("ZOO_OFFLINE", "").strip().lower() not in ("", "0", "false", "no")
-
 
 def _log(message):
     print(f"zoo: {message}", file=sys.stderr, flush=True)
@@ -469,16 +464,6 @@ def _short(error):
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-@contextlib.contextmanager
-def _socket_timeout(seconds):
-    # scikit-learn's fetchers call urlretrieve without a timeout: a firewall
-    # that drops packets would otherwise hang the run for minutes.
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(seconds)
-    try:
-        yield
-    finally:
-        socket.setdefaulttimeout(previous)
 
 
 def _load_20newsgroups(remove):
@@ -492,10 +477,10 @@ def _load_20newsgroups(remove):
     # Offline, an existing scikit-learn cache is still the official data.
     sklearn_home = Path(os.environ.get("SCIKIT_LEARN_DATA", "~/scikit_learn_data")).expanduser()
     try:
-        if _offline() and not (sklearn_home / "20news-bydate_py3.pkz").exists():
+        if cache.offline() and not (sklearn_home / "20news-bydate_py3.pkz").exists():
             raise OSError("ZOO_OFFLINE=1")
-        with _socket_timeout(DOWNLOAD_TIMEOUT_S):
-            train, test = fetch(download_if_missing=not _offline(), n_retries=1)
+        with cache.socket_timeout(DOWNLOAD_TIMEOUT_S):
+            train, test = fetch(download_if_missing=not cache.offline(), n_retries=1)
         source = f"scikit-learn fetch_20newsgroups (official, cached in {sklearn_home})"
     except Exception as e:  # any upstream failure: the mirror holds the same file
         _log(f"20newsgroups: official source unavailable ({_short(e)}); using the {MIRROR}")
@@ -515,7 +500,7 @@ def _sms_official_text():
     """Text of the official UCI file, downloading the zip once into ZOO_HOME."""
     target = cache.zoo_home() / "sms_spam" / "sms+spam+collection.zip"
     if not target.exists():
-        if _offline():
+        if cache.offline():
             raise OSError("ZOO_OFFLINE=1")
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as out:
@@ -575,12 +560,12 @@ def _load_tfds(name):
         raise DataError(f"{name}: needs tensorflow-datasets (pip install tensorflow-datasets)") from None
     try:
         (train, test), info = tfds.load(dataset, split=["train", "test"], as_supervised=True,
-                                        with_info=True, download=not _offline())
+                                        with_info=True, download=not cache.offline())
     except tfds.core.DatasetNotFoundError:
         raise DataError(f"{name}: no such TensorFlow Datasets dataset "
                         f"(see https://www.tensorflow.org/datasets/catalog)") from None
     except Exception as e:
-        reason = ("ZOO_OFFLINE=1 and " if _offline() else "") + _short(e)
+        reason = ("ZOO_OFFLINE=1 and " if cache.offline() else "") + _short(e)
         raise DataError(f"{name}: could not load (needs internet to download the first time): {reason}") from None
     label = info.features["label"] if "label" in info.features else None
     if not hasattr(label, "names"):

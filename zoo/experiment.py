@@ -9,17 +9,25 @@
 6. Evaluate on the test split beside a TF-IDF + LinearSVC baseline.
 7. Write config.json, metrics.json, report.md, plots, the .keras model and a
    raw-text SavedModel export.
+
+The same run works on one CPU, several GPUs and several machines
+(``zoo.distribute``): the model is built and compiled in the strategy's
+scope, batches are per replica, only the chief writes outputs, and with a
+backup directory a killed run resumes where its last backup left it.
 """
 
+import csv
+import json
 import os
 import platform
+import shutil
 import sys
 import time
 
 import numpy as np
 
 from zoo import data as zoo_data
-from zoo import evaluate, report, text
+from zoo import distribute, evaluate, report, text
 from zoo.errors import DataError
 from zoo.export import check_export_target, export_text_classifier
 
@@ -47,8 +55,8 @@ DEFAULTS = {
     "units": 96,
     "num_layers": 1,
     "pooling": "max",
-    "dropout": 0.2,
-    "spatial_dropout": 0.05,
+    "dropout": 0.35,
+    "spatial_dropout": 0.1,
     "recurrent_dropout": 0.0,
     "l1": 0.0,
     "l2": 0.0,
@@ -59,6 +67,10 @@ DEFAULTS = {
     "lr_schedule": "cosine",
     "patience": 3,
     "baseline": True,
+    "strategy": "auto",
+    "precision": None,  # float32 on CPU, mixed_float16 on recent GPUs
+    "lr_scaling": "none",  # "linear": learning rate times the number of replicas
+    "backup_dir": None,
 }
 
 
@@ -124,31 +136,83 @@ def stages(cfg, pretrained):
     return plan
 
 
-def train(model, train_ds, valid_ds, cfg, plan, log_dir):
-    """Runs the stages; returns per-epoch history dicts (with their stage)."""
+def _stage_history(log_path):
+    """Per-epoch rows of a stage's CSVLogger file (an epoch re-run after a crash counts once)."""
+    if not os.path.exists(log_path):
+        return []
+    with open(log_path, newline="") as f:
+        rows = {int(row["epoch"]): row for row in csv.DictReader(f)}
+    return [{k: float(v) for k, v in rows[e].items() if k != "epoch"} for e in sorted(rows)]
+
+
+def _resumed_epoch(backup):
+    # Keras' BackupAndRestore records the last finished epoch beside its weights.
+    path = os.path.join(backup, "training_metadata.json")
+    if not os.path.exists(path):
+        return 0
+    with open(path) as f:
+        return int(json.load(f)["epoch"])
+
+
+def train(model, train_ds, valid_ds, cfg, plan, log_dir, strategy=None, backup_root=None, chief=True):
+    """Runs the stages; returns per-epoch history dicts (with their stage).
+
+    With ``backup_root``, each stage keeps a ``BackupAndRestore`` backup and a
+    CSV log there, and a finished stage leaves its weights: a run killed and
+    started again skips finished stages and resumes the current one at the
+    epoch after its last backup.
+    """
     import keras
+    import tensorflow as tf
 
     import zoo
 
+    strategy = strategy or tf.distribute.get_strategy()
     steps = sum(1 for _ in train_ds)
+    if backup_root:
+        os.makedirs(backup_root, exist_ok=True)
     history = []
     for name, epochs, factor, frozen in plan:
+        done = os.path.join(backup_root, f"{name}.done.weights.h5") if backup_root else None
+        if done and os.path.exists(done):
+            model.load_weights(done)
+            stage_history = _stage_history(os.path.join(backup_root, f"{name}.csv"))
+            history += [{"stage": name, **h} for h in stage_history]
+            _log(f"stage {name}: finished before the restart ({len(stage_history)} epochs); weights restored")
+            continue
         zoo.unfreeze(model)
         if frozen:
             zoo.freeze(model, *frozen)
-        lr = cfg["learning_rate"] * factor
+        lr = distribute.scaled_learning_rate(cfg["learning_rate"] * factor, strategy, cfg["lr_scaling"])
         if cfg["lr_schedule"] == "cosine":
             lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=max(1, epochs * steps), alpha=0.05)
-        zoo.compile_model(model, cfg["optimizer"], lr, cfg["clipnorm"])
+        with strategy.scope():
+            zoo.compile_model(model, cfg["optimizer"], lr, cfg["clipnorm"])
         _log(f"stage {name}: {epochs} epochs, learning rate x{factor}, frozen: {', '.join(frozen) or 'nothing'}")
-        callbacks = [keras.callbacks.TensorBoard(os.path.join(log_dir, name))]
+        callbacks = []
+        if chief:  # one writer: TensorBoard event files of several workers would collide
+            callbacks.append(keras.callbacks.TensorBoard(os.path.join(log_dir, name)))
         if valid_ds is not None:
             callbacks.append(keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=cfg["patience"], restore_best_weights=True))
-        fit = model.fit(train_ds, validation_data=valid_ds, epochs=epochs, callbacks=callbacks, verbose=2)
-        keys = list(fit.history)
-        for i in range(len(fit.history[keys[0]])):
-            history.append({"stage": name, **{k: float(fit.history[k][i]) for k in keys}})
+                monitor="val_accuracy", patience=cfg["patience"], restore_best_weights=True))
+        if backup_root:
+            backup = os.path.join(backup_root, name)
+            resumed = _resumed_epoch(backup)
+            if resumed:
+                _log(f"stage {name}: resuming at epoch {resumed + 1} of {epochs} from the backup in {backup}")
+            callbacks += [keras.callbacks.BackupAndRestore(backup),
+                          keras.callbacks.CSVLogger(os.path.join(backup_root, f"{name}.csv"), append=True)]
+        # shuffle=False: the tf.data pipeline already reshuffles every epoch.
+        fit = model.fit(train_ds, validation_data=valid_ds, epochs=epochs, callbacks=callbacks, verbose=2,
+                        shuffle=False)
+        if backup_root:
+            stage_history = _stage_history(os.path.join(backup_root, f"{name}.csv"))
+            model.save_weights(done + ".tmp.weights.h5")
+            os.replace(done + ".tmp.weights.h5", done)
+        else:
+            stage_history = [{k: float(v[i]) for k, v in fit.history.items()}
+                             for i in range(len(next(iter(fit.history.values()))))]
+        history += [{"stage": name, **h} for h in stage_history]
     return history
 
 
@@ -171,8 +235,13 @@ def run(cfg):
     import zoo
 
     cfg = {**DEFAULTS, **cfg}
+    # Multi-worker collectives must be set up before any other TensorFlow work.
+    strategy = distribute.get_strategy(cfg["strategy"])
+    chief = distribute.is_chief(strategy)
+    precision = distribute.resolve_precision(cfg["precision"])
     out = cfg["output_dir"]
-    check_export_target(os.path.join(out, "export"), cfg["overwrite"])
+    if chief:
+        check_export_target(os.path.join(out, "export"), cfg["overwrite"])
     keras.utils.set_random_seed(cfg["seed"])
 
     _log("loading data")
@@ -185,24 +254,36 @@ def run(cfg):
     if coverage is not None:
         _log(str(coverage))
 
-    os.makedirs(out, exist_ok=True)
+    batch = distribute.global_batch_size(cfg["batch_size"], strategy)
     config = {**cfg, "resolved_sequence_length": length, "vocab_size": len(vocab), "class_names": dataset.class_names,
-              "data": dataset.summary(), "versions": versions(), "command": sys.argv}
-    report.write_json(os.path.join(out, "config.json"), config)
+              "data": dataset.summary(), "precision": precision, "replicas": strategy.num_replicas_in_sync,
+              "global_batch_size": batch, "versions": versions(), "command": sys.argv}
+    if chief:
+        os.makedirs(out, exist_ok=True)
+        report.write_json(os.path.join(out, "config.json"), config)
 
-    model = build_model(cfg, len(vocab), len(dataset.class_names), embeddings)
-    _log("cuDNN check:\n" + zoo.format_cudnn_report(zoo.cudnn_report(model)))
-    train_ds = text.make_dataset(ids["train"].ids, dataset.train_labels, cfg["batch_size"], shuffle=True,
-                                 seed=cfg["seed"])
-    valid_ds = (text.make_dataset(ids["valid"].ids, dataset.valid_labels, cfg["batch_size"])
+    with strategy.scope():
+        model = build_model(cfg, len(vocab), len(dataset.class_names), embeddings)
+    cudnn = zoo.format_cudnn_report(zoo.cudnn_report(model))
+    _log("cuDNN check:\n" + cudnn)
+    options = distribute.distribute_dataset_options()
+    train_ds = text.make_dataset(ids["train"].ids, dataset.train_labels, batch, shuffle=True,
+                                 seed=cfg["seed"]).with_options(options)
+    valid_ds = (text.make_dataset(ids["valid"].ids, dataset.valid_labels, batch).with_options(options)
                 if len(dataset.valid_labels) else None)
+    backup_root = distribute.backup_dir_for(cfg["backup_dir"], strategy) if cfg["backup_dir"] else None
 
     start = time.time()
-    history = train(model, train_ds, valid_ds, cfg, stages(cfg, embeddings is not None), os.path.join(out, "logs"))
+    history = train(model, train_ds, valid_ds, cfg, stages(cfg, embeddings is not None), os.path.join(out, "logs"),
+                    strategy=strategy, backup_root=backup_root, chief=chief)
     train_seconds = time.time() - start
 
+    # Evaluate and export a plain copy: under a multi-worker strategy predict()
+    # gathers every worker's rows, and a SavedModel wants ordinary variables.
+    local = keras.models.clone_model(model)
+    local.set_weights(model.get_weights())
     _log("evaluating on the test split")
-    probs = text.predict_in_order(model, ids["test"].ids)
+    probs = text.predict_in_order(local, ids["test"].ids)
     metrics = evaluate.classification_metrics(dataset.test_labels, probs.argmax(-1), dataset.class_names)
     metrics.update(train_seconds=round(train_seconds, 1), epochs_run=len(history),
                    truncated_train_texts=ids["train"].truncated, history=history)
@@ -213,16 +294,22 @@ def run(cfg):
         metrics["baseline"] = evaluate.tfidf_svm_baseline(
             dataset.train_texts, dataset.train_labels, dataset.test_texts, dataset.test_labels, dataset.class_names)
 
+    if chief:
+        write_outputs(out, local, vectorizer, length, dataset, config, metrics, coverage, cudnn, cfg["overwrite"])
+    if backup_root:  # the run is complete: a rerun starts afresh
+        shutil.rmtree(backup_root, ignore_errors=True)
+    print(report.metrics_table(metrics))
+    if chief:
+        print(f"\nwrote {out}/ (report.md, metrics.json, export/)")
+    return metrics
+
+
+def write_outputs(out, model, vectorizer, length, dataset, config, metrics, coverage, cudnn, overwrite):
     model.save(os.path.join(out, "model.keras"))
     export_text_classifier(model, vectorizer, length, dataset.class_names, os.path.join(out, "export"),
-                           overwrite=cfg["overwrite"])
+                           overwrite=overwrite)
     report.write_json(os.path.join(out, "metrics.json"), metrics)
     report.plot_confusion_matrix(metrics["confusion_matrix"], dataset.class_names,
                                  os.path.join(out, "confusion_matrix.png"))
-    report.plot_history(history, os.path.join(out, "curves"))
-    report.write_report(os.path.join(out, "report.md"), config, metrics, coverage,
-                        zoo.format_cudnn_report(zoo.cudnn_report(model)))
-    print(report.metrics_table(metrics))
-    print(f"\nwrote {out}/ (report.md, metrics.json, export/)")
-    return metrics
-
+    report.plot_history(metrics["history"], os.path.join(out, "curves"))
+    report.write_report(os.path.join(out, "report.md"), config, metrics, coverage, cudnn)

@@ -27,7 +27,6 @@ import logging
 import numbers
 import os
 import shutil
-import socket
 import uuid
 from pathlib import Path
 
@@ -407,13 +406,13 @@ def _write_cache(path, kv):
 
 def _load_gensim_data(name):
     spec = f"gensim:{name}"
-    if _offline():
+    if cache.offline():
         raise VectorsError(f"{spec}: ZOO_OFFLINE is set, so gensim-data cannot be downloaded; "
                            f"use a local vectors file or {DEFAULT_VECTORS!r}")
     import gensim.downloader as api
 
     try:
-        with _socket_timeout(_DOWNLOAD_TIMEOUT_S), _quiet_downloader():
+        with cache.socket_timeout(_DOWNLOAD_TIMEOUT_S), _quiet_downloader():
             loaded = api.load(name)
     except Exception as e:
         raise _gensim_data_error(spec, e) from None
@@ -429,20 +428,7 @@ def _gensim_data_error(spec, error):
                         f"use a local vectors file or {DEFAULT_VECTORS!r}")
 
 
-def _offline():
-    return os.environ.get("ZOO_OFFLINE", "").strip().lower() not in ("", "0", "false", "no")
 
-
-@contextlib.contextmanager
-def _socket_timeout(seconds):
-    # gensim's downloader calls urlopen without a timeout: a firewall that
-    # drops packets would otherwise hang the run for minutes.
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(seconds)
-    try:
-        yield
-    finally:
-        socket.setdefaulttimeout(previous)
 
 
 class _DropTracebacks(logging.Filter):

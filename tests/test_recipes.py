@@ -96,11 +96,15 @@ def _bad_input(d, case):
     if case == "truncated vectors":
         (d / "trunc_vectors.txt").write_text("great 0.1 0.2 0.3\nfun 0.1 0.2")
         return ["--vectors", str(d / "trunc_vectors.txt")], "trunc_vectors.txt:2"
+    if case == "dropout out of range":
+        return ["--dropout", "1.5"], "`dropout` must be a number in [0, 1), got 1.5"
+    if case == "bad sequence length":
+        return ["--sequence-length", "q9"], "--sequence-length"
     raise AssertionError(case)
 
 
 BAD_INPUTS = ["missing file", "empty file", "missing column", "labels only in test", "non-UTF-8 line",
-              "inconsistent vectors", "truncated vectors"]
+              "inconsistent vectors", "truncated vectors", "dropout out of range", "bad sequence length"]
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS)

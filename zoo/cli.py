@@ -1,6 +1,7 @@
 """The command line shared by the classification recipes."""
 
 import argparse
+import json
 import os
 import sys
 import warnings
@@ -80,6 +81,20 @@ def build_parser(description, defaults, files=False):
     return p
 
 
+def _read_config(path, defaults):
+    try:
+        with open(path) as f:
+            config = json.load(f)
+    except (OSError, json.JSONDecodeError) as error:
+        raise SystemExit(f"error: {path}: cannot read the config: {error}")
+    if not isinstance(config, dict):
+        raise SystemExit(f"error: {path}: expected a JSON object of settings, got {type(config).__name__}")
+    unknown = sorted(set(config) - set(defaults))
+    if unknown:
+        raise SystemExit(f"error: {path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(defaults))}")
+    return config
+
+
 def main(description, defaults, argv=None, files=False):
     """Parses arguments, runs the experiment, and turns zoo errors into one line."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -89,8 +104,18 @@ def main(description, defaults, argv=None, files=False):
     from zoo import experiment
 
     defaults = {**experiment.DEFAULTS, **defaults}
-    args = build_parser(description, defaults, files=files).parse_args(argv)
+    # --config FILE (e.g. the best.json of recipes/tune.py) replaces the
+    # recipe's defaults; flags given on the command line still win.
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config")
+    known, _ = pre.parse_known_args(argv)
+    if known.config:
+        defaults.update(_read_config(known.config, defaults))
+    parser = build_parser(description, defaults, files=files)
+    parser.add_argument("--config", help="JSON file of settings (flag names with underscores) used as defaults")
+    args = parser.parse_args(argv)
     cfg = {**defaults, **vars(args)}
+    cfg.pop("config", None)
     try:
         return experiment.run(cfg)
     except ZooError as error:

@@ -18,3 +18,7 @@ class VectorsError(ZooError, ValueError):
 
 class ExportError(ZooError):
     """An export cannot be written (for example, one already exists)."""
+
+
+class ConfigError(ZooError, ValueError):
+    """A setting is out of range or inconsistent (for example ``dropout=1.5``)."""

@@ -28,7 +28,7 @@ import numpy as np
 
 from zoo import data as zoo_data
 from zoo import distribute, evaluate, report, text
-from zoo.errors import DataError
+from zoo.errors import ConfigError, DataError
 from zoo.export import check_export_target, export_text_classifier
 
 DEFAULTS = {
@@ -96,7 +96,10 @@ def prepare_text(dataset, cfg):
     """Vectorizer adapted on train, the resolved sequence length, and id lists per split."""
     vectorizer = text.make_vectorizer(dataset.train_texts, max_tokens=cfg["max_tokens"])
     full = text.vectorize(vectorizer, dataset.train_texts)
-    length = text.resolve_sequence_length(cfg["sequence_length"], full.lengths)
+    try:
+        length = text.resolve_sequence_length(cfg["sequence_length"], full.lengths)
+    except ValueError as error:
+        raise ConfigError(f"--sequence-length: {error}") from None
     splits = {name: text.vectorize(vectorizer, getattr(dataset, f"{name}_texts"), length)
               for name in ("train", "valid", "test")}
     return vectorizer, length, splits
@@ -122,7 +125,10 @@ def build_model(cfg, vocab_size, num_classes, embeddings):
         kwargs["embeddings"] = embeddings
     elif cfg["embedding_dim"]:
         kwargs["embedding_dim"] = cfg["embedding_dim"]
-    return zoo.get_model(cfg["model"], vocab_size, num_classes, compile=False, **kwargs)
+    try:
+        return zoo.get_model(cfg["model"], vocab_size, num_classes, compile=False, **kwargs)
+    except ValueError as error:  # the factory names the argument and what is allowed
+        raise ConfigError(str(error)) from None
 
 
 def stages(cfg, pretrained):
@@ -258,12 +264,12 @@ def run(cfg):
     config = {**cfg, "resolved_sequence_length": length, "vocab_size": len(vocab), "class_names": dataset.class_names,
               "data": dataset.summary(), "precision": precision, "replicas": strategy.num_replicas_in_sync,
               "global_batch_size": batch, "versions": versions(), "command": sys.argv}
+    with strategy.scope():
+        model = build_model(cfg, len(vocab), len(dataset.class_names), embeddings)
+    # Only now, with every input checked, does the run write anything.
     if chief:
         os.makedirs(out, exist_ok=True)
         report.write_json(os.path.join(out, "config.json"), config)
-
-    with strategy.scope():
-        model = build_model(cfg, len(vocab), len(dataset.class_names), embeddings)
     cudnn = zoo.format_cudnn_report(zoo.cudnn_report(model))
     _log("cuDNN check:\n" + cudnn)
     options = distribute.distribute_dataset_options()

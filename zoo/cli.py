@@ -69,6 +69,8 @@ def build_parser(description, defaults, files=False):
     t.add_argument("--clipnorm", type=float, default=d["clipnorm"])
     t.add_argument("--lr-schedule", default=d["lr_schedule"], choices=("cosine", "constant"))
     t.add_argument("--patience", type=int, default=d["patience"], help="early stopping: epochs without a better validation accuracy")
+    t.add_argument("--class-weight", default=d["class_weight"], choices=("none", "balanced"),
+                   help="balanced: weight the loss inversely to class frequency (imbalanced data)")
     t.add_argument("--strategy", default=d["strategy"], choices=("auto", "default", "mirrored", "multi_worker", "tpu"),
                    help="auto: TPU if present, multi_worker when TF_CONFIG names a cluster, mirrored on several GPUs")
     t.add_argument("--precision", default=d["precision"], choices=("float32", "mixed_float16", "mixed_bfloat16"),

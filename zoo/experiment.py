@@ -44,7 +44,10 @@ DEFAULTS = {
     "model": "bilstm",
     "vectors": "glove-6b-50d",
     "epochs": 10,
-    "frozen_epochs": 2,
+    # Epochs with the pretrained embedding frozen before everything trains.
+    # Off by default: with GloVe 6B 50d it measured worse on both built-in
+    # datasets (20 Newsgroups 0.665 vs 0.674, SMS spam F1 0.897 vs 0.915).
+    "frozen_epochs": 0,
     "batch_size": 32,
     "max_train_examples": None,
     "validation_split": 0.1,
@@ -71,6 +74,7 @@ DEFAULTS = {
     "precision": None,  # float32 on CPU, mixed_float16 on recent GPUs
     "lr_scaling": "none",  # "linear": learning rate times the number of replicas
     "backup_dir": None,
+    "class_weight": None,  # "balanced": weight classes inversely to their train frequency
 }
 
 
@@ -142,6 +146,19 @@ def stages(cfg, pretrained):
     return plan
 
 
+def class_weights(labels, mode):
+    """Keras ``class_weight`` from scikit-learn's ``compute_class_weight`` (None: unweighted)."""
+    if mode in (None, "none"):
+        return None
+    if mode != "balanced":
+        raise ConfigError(f"--class-weight must be 'balanced' or 'none', got {mode!r}")
+    from sklearn.utils.class_weight import compute_class_weight
+
+    classes = np.unique(labels)
+    weights = compute_class_weight("balanced", classes=classes, y=labels)
+    return {int(c): float(w) for c, w in zip(classes, weights)}
+
+
 def _stage_history(log_path):
     """Per-epoch rows of a stage's CSVLogger file (an epoch re-run after a crash counts once)."""
     if not os.path.exists(log_path):
@@ -160,7 +177,8 @@ def _resumed_epoch(backup):
         return int(json.load(f)["epoch"])
 
 
-def train(model, train_ds, valid_ds, cfg, plan, log_dir, strategy=None, backup_root=None, chief=True):
+def train(model, train_ds, valid_ds, cfg, plan, log_dir, strategy=None, backup_root=None, chief=True,
+          class_weight=None):
     """Runs the stages; returns per-epoch history dicts (with their stage).
 
     With ``backup_root``, each stage keeps a ``BackupAndRestore`` backup and a
@@ -210,7 +228,7 @@ def train(model, train_ds, valid_ds, cfg, plan, log_dir, strategy=None, backup_r
                           keras.callbacks.CSVLogger(os.path.join(backup_root, f"{name}.csv"), append=True)]
         # shuffle=False: the tf.data pipeline already reshuffles every epoch.
         fit = model.fit(train_ds, validation_data=valid_ds, epochs=epochs, callbacks=callbacks, verbose=2,
-                        shuffle=False)
+                        shuffle=False, class_weight=class_weight)
         if backup_root:
             stage_history = _stage_history(os.path.join(backup_root, f"{name}.csv"))
             model.save_weights(done + ".tmp.weights.h5")
@@ -266,6 +284,9 @@ def run(cfg):
               "global_batch_size": batch, "versions": versions(), "command": sys.argv}
     with strategy.scope():
         model = build_model(cfg, len(vocab), len(dataset.class_names), embeddings)
+    weights = class_weights(dataset.train_labels, cfg["class_weight"])
+    if weights:
+        _log(f"class weights: {weights}")
     # Only now, with every input checked, does the run write anything.
     if chief:
         os.makedirs(out, exist_ok=True)
@@ -281,7 +302,7 @@ def run(cfg):
 
     start = time.time()
     history = train(model, train_ds, valid_ds, cfg, stages(cfg, embeddings is not None), os.path.join(out, "logs"),
-                    strategy=strategy, backup_root=backup_root, chief=chief)
+                    strategy=strategy, backup_root=backup_root, chief=chief, class_weight=weights)
     train_seconds = time.time() - start
 
     # Evaluate and export a plain copy: under a multi-worker strategy predict()

@@ -107,8 +107,8 @@ def write_report(path, config, metrics, coverage=None, cudnn=None):
 
 def runs_table(run_dirs):
     """A markdown table comparing finished runs (one row each) with their same-run baselines."""
-    lines = ["| run | dataset | model | vectors | epochs | train s | accuracy | macro F1 | class-1 F1 "
-             "| baseline acc | baseline macro F1 | baseline class-1 F1 |", "|---" * 12 + "|"]
+    lines = ["| run | dataset | train examples | model | vectors | frozen epochs | epochs run | train s | accuracy "
+             "| macro F1 | class-1 F1 | baseline acc | baseline macro F1 | baseline class-1 F1 |", "|---" * 14 + "|"]
     for run in run_dirs:
         with open(os.path.join(run, "config.json")) as f:
             config = json.load(f)
@@ -120,8 +120,10 @@ def runs_table(run_dirs):
         def f1(m):  # the second class's F1 (spam, for sms_spam): binary tasks only
             return f"{m['per_class'][second]['f1']:.3f}" if len(config["class_names"]) == 2 and m else "-"
         lines.append(
-            f"| {os.path.basename(os.path.normpath(run))} | {config['dataset'] or config['train']} | {config['model']} | "
-            f"{config['vectors']} | {metrics['epochs_run']} | {metrics['train_seconds']:.0f} | "
+            f"| {os.path.basename(os.path.normpath(run))} | {config['dataset'] or config['train']} | "
+            f"{config['data']['train']} | {config['model']} | {config['vectors']} | "
+            f"{config['frozen_epochs'] if config['vectors'] not in (None, 'none') else '-'} | "
+            f"{metrics['epochs_run']} | {metrics['train_seconds']:.0f} | "
             f"{metrics['accuracy']:.3f} | {metrics['macro_f1']:.3f} | {f1(metrics)} | "
             f"{base.get('accuracy', float('nan')):.3f} | {base.get('macro_f1', float('nan')):.3f} | {f1(base)} |"
         )

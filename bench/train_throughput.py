@@ -1,0 +1,239 @@
+"""Training throughput: zoo's bucketed pipeline vs a fixed-length keras-io style reference.
+
+Both train the same BiLSTM (``zoo.build_bilstm``) on the same real 20 Newsgroups
+examples, epochs and seed:
+
+* **zoo**: ``make_vectorizer`` on train, ``vectorize`` cut at the p90 train
+  length, ``make_dataset(bucket=True)`` (cached, shuffled, length-bucketed,
+  prefetched) and ``mask_zero=True``.
+* **reference**, written like keras-io's ``bidirectional_lstm_imdb``: every
+  text padded/cut to the same length L (``keras.utils.pad_sequences(maxlen=L,
+  padding="post")``) and ``model.fit(x, y, batch_size=32)`` on numpy arrays.
+
+Throughput is timed over epochs 2..N: epoch 1 also pays for tf.function
+tracing (once per new batch shape) and for filling the tf.data cache, so it
+is reported separately. Extra rows try variants (other bucket counts, no
+masking, no bucketing, XLA); library code is not changed.
+
+Run from the repo root: ``python bench/train_throughput.py [--quick]``.
+"""
+
+import argparse
+import os
+import sys
+import time
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common  # noqa: E402
+
+_common.setup()  # sets TF_CPP_MIN_LOG_LEVEL before TensorFlow is imported
+# Keras warns that fit(shuffle=True) is ignored for a tf.data input and that a
+# finite dataset "ran out of data"; both are expected here.
+warnings.filterwarnings("ignore", category=UserWarning, module="keras")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import zoo  # noqa: E402
+from zoo.data import load_dataset  # noqa: E402
+from zoo.text import make_dataset, make_vectorizer, resolve_sequence_length, vectorize  # noqa: E402
+from zoo.training import compile_model  # noqa: E402
+
+# name -> how the run differs from the default zoo / reference setting.
+VARIANTS = {
+    "zoo": dict(kind="zoo"),
+    "reference": dict(kind="reference"),
+    "zoo, mask_zero=False": dict(kind="zoo", mask_zero=False),
+    "zoo, 4 buckets": dict(kind="zoo", num_buckets=4),
+    "zoo, 8 buckets": dict(kind="zoo", num_buckets=8),
+    "zoo, no bucketing (pad per batch)": dict(kind="zoo", bucket=False),
+    "reference, jit_compile=True": dict(kind="reference", jit=True),
+    "reference, mask_zero=False (keras-io literal)": dict(kind="reference", mask_zero=False),
+}
+# The default run keeps within ~6 minutes on 2 shared cores; the others are
+# available with --variants (or --variants all).
+DEFAULT_VARIANTS = ["zoo", "reference", "zoo, mask_zero=False", "zoo, 8 buckets",
+                    "reference, jit_compile=True"]
+QUICK_VARIANTS = ["zoo", "reference", "zoo, mask_zero=False"]
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall time of every training epoch (fit is called without validation data)."""
+
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--train-examples", type=int, default=1200)
+    p.add_argument("--valid-examples", type=int, default=500)
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--units", type=int, default=64)
+    p.add_argument("--embedding-dim", type=int, default=64)
+    p.add_argument("--max-tokens", type=int, default=20000)
+    p.add_argument("--sequence-length", default="p90", help="cap L: an int or a train-length percentile")
+    p.add_argument("--learning-rate", type=float, default=4e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--variants", nargs="*", default=None,
+                   help=f"rows to run, or 'all' (default: {DEFAULT_VARIANTS}). Choices: {'; '.join(VARIANTS)}")
+    _common.add_output_args(p)
+    args = p.parse_args(argv)
+    if args.quick:
+        args.train_examples, args.valid_examples, args.epochs = 200, 100, 2
+        args.units, args.embedding_dim, args.max_tokens = 16, 16, 5000
+        args.sequence_length = "p50"  # short, to keep the smoke test fast
+    return args
+
+
+def prepare_data(args):
+    """Loads the texts, adapts the vectorizer on train and cuts everything at L."""
+    data = load_dataset("20newsgroups", validation_split=0.1, seed=args.seed,
+                        max_train_examples=args.train_examples)
+    vectorizer = make_vectorizer(data.train_texts, max_tokens=args.max_tokens)
+    full = vectorize(vectorizer, data.train_texts)
+    length = resolve_sequence_length(args.sequence_length, full.lengths)
+    train = vectorize(vectorizer, data.train_texts, length)
+    valid_texts = data.valid_texts[: args.valid_examples]
+    valid = vectorize(vectorizer, valid_texts, length)
+    return {
+        "train_ids": train.ids, "train_labels": np.asarray(data.train_labels),
+        "valid_ids": valid.ids, "valid_labels": np.asarray(data.valid_labels[: args.valid_examples]),
+        "vocab_size": len(vectorizer.get_vocabulary()), "num_classes": len(data.class_names),
+        "sequence_length": length, "truncated": train.truncated, "source": data.source,
+        "median_length": float(np.median(full.lengths)),
+    }
+
+
+def real_tokens(ids):
+    """Non-padding tokens (id != 0) in a list of id arrays."""
+    return int(sum(int(np.count_nonzero(x)) for x in ids))
+
+
+def build(d, args, mask_zero, jit):
+    """The same BiLSTM for every row, freshly seeded so all rows start from the same weights."""
+    keras.utils.clear_session()
+    keras.utils.set_random_seed(args.seed)
+    model = zoo.build_bilstm(d["vocab_size"], d["num_classes"], embedding_dim=args.embedding_dim,
+                             units=args.units, pooling="max", mask_zero=mask_zero, compile=False)
+    # The recipes' learning rate: at Keras' default 1e-3 neither pipeline
+    # leaves chance accuracy in a few epochs, and the accuracy column says nothing.
+    return compile_model(model, learning_rate=args.learning_rate, jit_compile=jit)
+
+
+def padded_tokens(ds):
+    """Timesteps the model actually runs in one pass over ``ds`` (real + padding)."""
+    return int(sum(int(np.prod(x.shape)) for x, _ in ds))
+
+
+def run_zoo(d, args, mask_zero=True, bucket=True, num_buckets=16, jit=False):
+    """zoo's pipeline: cached, shuffled, length-bucketed tf.data batches."""
+    model = build(d, args, mask_zero, jit)
+    train = make_dataset(d["train_ids"], d["train_labels"], batch_size=args.batch_size, shuffle=True,
+                         seed=args.seed, bucket=bucket, num_buckets=num_buckets)
+    valid = make_dataset(d["valid_ids"], d["valid_labels"], batch_size=args.batch_size, bucket=bucket,
+                         num_buckets=num_buckets)
+    timer = EpochTimer()
+    model.fit(train, epochs=args.epochs, callbacks=[timer], verbose=0)
+    accuracy = model.evaluate(valid, verbose=0, return_dict=True)["accuracy"]
+    return timer.seconds, accuracy, padded_tokens(train)
+
+
+def run_reference(d, args, mask_zero=True, jit=False):
+    """keras-io style: every text post-padded to L, numpy arrays straight into fit."""
+    model = build(d, args, mask_zero, jit)
+    length = d["sequence_length"]
+    x = keras.utils.pad_sequences(d["train_ids"], maxlen=length, padding="post", truncating="post")
+    xv = keras.utils.pad_sequences(d["valid_ids"], maxlen=length, padding="post", truncating="post")
+    timer = EpochTimer()
+    model.fit(x, d["train_labels"], batch_size=args.batch_size, epochs=args.epochs, callbacks=[timer],
+              verbose=0)
+    accuracy = model.evaluate(xv, d["valid_labels"], batch_size=args.batch_size, verbose=0,
+                              return_dict=True)["accuracy"]
+    return timer.seconds, accuracy, int(x.size)
+
+
+def measure(name, d, args):
+    """Trains one row and turns its epoch times into throughput numbers."""
+    spec = dict(VARIANTS[name])
+    kind = spec.pop("kind")
+    runner = run_zoo if kind == "zoo" else run_reference
+    seconds, accuracy, steps_tokens = runner(d, args, **spec)
+    timed = seconds[1:] or seconds  # epochs 2..N; epoch 1 only if there is no other
+    n, tokens = len(d["train_ids"]), real_tokens(d["train_ids"])
+    return {
+        "name": name,
+        "settings": VARIANTS[name],
+        "epoch_seconds": seconds,
+        "timed_epochs": len(timed),
+        "first_epoch_seconds": seconds[0],
+        "examples_per_second": n * len(timed) / sum(timed),
+        "real_tokens_per_second": tokens * len(timed) / sum(timed),
+        "timesteps_per_epoch": steps_tokens,
+        "padding_fraction": 1 - tokens / steps_tokens,
+        "valid_accuracy": float(accuracy),
+    }
+
+
+def add_ratios(rows):
+    """Each row's throughput relative to the reference row (the headline is zoo/reference)."""
+    ref = next((r for r in rows if r["name"] == "reference"), None)
+    for row in rows:
+        row["speedup_vs_reference"] = (row["real_tokens_per_second"] / ref["real_tokens_per_second"]
+                                       if ref else None)
+
+
+COLUMNS = [
+    ("name", "pipeline", None),
+    ("examples_per_second", "examples/s", "{:.1f}"),
+    ("real_tokens_per_second", "real tokens/s", "{:.0f}"),
+    ("speedup_vs_reference", "x reference", "{:.2f}"),
+    ("padding_fraction", "padding", "{:.0%}"),
+    ("first_epoch_seconds", "epoch 1 s (tracing)", "{:.1f}"),
+    ("valid_accuracy", "valid acc", "{:.3f}"),
+]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    info = _common.machine_info()
+    print(_common.format_machine(info))
+    d = prepare_data(args)
+    names = args.variants or (QUICK_VARIANTS if args.quick else DEFAULT_VARIANTS)
+    if names == ["all"]:
+        names = list(VARIANTS)
+    print(f"20 Newsgroups: {len(d['train_ids'])} train / {len(d['valid_ids'])} valid, "
+          f"L={d['sequence_length']} ({args.sequence_length}, {d['truncated']} train texts cut), "
+          f"median length {d['median_length']:.0f}, vocab {d['vocab_size']}, {args.epochs} epochs")
+    rows = []
+    for name in names:
+        rows.append(measure(name, d, args))
+        print(f"  {name}: {rows[-1]['examples_per_second']:.1f} examples/s", flush=True)
+    add_ratios(rows)
+    table = _common.markdown_table(rows, COLUMNS)
+    print(f"\nThroughput timed over epochs 2..{args.epochs} (epoch 1 includes tracing and cache fill).\n")
+    print(table)
+    zoo_row = next((r for r in rows if r["name"] == "zoo"), None)
+    payload = {
+        "script": "train_throughput", "machine": info,
+        "settings": {k: v for k, v in vars(args).items() if k not in ("output", "results_dir")},
+        "data": {k: d[k] for k in ("sequence_length", "truncated", "source", "median_length",
+                                   "vocab_size", "num_classes")},
+        "timing": "examples/s and real (non-padding) tokens/s over epochs 2..N; epoch 1 reported apart",
+        "rows": rows,
+        "zoo_vs_reference": zoo_row["speedup_vs_reference"] if zoo_row else None,
+        "table": table,
+    }
+    _common.write_json(_common.output_path(args, "train_throughput"), payload)
+
+
+if __name__ == "__main__":
+    main()

@@ -53,8 +53,7 @@ VARIANTS = {
 }
 # The default run keeps within ~6 minutes on 2 shared cores; the others are
 # available with --variants (or --variants all).
-DEFAULT_VARIANTS = ["zoo", "reference", "zoo, mask_zero=False", "zoo, 8 buckets",
-                    "reference, jit_compile=True"]
+DEFAULT_VARIANTS = ["zoo", "reference", "zoo, 8 buckets"]
 QUICK_VARIANTS = ["zoo", "reference", "zoo, mask_zero=False"]
 
 
@@ -73,9 +72,9 @@ class EpochTimer(keras.callbacks.Callback):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--train-examples", type=int, default=1200)
+    p.add_argument("--train-examples", type=int, default=2000)
     p.add_argument("--valid-examples", type=int, default=500)
-    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--units", type=int, default=64)
     p.add_argument("--embedding-dim", type=int, default=64)
@@ -175,8 +174,11 @@ def measure(name, d, args):
         "epoch_seconds": seconds,
         "timed_epochs": len(timed),
         "first_epoch_seconds": seconds[0],
-        "examples_per_second": n * len(timed) / sum(timed),
-        "real_tokens_per_second": tokens * len(timed) / sum(timed),
+        # The fastest timed epoch, as timeit does: on a shared machine other
+        # jobs only ever slow an epoch down, so the minimum is the least noisy.
+        "examples_per_second": n / min(timed),
+        "real_tokens_per_second": tokens / min(timed),
+        "mean_examples_per_second": n * len(timed) / sum(timed),
         "timesteps_per_epoch": steps_tokens,
         "padding_fraction": 1 - tokens / steps_tokens,
         "valid_accuracy": float(accuracy),
@@ -219,7 +221,7 @@ def main(argv=None):
         print(f"  {name}: {rows[-1]['examples_per_second']:.1f} examples/s", flush=True)
     add_ratios(rows)
     table = _common.markdown_table(rows, COLUMNS)
-    print(f"\nThroughput timed over epochs 2..{args.epochs} (epoch 1 includes tracing and cache fill).\n")
+    print(f"\nThroughput of the fastest of epochs 2..{args.epochs} (epoch 1 includes tracing and cache fill).\n")
     print(table)
     zoo_row = next((r for r in rows if r["name"] == "zoo"), None)
     payload = {
@@ -227,7 +229,7 @@ def main(argv=None):
         "settings": {k: v for k, v in vars(args).items() if k not in ("output", "results_dir")},
         "data": {k: d[k] for k in ("sequence_length", "truncated", "source", "median_length",
                                    "vocab_size", "num_classes")},
-        "timing": "examples/s and real (non-padding) tokens/s over epochs 2..N; epoch 1 reported apart",
+        "timing": "examples/s and real (non-padding) tokens/s of the fastest of epochs 2..N; epoch 1 reported apart",
         "rows": rows,
         "zoo_vs_reference": zoo_row["speedup_vs_reference"] if zoo_row else None,
         "table": table,

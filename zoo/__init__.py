@@ -7,6 +7,7 @@ Example:
 """
 
 from zoo.cudnn import cudnn_report, format_cudnn_report
+from zoo.lm import ActivationRegularization, LanguageModel, LMEmbedding, WeightDropLSTM, build_lstm_lm
 from zoo.layers import AttentionPooling, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D
 from zoo.models import (
     build_attention_lstm,
@@ -25,7 +26,11 @@ from zoo.transfer import freeze, freeze_to, layer_groups, trainable_groups, unfr
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActivationRegularization",
     "AttentionPooling",
+    "LMEmbedding",
+    "LanguageModel",
+    "WeightDropLSTM",
     "MaskedGlobalAveragePooling1D",
     "MaskedGlobalMaxPooling1D",
     "build_attention_lstm",
@@ -33,6 +38,7 @@ __all__ = [
     "build_bn_lstm",
     "build_gru",
     "build_lstm",
+    "build_lstm_lm",
     "build_residual_lstm",
     "build_rnn_classifier",
     "build_stacked_lstm",

@@ -396,6 +396,25 @@ def _encode(labels, class_names, path, train_path):
 # === Splits ===
 
 
+def resplit(dataset, *, validation_split=0.0, seed=0, max_train_examples=None):
+    """A new split of ``dataset``'s train examples: a seeded valid split, then a subsample.
+
+    Valid examples already in ``dataset`` stay where they are; test is untouched.
+
+    Example:
+
+    >>> few = resplit(load_dataset("20newsgroups", validation_split=0), max_train_examples=200)
+    >>> len(few.train_texts)
+    200
+    """
+    _check_split_args(validation_split, max_train_examples)
+    raw = {"train": (dataset.train_texts, dataset.train_labels), "test": (dataset.test_texts, dataset.test_labels),
+           "class_names": dataset.class_names, "source": dataset.source}
+    if len(dataset.valid_labels):
+        raw["valid"] = (dataset.valid_texts, dataset.valid_labels)
+    return _finish(dataset.name, raw, validation_split, seed, max_train_examples)
+
+
 def _check_split_args(validation_split, max_train_examples):
     if not 0 <= validation_split < 1:
         raise DataError(f"validation_split: expected a fraction in [0, 1), got {validation_split!r}")

@@ -1,0 +1,131 @@
+"""Pretrain an AWD-LSTM language model on general English that installs offline.
+
+The corpus combines Wikipedia articles (bundled with gensim), Shakespeare's
+plays, the King James Bible, the Python documentation and the GCIDE
+dictionary (``zoo.corpus``), each capped at ``--max-words-per-source``. The
+vocabulary is built on the training documents; a seeded 2% of each source's
+documents is held out for perplexity. The run writes an artifact directory
+(``config.json``, ``weights.npz``, ``vocab.json``, ``metadata.json``) and, with
+``--register``, adds it to ``pretrained/manifest.json``.
+
+    python recipes/pretrain_lm.py --output-dir runs/lm/wiki-books-lstm-lm
+    python recipes/pretrain_lm.py --from-metadata pretrained/wiki-books-lstm-lm/metadata.json \
+        --output-dir runs/lm/reproduce        # the same settings again
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+DEFAULTS = {
+    "name": "wiki-books-lstm-lm",
+    "sources": "wikipedia,shakespeare,bible,python_docs,gcide",
+    "max_words_per_source": 1_000_000,
+    "heldout_fraction": 0.02,
+    "vocab_size": 20000,
+    "embedding_dim": 256,
+    "num_layers": 2,
+    "embedding_row_dropout": 0.01,
+    "input_dropout": 0.1,
+    "hidden_dropout": 0.05,
+    "output_dropout": 0.05,
+    "weight_dropout": 0.1,
+    "num_sampled": 512,
+    "epochs": 1,
+    "batch_size": 64,
+    "bptt": 70,
+    "learning_rate": 3e-3,
+    "seed": 0,
+}
+
+
+def parse(argv=None):
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--from-metadata")
+    known, _ = pre.parse_known_args(argv)
+    defaults = dict(DEFAULTS)
+    if known.from_metadata:
+        with open(known.from_metadata) as f:
+            defaults.update(json.load(f)["settings"])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--from-metadata", help="reuse the settings recorded in an artifact's metadata.json")
+    p.add_argument("--output-dir", required=True, help="the artifact directory to write (must not exist)")
+    p.add_argument("--register", action="store_true",
+                   help="copy the artifact into pretrained/ and add it to pretrained/manifest.json")
+    for key, value in defaults.items():
+        p.add_argument("--" + key.replace("_", "-"), type=type(DEFAULTS[key]), default=value)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = parse(argv)
+    settings = {k: getattr(args, k) for k in DEFAULTS}
+    if os.path.exists(args.output_dir):
+        raise SystemExit(f"error: {args.output_dir}: already exists; choose another --output-dir")
+
+    import keras
+    import tensorflow as tf
+
+    import zoo
+    from zoo import corpus, lm, pretrained, ulmfit
+
+    keras.utils.set_random_seed(args.seed)
+    tf.config.experimental.enable_op_determinism()  # same settings, same perplexity
+    start = time.time()
+    data = corpus.load_corpus(args.sources.split(","), max_words_per_source=args.max_words_per_source,
+                              seed=args.seed, heldout_fraction=args.heldout_fraction)
+    vectorizer = lm.lm_vectorizer(data.train, max_tokens=args.vocab_size)
+    vocab = vectorizer.get_vocabulary()
+    train_stream = lm.token_stream(vectorizer, data.train, seed=args.seed)
+    heldout_stream = lm.token_stream(vectorizer, data.heldout)
+    print(f"[zoo] vocabulary {len(vocab)}; {len(train_stream):,} training and {len(heldout_stream):,} held-out "
+          f"tokens", file=sys.stderr)
+
+    model = lm.build_lstm_lm(len(vocab), seed=args.seed, **{k: settings[k] for k in (
+        "embedding_dim", "num_layers", "embedding_row_dropout", "input_dropout", "hidden_dropout",
+        "output_dropout", "weight_dropout", "num_sampled")})
+    result = ulmfit.train_lm(model, train_stream, heldout_stream, epochs=args.epochs,
+                                   batch_size=args.batch_size, bptt=args.bptt, learning_rate=args.learning_rate,
+                                   seed=args.seed)
+    ppl = result["perplexity"]
+    oov = float(np.mean(heldout_stream == 1))
+    metadata = {
+        "name": args.name,
+        "corpus": {"sources": data.sources, "heldout_fraction": args.heldout_fraction},
+        "train_tokens": int(len(train_stream)),
+        "heldout_tokens": int(len(heldout_stream)),
+        "heldout_oov_rate": round(oov, 4),
+        "heldout_perplexity": round(ppl, 2),
+        "steps": result["steps"],
+        "final_train_loss": round(float(result["history"]["loss"][-1]), 4),
+        "seed": args.seed,
+        "settings": settings,
+        "train_seconds": round(time.time() - start, 1),
+        "versions": {"zoo": zoo.__version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+                     "python": sys.version.split()[0]},
+        "command": "python recipes/pretrain_lm.py " + " ".join(sys.argv[1:] if argv is None else argv),
+    }
+    path = pretrained.save_artifact(model, vocab, metadata, args.output_dir)
+    print(f"held-out perplexity {ppl:.1f} on {len(heldout_stream):,} tokens (OOV rate {oov:.3f})")
+    print(f"wrote {path}/")
+    if args.register:
+        target = pretrained.pretrained_dir() / args.name
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(path, target)
+        entry = pretrained.register(target, args.name)
+        print(f"registered {args.name} in {pretrained.pretrained_dir() / 'manifest.json'} "
+              f"({entry['size_bytes'] / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()

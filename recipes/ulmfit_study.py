@@ -34,6 +34,7 @@ ROWS = [
     ("no-stlr-1000", 1000, ["--no-stlr"], "ULMFiT without STLR (constant rate)"),
     ("no-gradual-1000", 1000, ["--no-gradual-unfreezing"], "ULMFiT without gradual unfreezing"),
     ("ulmfit-all", None, ["--epochs", "2"], "ULMFiT, all labels"),
+    ("aux-lm-1000", 1000, ["--aux-lm-weight", "0.5"], "ULMFiT with the LM loss kept as an auxiliary task"),
 ]
 
 

@@ -277,3 +277,18 @@ def test_auxiliary_lm_loss_trains_the_shared_classifier():
     history = trainer.fit(x, y, epochs=2, verbose=0).history
     assert set(history) == {"loss", "accuracy"}
     assert np.abs(clf.get_layer("encoder_1").get_weights()[0] - before).max() > 0
+
+
+@pytest.mark.parametrize("length", [4 * 62, 4 * 75, 4 * 500 + 3])
+def test_lm_dataset_windows_stay_inside_the_stream(length):
+    for variable in (True, False):
+        try:
+            ds, steps = zoo_lm.lm_dataset(np.arange(length), batch_size=4, bptt=20, seed=0, variable=variable)
+        except ValueError:
+            assert variable  # only variable windows need the extra room
+            continue
+        for _ in range(3):  # three epochs, three random offsets
+            batches = list(ds)
+            assert len(batches) == steps
+            for x, y in batches:
+                assert x.shape == y.shape and x.shape[1] >= 5

@@ -119,3 +119,30 @@ def test_bad_input_one_line_error_and_no_output(files, tmp_path, case):
     assert last.startswith("error: ") and expected in last, last
     assert "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_init_lm_runs_ulmfit_through_the_cli(tmp_path):
+    """``--init lm:ARTIFACT`` runs ULMFiT; a missing artifact is a one-line error that writes nothing."""
+    from zoo import lm as zoo_lm
+    from zoo import pretrained
+
+    texts = POSITIVE + NEGATIVE
+    vectorizer = zoo_lm.lm_vectorizer(texts, max_tokens=50)
+    lm = zoo_lm.build_lstm_lm(len(vectorizer.get_vocabulary()), embedding_dim=8, num_layers=1, num_sampled=4)
+    artifact = pretrained.save_artifact(lm, vectorizer.get_vocabulary(), {}, tmp_path / "tiny_lm")
+    train = _write_csv(tmp_path / "train.csv", _rows(6))
+    test = _write_csv(tmp_path / "test.csv", _rows(1))
+    common = ["--train", train, "--test", test, "--lm-epochs", "1", "--lm-batch-size", "2", "--bptt", "4",
+              "--epochs", "1", "--batch-size", "8", "--no-baseline"]
+
+    missing = _run("--init", f"lm:{tmp_path / 'nope'}", *common, "--output-dir", str(tmp_path / "bad"))
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines()[-1].startswith("error: unknown pretrained model")
+    assert not os.path.exists(tmp_path / "bad")
+
+    out = tmp_path / "run"
+    done = _run("--init", f"lm:{artifact}", *common, "--output-dir", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    config = json.loads((out / "config.json").read_text())
+    assert config["vectors"] == f"lm:{artifact}" and config["recipe"] == "text_classifier (ULMFiT)"
+    assert (out / "export" / "saved_model.pb").exists()

@@ -441,11 +441,14 @@ def lm_dataset(stream, batch_size, bptt, seed=0, variable=True):
     """
     stream = np.asarray(stream, "int32")
     row = len(stream) // batch_size
-    if row < bptt + 22:
+    # A window starts before offset + k * bptt (offset < bptt), may run 20
+    # tokens past bptt, and needs its next token.
+    margin = 21 if variable else 1
+    steps = (row - bptt - margin) // bptt if variable else (row - margin) // bptt
+    if steps < 1:
         raise ValueError(f"token stream of {len(stream)} tokens is too short for batch_size={batch_size} "
-                         f"and bptt={bptt}")
+                         f"and bptt={bptt} (it needs at least {batch_size * (2 * bptt + margin) if variable else batch_size * (bptt + margin)})")
     rows = stream[: row * batch_size].reshape(batch_size, row)
-    steps = (row - bptt - 21) // bptt
     epoch = [0]
 
     def windows():
@@ -467,8 +470,10 @@ def perplexity(lm, stream, batch_size=32, bptt=70):
 
     A short stream is read as fewer, narrower rows rather than refused.
     """
-    bptt = max(2, min(bptt, len(stream) // 2 - 22))
-    batch_size = max(1, min(batch_size, len(stream) // (bptt + 22)))
+    if len(stream) < 2:
+        raise ValueError(f"a perplexity needs at least 2 tokens, got {len(stream)}")
+    bptt = min(bptt, len(stream) - 1)
+    batch_size = max(1, min(batch_size, (len(stream) - 1) // bptt))
     ds, steps = lm_dataset(stream, batch_size, bptt, variable=False)
     loss = lm.evaluate(ds, steps=steps, verbose=0, return_dict=True)["loss"]
     return float(np.exp(loss))

@@ -25,7 +25,7 @@ import time
 import keras
 import numpy as np
 
-from zoo import finetune
+from zoo import experiment, finetune
 from zoo import lm as zoo_lm
 from zoo import text
 from zoo.errors import ConfigError
@@ -314,29 +314,23 @@ def train_classifier(model, train_ds, valid_ds, cfg, log_dir=None, lm_bias=None)
 
 # === Run ===
 
+# Data, output and baseline settings mean what they mean for the word-vector recipes.
+_SHARED = ("dataset", "train", "test", "valid", "text_column", "label_column", "validation_split", "overwrite",
+           "baseline")
 RUN_DEFAULTS = {
     **ULMFIT_DEFAULTS,
+    **{key: experiment.DEFAULTS[key] for key in _SHARED},
     "recipe": "ulmfit",
-    "dataset": "20newsgroups",
-    "train": None,
-    "test": None,
-    "valid": None,
-    "text_column": "text",
-    "label_column": "label",
     "labels": None,  # labelled train examples (seeded, stratified); None: all
-    "validation_split": 0.1,
     "lm": "wiki-books-lstm-lm",
     "lm_cache_dir": None,  # default: <output_dir>/lm
     "output_dir": "runs/ulmfit",
-    "overwrite": False,
-    "baseline": True,
 }
 
 
 def load_task(cfg):
     """(labelled dataset, unlabelled train texts): ``--labels N`` keeps N labels, the rest is text only."""
     from zoo import data as zoo_data
-    from zoo import experiment
 
     if cfg["train"] or cfg["test"]:
         dataset = experiment.load_data({**cfg, "max_train_examples": None})
@@ -356,7 +350,7 @@ def load_task(cfg):
 def run(cfg):
     """Runs ULMFiT end to end from a config dict (see ``RUN_DEFAULTS``); returns metrics."""
     import zoo
-    from zoo import evaluate, experiment, pretrained, report
+    from zoo import evaluate, pretrained, report
     from zoo.export import check_export_target
 
     cfg = {**RUN_DEFAULTS, **cfg}

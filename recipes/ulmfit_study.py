@@ -35,6 +35,8 @@ ROWS = [
     ("no-gradual-1000", 1000, ["--no-gradual-unfreezing"], "ULMFiT without gradual unfreezing"),
     ("ulmfit-all", None, ["--epochs", "2"], "ULMFiT, all labels"),
     ("aux-lm-1000", 1000, ["--aux-lm-weight", "0.5"], "ULMFiT with the LM loss kept as an auxiliary task"),
+    ("plain-finetune-1000", 1000, ["--no-discriminative", "--no-gradual-unfreezing"],
+     "LM fine-tuning, then every layer at one rate from the start"),
 ]
 
 

@@ -52,8 +52,16 @@ def parse(argv=None):
     known, _ = pre.parse_known_args(argv)
     defaults = dict(DEFAULTS)
     if known.from_metadata:
-        with open(known.from_metadata) as f:
-            defaults.update(json.load(f)["settings"])
+        try:
+            with open(known.from_metadata) as f:
+                settings = json.load(f)["settings"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise SystemExit(f"error: {known.from_metadata}: cannot read the settings of a metadata.json "
+                             f"({type(error).__name__}: {error})")
+        unknown = sorted(set(settings) - set(DEFAULTS))
+        if unknown:
+            raise SystemExit(f"error: {known.from_metadata}: unknown setting(s) {', '.join(unknown)}")
+        defaults.update(settings)
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--from-metadata", help="reuse the settings recorded in an artifact's metadata.json")
@@ -68,10 +76,19 @@ def parse(argv=None):
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = parse(argv)
-    settings = {k: getattr(args, k) for k in DEFAULTS}
     if os.path.exists(args.output_dir):
         raise SystemExit(f"error: {args.output_dir}: already exists; choose another --output-dir")
+    from zoo.errors import ZooError
 
+    try:
+        pretrain(args, argv)
+    except (ZooError, ValueError) as error:  # a bad setting, an unreachable corpus source
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def pretrain(args, argv=None):
+    settings = {k: getattr(args, k) for k in DEFAULTS}
     import keras
     import tensorflow as tf
 

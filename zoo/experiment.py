@@ -96,9 +96,10 @@ def load_data(cfg):
     return zoo_data.load_dataset(cfg["dataset"], **common)
 
 
-def prepare_text(dataset, cfg):
-    """Vectorizer adapted on train, the resolved sequence length, and id lists per split."""
-    vectorizer = text.make_vectorizer(dataset.train_texts, max_tokens=cfg["max_tokens"])
+def prepare_text(dataset, cfg, vectorizer=None):
+    """Vectorizer (adapted on train unless given), the resolved sequence length, and id lists per split."""
+    if vectorizer is None:
+        vectorizer = text.make_vectorizer(dataset.train_texts, max_tokens=cfg["max_tokens"])
     full = text.vectorize(vectorizer, dataset.train_texts)
     try:
         length = text.resolve_sequence_length(cfg["sequence_length"], full.lengths)

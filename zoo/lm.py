@@ -243,20 +243,8 @@ class LanguageModel(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         kernel, bias = self.get_layer("embedding").decoder_weights()
-        hidden = ops.reshape(y_pred, (-1, ops.shape(y_pred)[-1]))
-        labels = ops.reshape(ops.cast(y, "int32"), (-1,))
-        vocab = self.lm_config["vocab_size"]
-        num_sampled = self.lm_config.get("num_sampled") or 0
-        if training and 0 < num_sampled < vocab:
-            losses = tf.nn.sampled_softmax_loss(
-                weights=kernel, biases=bias, labels=ops.cast(labels[:, None], "int64"), inputs=hidden,
-                num_sampled=num_sampled, num_classes=vocab, remove_accidental_hits=True)
-        else:
-            losses = keras.losses.sparse_categorical_crossentropy(
-                labels, ops.matmul(hidden, ops.transpose(kernel)) + bias, from_logits=True)
-        # id 0 is padding: it is never a target.
-        weights = ops.cast(labels > 0, losses.dtype)
-        loss = ops.sum(losses * weights) / ops.maximum(ops.sum(weights), 1.0)
+        num_sampled = (self.lm_config.get("num_sampled") or 0) if training else 0
+        loss = next_token_loss(kernel, bias, y_pred, y, num_sampled)
         if training and self.losses:
             loss = loss + ops.sum(self.losses)
         return loss
@@ -267,6 +255,30 @@ class LanguageModel(keras.Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         return build_lstm_lm(**config)
+
+
+def next_token_loss(kernel, bias, hidden, targets, num_sampled=0):
+    """Mean next-token cross-entropy of ``hidden`` states against ``targets`` (id 0 is never a target).
+
+    Args:
+        kernel, bias: the output layer, ``(vocab_size, dim)`` and ``(vocab_size,)``.
+        hidden: states ``(..., dim)``; ``targets``: ids of the same leading shape.
+        num_sampled: > 0 (and below the vocabulary size) for a sampled softmax
+            over that many Zipf-sampled classes (the vocabulary is sorted by
+            frequency); 0 for the full softmax.
+    """
+    vocab = kernel.shape[0]
+    hidden = ops.reshape(hidden, (-1, ops.shape(hidden)[-1]))
+    labels = ops.reshape(ops.cast(targets, "int32"), (-1,))
+    if 0 < num_sampled < vocab:
+        losses = tf.nn.sampled_softmax_loss(
+            weights=kernel, biases=bias, labels=ops.cast(labels[:, None], "int64"), inputs=hidden,
+            num_sampled=num_sampled, num_classes=vocab, remove_accidental_hits=True)
+    else:
+        losses = keras.losses.sparse_categorical_crossentropy(
+            labels, ops.matmul(hidden, ops.transpose(kernel)) + bias, from_logits=True)
+    weights = ops.cast(labels > 0, losses.dtype)
+    return ops.sum(losses * weights) / ops.maximum(ops.sum(weights), 1.0)
 
 
 def build_lstm_lm(vocab_size, **kwargs):

@@ -19,6 +19,7 @@ Every step can be switched off, which is how the README's ablation is run.
 import hashlib
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -182,8 +183,6 @@ def finetune_lm(artifact, texts, cfg, cache_dir=None):
     if cached:
         os.makedirs(cache_dir, exist_ok=True)
         if os.path.exists(cached):  # same key hash, other key: replace it
-            import shutil
-
             shutil.rmtree(cached)
         pretrained.save_artifact(lm, vocab, {"key": key, "report": report}, cached)
     return lm, vectorizer, report
@@ -261,15 +260,8 @@ class AuxiliaryLMClassifier(keras.Model):
         loss = keras.ops.mean(keras.losses.sparse_categorical_crossentropy(y, probs))
         if training and self.aux_weight:
             kernel = self.get_layer("embedding").embeddings
-            hidden = keras.ops.reshape(states[:, :-1], (-1, keras.ops.shape(states)[-1]))
-            targets = keras.ops.reshape(keras.ops.cast(x[:, 1:], "int64"), (-1, 1))
-            import tensorflow as tf
-
-            lm_losses = tf.nn.sampled_softmax_loss(
-                weights=kernel, biases=self.lm_bias, labels=targets, inputs=hidden,
-                num_sampled=min(self.num_sampled, kernel.shape[0] - 1), num_classes=kernel.shape[0])
-            real = keras.ops.cast(targets[:, 0] > 0, lm_losses.dtype)  # padding is never a target
-            lm_loss = keras.ops.sum(lm_losses * real) / keras.ops.maximum(keras.ops.sum(real), 1.0)
+            lm_loss = zoo_lm.next_token_loss(kernel, self.lm_bias, states[:, :-1], x[:, 1:],
+                                             min(self.num_sampled, kernel.shape[0] - 1))
             loss = loss + self.aux_weight * lm_loss
         return loss
 
@@ -356,6 +348,10 @@ def run(cfg):
     cfg = {**RUN_DEFAULTS, **cfg}
     out = cfg["output_dir"]
     check_export_target(os.path.join(out, "export"), cfg["overwrite"])
+    try:  # checked now, not after minutes of language-model fine-tuning
+        text.resolve_sequence_length(cfg["sequence_length"], [1])
+    except ValueError as error:
+        raise ConfigError(f"--sequence-length: {error}") from None
     keras.utils.set_random_seed(cfg["seed"])
     dataset, unlabelled = load_task(cfg)
     _log(f"{dataset.name}: {dataset.summary()}; {len(unlabelled)} texts for the language model")
@@ -371,8 +367,7 @@ def run(cfg):
                                                 cache_dir=cfg["lm_cache_dir"] or os.path.join(out, "lm"))
         lm_cfg = lm.lm_config
     vocab = vectorizer.get_vocabulary()
-    length = text.resolve_sequence_length(cfg["sequence_length"], text.vectorize(vectorizer, dataset.train_texts).lengths)
-    ids = {s: text.vectorize(vectorizer, getattr(dataset, f"{s}_texts"), length) for s in ("train", "valid", "test")}
+    _, length, ids = experiment.prepare_text(dataset, cfg, vectorizer)
 
     keras.utils.set_random_seed(cfg["seed"])
     model = build_classifier(lm_cfg, len(vocab), len(dataset.class_names), cfg)

@@ -201,10 +201,13 @@ def build_classifier(lm_cfg, vocab_size, num_classes, cfg):
     """
     import zoo
 
-    model = zoo.build_stacked_lstm(
-        vocab_size, num_classes, embedding_dim=lm_cfg["embedding_dim"], units=lm_cfg["units"],
-        num_layers=lm_cfg["num_layers"], pooling="concat", dropout=cfg["dropout"],
-        spatial_dropout=cfg["spatial_dropout"], compile=False)
+    try:
+        model = zoo.build_stacked_lstm(
+            vocab_size, num_classes, embedding_dim=lm_cfg["embedding_dim"], units=lm_cfg["units"],
+            num_layers=lm_cfg["num_layers"], pooling="concat", dropout=cfg["dropout"],
+            spatial_dropout=cfg["spatial_dropout"], compile=False)
+    except ValueError as error:  # the factory names the argument and what is allowed
+        raise ConfigError(str(error)) from None
     if not cfg.get("head_units"):
         return model
     x = model.get_layer("pooling").output
@@ -352,6 +355,9 @@ def run(cfg):
         text.resolve_sequence_length(cfg["sequence_length"], [1])
     except ValueError as error:
         raise ConfigError(f"--sequence-length: {error}") from None
+    for name in ("dropout", "spatial_dropout"):
+        if not 0 <= cfg[name] < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1), got {cfg[name]}")
     keras.utils.set_random_seed(cfg["seed"])
     dataset, unlabelled = load_task(cfg)
     _log(f"{dataset.name}: {dataset.summary()}; {len(unlabelled)} texts for the language model")

@@ -8,7 +8,9 @@ report into ``--results-dir``.
 
 Rows: with 200 and 1000 labels, ULMFiT and the same classifier from scratch;
 with 1000 labels, ULMFiT without each of LM fine-tuning, discriminative rates,
-STLR and gradual unfreezing; with all labels, ULMFiT.
+STLR and gradual unfreezing; with all labels, ULMFiT; linear probes (the
+encoder frozen, a logistic-regression head) on the fine-tuned and on a random
+encoder.
 
     python recipes/ulmfit_study.py --output-dir runs/ulmfit_study --results-dir docs/results/ulmfit
 """
@@ -37,6 +39,11 @@ ROWS = [
     ("aux-lm-1000", 1000, ["--aux-lm-weight", "0.5"], "ULMFiT with the LM loss kept as an auxiliary task"),
     ("plain-finetune-1000", 1000, ["--no-discriminative", "--no-gradual-unfreezing"],
      "LM fine-tuning, then every layer at one rate from the start"),
+    # Linear probes: the encoder as it is, one logistic-regression head. What the representation alone is worth.
+    ("probe-200", 200, ["--probe"], "linear probe on the fine-tuned LM's encoder"),
+    ("probe-1000", 1000, ["--probe"], "linear probe on the fine-tuned LM's encoder"),
+    ("probe-all", None, ["--probe"], "linear probe on the fine-tuned LM's encoder, all labels"),
+    ("probe-scratch-1000", 1000, ["--probe", "--from-scratch"], "linear probe on a random (untrained) encoder"),
 ]
 
 

@@ -235,7 +235,8 @@ def test_committed_manifest_matches_its_files():
 # === ULMFiT end to end ===
 
 
-def test_ulmfit_run_on_local_files(artifact_dir, tmp_path):
+@pytest.mark.parametrize("probe", [False, True])
+def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, probe):
     words = [f"w{i}" for i in range(VOCAB - 2)]
     rng = np.random.default_rng(0)
     rows = []
@@ -251,14 +252,46 @@ def test_ulmfit_run_on_local_files(artifact_dir, tmp_path):
     metrics = ulmfit.run({
         "train": str(tmp_path / "train.csv"), "test": str(tmp_path / "test.csv"), "lm": "tiny",
         "output_dir": str(out), "lm_epochs": 1, "lm_batch_size": 4, "bptt": 8, "epochs": 1, "batch_size": 8,
-        "sequence_length": 16, "max_tokens": 100, "baseline": False,
+        "sequence_length": 16, "max_tokens": 100, "baseline": False, "probe": probe,
     })
     assert metrics["num_test_examples"] == 20
-    assert [h["stage"] for h in metrics["history"]] == ["head", "from_encoder_2", "from_encoder_1", "all"]
+    stages = ["probe"] if probe else ["head", "from_encoder_2", "from_encoder_1", "all"]
+    assert [h["stage"] for h in metrics["history"]] == stages
     assert metrics["language_model"]["perplexity_after"] > 0
     for name in ("config.json", "metrics.json", "report.md", "model.keras", "export"):
         assert os.path.exists(out / name), name
     assert len(list((out / "lm").glob("finetuned_lm-*"))) == 1  # cached for runs with other label budgets
+
+
+@pytest.mark.parametrize("num_classes", [2, 3])
+def test_linear_probe_is_scikit_learns_fit_in_keras_layers(num_classes):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    lm = tiny_lm()
+    clf = ulmfit.build_classifier(lm.lm_config, VOCAB, num_classes, {"dropout": 0.1, "spatial_dropout": 0.1})
+    zoo_lm.transfer_encoder(lm, clf)
+    encoder = [w.copy() for w in clf.get_layer("encoder_1").get_weights()]
+    rng = np.random.default_rng(0)
+    labels = np.arange(30) % num_classes
+    # Each class draws its tokens from its own band of the vocabulary: learnable.
+    train = [rng.integers(2 + 15 * c, 17 + 15 * c, int(rng.integers(4, 12))).astype("int32") for c in labels]
+    probe, history = ulmfit.fit_probe(clf, train, labels, num_classes, seed=0)
+    assert history[0]["stage"] == "probe" and history[0]["cv_accuracy"] > 1 / num_classes
+    features = zoo.text.predict_in_order(keras.Model(clf.input, clf.get_layer("pooling").output), train)
+    scaler = StandardScaler().fit(features.astype("float64"))
+    expected = LogisticRegression(C=history[0]["C"], max_iter=3000).fit(scaler.transform(features), labels)
+    got = zoo.text.predict_in_order(probe, train)
+    np.testing.assert_allclose(got, expected.predict_proba(scaler.transform(features)), atol=1e-5)
+    for a, b in zip(encoder, probe.get_layer("encoder_1").get_weights()):
+        np.testing.assert_array_equal(a, b)  # the encoder is the language model's, untouched
+
+
+def test_linear_probe_needs_two_examples_per_class():
+    lm = tiny_lm()
+    clf = ulmfit.build_classifier(lm.lm_config, VOCAB, 2, {"dropout": 0.0, "spatial_dropout": 0.0})
+    with pytest.raises(zoo.errors.ConfigError, match=r"--probe needs at least 2 .*class counts \[1, 3\]"):
+        ulmfit.fit_probe(clf, [np.array([2, 3], "int32")] * 4, [0, 1, 1, 1], 2)
 
 
 def test_auxiliary_lm_loss_trains_the_shared_classifier():

@@ -11,7 +11,10 @@
    ``encoder_*`` layers are copied from the language model by name, trained
    with gradual unfreezing from the top, discriminative rates (each group
    below the top at its rate divided by 2.6) and STLR; optionally with the
-   language-model loss kept as an auxiliary task.
+   language-model loss kept as an auxiliary task. Or, instead, a linear
+   probe (``fit_probe``): the encoder left as it is, a logistic-regression
+   head fitted on its pooled features, to measure what the language model
+   alone knows about the labels.
 
 Every step can be switched off, which is how the README's ablation is run.
 """
@@ -62,6 +65,7 @@ ULMFIT_DEFAULTS = {
     "aux_lm_weight": 0.0,
     "clipnorm": 0.5,
     "from_scratch": False,
+    "probe": False,
     "seed": 0,
 }
 
@@ -307,6 +311,64 @@ def train_classifier(model, train_ds, valid_ds, cfg, log_dir=None, lm_bias=None)
     return history
 
 
+def fit_probe(model, train_ids, train_labels, num_classes, seed=0):
+    """A linear probe: the encoder stays as it is and only a linear head is fitted on its pooled features.
+
+    It measures what the (fine-tuned) language model alone knows about the
+    labels, with nothing learned from them but one linear map. Keras has no
+    cross-validated convex fit, so scikit-learn's ``LogisticRegressionCV``
+    fits the head (its ``C`` by 3-fold cross-validation on the labelled
+    examples only), then a refit at that ``C``, and the result is copied into Keras layers: the probe is a
+    Keras model that saves and exports like any other classifier.
+
+    Args:
+        model: a classifier with a ``pooling`` layer (``build_classifier``).
+        train_ids: token ids per labelled example.
+        train_labels: their class ids.
+        num_classes: number of classes.
+
+    Returns:
+        ``(probe, history)``: the ``pooling`` output, standardised
+        (``probe_norm``), then a softmax ``head``; and a one-entry history.
+
+    Example:
+
+    >>> probe, history = fit_probe(classifier, train_ids, train_labels, num_classes=20)
+    >>> sorted(history[0])
+    ['C', 'cv_accuracy', 'stage']
+    """
+    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+    from sklearn.preprocessing import StandardScaler
+
+    pooled = model.get_layer("pooling").output
+    features = text.predict_in_order(keras.Model(model.input, pooled), train_ids).astype("float64")
+    labels = np.asarray(train_labels)
+    folds = int(min(3, np.bincount(labels, minlength=num_classes)[np.unique(labels)].min()))
+    if folds < 2 or len(np.unique(labels)) < 2:
+        raise ConfigError("--probe needs at least 2 labelled examples of each class present and 2 classes, "
+                          f"got class counts {np.bincount(labels).tolist()}")
+    scaler = StandardScaler().fit(features)
+    x = scaler.transform(features)
+    search = LogisticRegressionCV(Cs=[1e-3, 1e-2, 1e-1, 1.0], cv=folds, l1_ratios=(0.0,), scoring="accuracy",
+                                  max_iter=3000, random_state=seed, use_legacy_attributes=False).fit(x, labels)
+    # Refitted from scratch at the chosen C (the search's refit starts from its path: same optimum, other digits).
+    fit = LogisticRegression(C=search.C_, max_iter=3000).fit(x, labels)
+    kernel = np.zeros((features.shape[1], num_classes), "float32")
+    bias = np.zeros(num_classes, "float32")
+    if fit.coef_.shape[0] == 1:  # two classes: one logit z, softmax([0, z]) is its sigmoid
+        kernel[:, fit.classes_[1]], bias[fit.classes_[1]] = fit.coef_[0], fit.intercept_[0]
+    else:
+        kernel[:, fit.classes_], bias[fit.classes_] = fit.coef_.T, fit.intercept_
+        bias[np.setdiff1d(np.arange(num_classes), fit.classes_)] = -1e9  # classes without examples
+    norm = keras.layers.Normalization(mean=scaler.mean_, variance=scaler.scale_ ** 2, name="probe_norm")
+    head = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="head")
+    probe = keras.Model(model.input, head(norm(pooled)), name="ulmfit_probe")
+    head.set_weights([kernel, bias])
+    cv_accuracy = float(search.scores_.mean(axis=0).max())
+    _log(f"linear probe: C={search.C_:g} ({folds}-fold CV accuracy {cv_accuracy:.3f} on the labelled examples)")
+    return probe, [{"stage": "probe", "C": float(search.C_), "cv_accuracy": cv_accuracy}]
+
+
 # === Run ===
 
 # Data, output and baseline settings mean what they mean for the word-vector recipes.
@@ -386,7 +448,12 @@ def run(cfg):
                 if len(dataset.valid_labels) else None)
     os.makedirs(out, exist_ok=True)
     lm_bias = None if cfg["from_scratch"] else keras.ops.convert_to_numpy(lm.get_layer("embedding").output_bias)
-    history = train_classifier(model, train_ds, valid_ds, cfg, log_dir=os.path.join(out, "logs"), lm_bias=lm_bias)
+    if cfg["probe"]:
+        model, history = fit_probe(model, ids["train"].ids, dataset.train_labels, len(dataset.class_names),
+                                   cfg["seed"])
+    else:
+        history = train_classifier(model, train_ds, valid_ds, cfg, log_dir=os.path.join(out, "logs"),
+                                   lm_bias=lm_bias)
     train_seconds = time.time() - start
 
     _log("evaluating on the test split")
@@ -399,7 +466,7 @@ def run(cfg):
         _log("TF-IDF + LinearSVC baseline on the same labelled examples")
         metrics["baseline"] = evaluate.tfidf_svm_baseline(
             dataset.train_texts, dataset.train_labels, dataset.test_texts, dataset.test_labels, dataset.class_names)
-    config = {**cfg, "model": "ulmfit_stacked_lstm", "vectors": f"lm:{cfg['lm']}" if not cfg["from_scratch"] else "none",
+    config = {**cfg, "model": "ulmfit_probe" if cfg["probe"] else "ulmfit_stacked_lstm", "vectors": f"lm:{cfg['lm']}" if not cfg["from_scratch"] else "none",
               "resolved_sequence_length": length, "vocab_size": len(vocab), "class_names": dataset.class_names,
               "data": dataset.summary(), "language_model": lm_cfg, "versions": experiment.versions(),
               "command": sys.argv}
@@ -427,6 +494,9 @@ _HELP = {
     "stlr": "slanted triangular learning rates (off: constant rate)",
     "gradual_unfreezing": "unfreeze from the top one group per epoch (off: everything from the start, same epochs)",
     "from_scratch": "the same classifier with random weights: no language model at all",
+    "probe": "no classifier training: keep the encoder as it is and fit only a linear head on its pooled features "
+             "(logistic regression, C by 3-fold cross-validation on the labels): what the language model alone "
+             "knows about the labels",
     "aux_lm_weight": "keep the language-model loss (times this weight) as an auxiliary task while training the "
                      "classifier (0: off)",
 }

@@ -235,8 +235,8 @@ def test_committed_manifest_matches_its_files():
 # === ULMFiT end to end ===
 
 
-@pytest.mark.parametrize("probe", [False, True])
-def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, probe):
+@pytest.mark.parametrize("mode", ["ulmfit", "probe", "probe_init"])
+def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, mode):
     words = [f"w{i}" for i in range(VOCAB - 2)]
     rng = np.random.default_rng(0)
     rows = []
@@ -252,10 +252,12 @@ def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, probe):
     metrics = ulmfit.run({
         "train": str(tmp_path / "train.csv"), "test": str(tmp_path / "test.csv"), "lm": "tiny",
         "output_dir": str(out), "lm_epochs": 1, "lm_batch_size": 4, "bptt": 8, "epochs": 1, "batch_size": 8,
-        "sequence_length": 16, "max_tokens": 100, "baseline": False, "probe": probe,
+        "sequence_length": 16, "max_tokens": 100, "baseline": False, "probe": mode == "probe", "probe_init": mode == "probe_init",
     })
     assert metrics["num_test_examples"] == 20
-    stages = ["probe"] if probe else ["head", "from_encoder_2", "from_encoder_1", "all"]
+    stages = {"ulmfit": [], "probe": ["probe"], "probe_init": ["probe"]}[mode]
+    if mode != "probe":
+        stages += ["head", "from_encoder_2", "from_encoder_1", "all"]
     assert [h["stage"] for h in metrics["history"]] == stages
     assert metrics["language_model"]["perplexity_after"] > 0
     for name in ("config.json", "metrics.json", "report.md", "model.keras", "export"):
@@ -292,6 +294,12 @@ def test_linear_probe_needs_two_examples_per_class():
     clf = ulmfit.build_classifier(lm.lm_config, VOCAB, 2, {"dropout": 0.0, "spatial_dropout": 0.0})
     with pytest.raises(zoo.errors.ConfigError, match=r"--probe needs at least 2 .*class counts \[1, 3\]"):
         ulmfit.fit_probe(clf, [np.array([2, 3], "int32")] * 4, [0, 1, 1, 1], 2)
+
+
+def test_probe_and_probe_init_are_exclusive(tmp_path):
+    with pytest.raises(zoo.errors.ConfigError, match="--probe fits the probe only.*pass one of them"):
+        ulmfit.run({"probe": True, "probe_init": True, "output_dir": str(tmp_path / "run")})
+    assert not (tmp_path / "run").exists()
 
 
 def test_auxiliary_lm_loss_trains_the_shared_classifier():

@@ -14,7 +14,8 @@
    language-model loss kept as an auxiliary task. Or, instead, a linear
    probe (``fit_probe``): the encoder left as it is, a logistic-regression
    head fitted on its pooled features, to measure what the language model
-   alone knows about the labels.
+   alone knows about the labels; or the probe first, then fine-tuning from
+   its head (``probe_init``: LP-FT, Kumar et al. 2022).
 
 Every step can be switched off, which is how the README's ablation is run.
 """
@@ -66,6 +67,7 @@ ULMFIT_DEFAULTS = {
     "clipnorm": 0.5,
     "from_scratch": False,
     "probe": False,
+    "probe_init": False,
     "seed": 0,
 }
 
@@ -417,6 +419,8 @@ def run(cfg):
         text.resolve_sequence_length(cfg["sequence_length"], [1])
     except ValueError as error:
         raise ConfigError(f"--sequence-length: {error}") from None
+    if cfg["probe"] and cfg["probe_init"]:
+        raise ConfigError("--probe fits the probe only, --probe-init fine-tunes after it: pass one of them")
     for name in ("dropout", "spatial_dropout"):
         if not 0 <= cfg[name] < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1), got {cfg[name]}")
@@ -448,12 +452,13 @@ def run(cfg):
                 if len(dataset.valid_labels) else None)
     os.makedirs(out, exist_ok=True)
     lm_bias = None if cfg["from_scratch"] else keras.ops.convert_to_numpy(lm.get_layer("embedding").output_bias)
-    if cfg["probe"]:
+    history = []
+    if cfg["probe"] or cfg["probe_init"]:
         model, history = fit_probe(model, ids["train"].ids, dataset.train_labels, len(dataset.class_names),
                                    cfg["seed"])
-    else:
-        history = train_classifier(model, train_ds, valid_ds, cfg, log_dir=os.path.join(out, "logs"),
-                                   lm_bias=lm_bias)
+    if not cfg["probe"]:
+        history += train_classifier(model, train_ds, valid_ds, cfg, log_dir=os.path.join(out, "logs"),
+                                    lm_bias=lm_bias)
     train_seconds = time.time() - start
 
     _log("evaluating on the test split")
@@ -466,7 +471,9 @@ def run(cfg):
         _log("TF-IDF + LinearSVC baseline on the same labelled examples")
         metrics["baseline"] = evaluate.tfidf_svm_baseline(
             dataset.train_texts, dataset.train_labels, dataset.test_texts, dataset.test_labels, dataset.class_names)
-    config = {**cfg, "model": "ulmfit_probe" if cfg["probe"] else "ulmfit_stacked_lstm", "vectors": f"lm:{cfg['lm']}" if not cfg["from_scratch"] else "none",
+    model_name = "ulmfit_probe" if cfg["probe"] else "ulmfit_probe_then_finetune" if cfg["probe_init"] else \
+        "ulmfit_stacked_lstm"
+    config = {**cfg, "model": model_name, "vectors": f"lm:{cfg['lm']}" if not cfg["from_scratch"] else "none",
               "resolved_sequence_length": length, "vocab_size": len(vocab), "class_names": dataset.class_names,
               "data": dataset.summary(), "language_model": lm_cfg, "versions": experiment.versions(),
               "command": sys.argv}
@@ -497,6 +504,8 @@ _HELP = {
     "probe": "no classifier training: keep the encoder as it is and fit only a linear head on its pooled features "
              "(logistic regression, C by 3-fold cross-validation on the labels): what the language model alone "
              "knows about the labels",
+    "probe_init": "start from the linear probe's head (instead of ULMFiT's), then fine-tune as usual: linear "
+                  "probing then fine-tuning (LP-FT, Kumar et al. 2022)",
     "aux_lm_weight": "keep the language-model loss (times this weight) as an auxiliary task while training the "
                      "classifier (0: off)",
 }

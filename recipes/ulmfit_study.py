@@ -10,9 +10,12 @@ Rows: with 200 and 1000 labels, ULMFiT and the same classifier from scratch;
 with 1000 labels, ULMFiT without each of LM fine-tuning, discriminative rates,
 STLR and gradual unfreezing; with all labels, ULMFiT; linear probes (the
 encoder frozen, a logistic-regression head) on the fine-tuned and on a random
-encoder.
+encoder; the probe followed by fine-tuning (LP-FT) with 200 and 1000 labels.
 
     python recipes/ulmfit_study.py --output-dir runs/ulmfit_study --results-dir docs/results/ulmfit
+
+``--seed 1 --only ROW ...`` gives the ablation's second seed (another labelled
+subset, language-model fine-tuning run and initialisation).
 """
 
 import argparse
@@ -44,6 +47,11 @@ ROWS = [
     ("probe-1000", 1000, ["--probe"], "linear probe on the fine-tuned LM's encoder"),
     ("probe-all", None, ["--probe"], "linear probe on the fine-tuned LM's encoder, all labels"),
     ("probe-scratch-1000", 1000, ["--probe", "--from-scratch"], "linear probe on a random (untrained) encoder"),
+    # LP-FT: the probe's head, then every layer at one rate (chosen on a dev split of train, not on test).
+    ("lpft-200", 200, ["--probe-init", "--no-discriminative", "--no-gradual-unfreezing"],
+     "linear probe, then fine-tuning every layer (LP-FT)"),
+    ("lpft-1000", 1000, ["--probe-init", "--no-discriminative", "--no-gradual-unfreezing"],
+     "linear probe, then fine-tuning every layer (LP-FT)"),
 ]
 
 

@@ -252,7 +252,8 @@ def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, mode):
     metrics = ulmfit.run({
         "train": str(tmp_path / "train.csv"), "test": str(tmp_path / "test.csv"), "lm": "tiny",
         "output_dir": str(out), "lm_epochs": 1, "lm_batch_size": 4, "bptt": 8, "epochs": 1, "batch_size": 8,
-        "sequence_length": 16, "max_tokens": 100, "baseline": False, "probe": mode == "probe", "probe_init": mode == "probe_init",
+        "sequence_length": 16, "max_tokens": 100, "baseline": False,
+        "probe": mode == "probe", "probe_init": mode == "probe_init",
     })
     assert metrics["num_test_examples"] == 20
     stages = {"ulmfit": [], "probe": ["probe"], "probe_init": ["probe"]}[mode]

@@ -319,8 +319,9 @@ def fit_probe(model, train_ids, train_labels, num_classes, seed=0):
     It measures what the (fine-tuned) language model alone knows about the
     labels, with nothing learned from them but one linear map. Keras has no
     cross-validated convex fit, so scikit-learn's ``LogisticRegressionCV``
-    fits the head (its ``C`` by 3-fold cross-validation on the labelled
-    examples only), then a refit at that ``C``, and the result is copied into Keras layers: the probe is a
+    picks ``C`` (3-fold cross-validation on the labelled examples only, fewer
+    folds when a class has fewer than 3), a ``LogisticRegression`` is fitted
+    at that ``C``, and the result is copied into Keras layers: the probe is a
     Keras model that saves and exports like any other classifier.
 
     Args:
@@ -345,10 +346,12 @@ def fit_probe(model, train_ids, train_labels, num_classes, seed=0):
     pooled = model.get_layer("pooling").output
     features = text.predict_in_order(keras.Model(model.input, pooled), train_ids).astype("float64")
     labels = np.asarray(train_labels)
-    folds = int(min(3, np.bincount(labels, minlength=num_classes)[np.unique(labels)].min()))
-    if folds < 2 or len(np.unique(labels)) < 2:
+    counts = np.bincount(labels)
+    present = counts[counts > 0]
+    if len(present) < 2 or present.min() < 2:
         raise ConfigError("--probe needs at least 2 labelled examples of each class present and 2 classes, "
-                          f"got class counts {np.bincount(labels).tolist()}")
+                          f"got class counts {counts.tolist()}")
+    folds = int(min(3, present.min()))
     scaler = StandardScaler().fit(features)
     x = scaler.transform(features)
     search = LogisticRegressionCV(Cs=[1e-3, 1e-2, 1e-1, 1.0], cv=folds, l1_ratios=(0.0,), scoring="accuracy",

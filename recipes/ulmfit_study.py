@@ -15,7 +15,10 @@ encoder; the probe followed by fine-tuning (LP-FT) with 200 and 1000 labels.
     python recipes/ulmfit_study.py --output-dir runs/ulmfit_study --results-dir docs/results/ulmfit
 
 ``--seed 1 --only ROW ...`` gives the ablation's second seed (another labelled
-subset, language-model fine-tuning run and initialisation).
+subset, language-model fine-tuning run and initialisation). Any other flag is
+passed to every row, e.g. ``--lm-epochs 2 --lm-learning-rate 2e-3
+--lm-batch-size 64`` for the earlier, shorter language-model fine-tuning
+(``docs/results/ulmfit-lm2``).
 """
 
 import argparse
@@ -29,29 +32,31 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 ROWS = [
-    # name, labels, extra flags, what the row tests
-    ("ulmfit-1000", 1000, [], "ULMFiT"),
-    ("scratch-1000", 1000, ["--from-scratch"], "same classifier, from scratch"),
+    # name, labels, extra flags, what the row tests. Rows run in this order, most telling first.
     ("ulmfit-200", 200, [], "ULMFiT"),
-    ("scratch-200", 200, ["--from-scratch"], "same classifier, from scratch"),
-    ("no-lm-finetune-1000", 1000, ["--no-lm-finetune"], "ULMFiT without LM fine-tuning"),
+    ("probe-200", 200, ["--probe"], "linear probe on the fine-tuned LM's encoder"),
+    ("ulmfit-1000", 1000, [], "ULMFiT"),
+    ("probe-1000", 1000, ["--probe"], "linear probe on the fine-tuned LM's encoder"),
+    # The ablation: one step off at a time.
     ("no-discriminative-1000", 1000, ["--no-discriminative"], "ULMFiT without discriminative rates"),
     ("no-stlr-1000", 1000, ["--no-stlr"], "ULMFiT without STLR (constant rate)"),
     ("no-gradual-1000", 1000, ["--no-gradual-unfreezing"], "ULMFiT without gradual unfreezing"),
     ("ulmfit-all", None, ["--epochs", "2"], "ULMFiT, all labels"),
+    # LP-FT: the probe's head, then every layer at one rate (chosen on a dev split of train, not on test).
+    ("lpft-1000", 1000, ["--probe-init", "--no-discriminative", "--no-gradual-unfreezing"],
+     "linear probe, then fine-tuning every layer (LP-FT)"),
+    ("lpft-200", 200, ["--probe-init", "--no-discriminative", "--no-gradual-unfreezing"],
+     "linear probe, then fine-tuning every layer (LP-FT)"),
+    # Variants.
     ("aux-lm-1000", 1000, ["--aux-lm-weight", "0.5"], "ULMFiT with the LM loss kept as an auxiliary task"),
     ("plain-finetune-1000", 1000, ["--no-discriminative", "--no-gradual-unfreezing"],
      "LM fine-tuning, then every layer at one rate from the start"),
-    # Linear probes: the encoder as it is, one logistic-regression head. What the representation alone is worth.
-    ("probe-200", 200, ["--probe"], "linear probe on the fine-tuned LM's encoder"),
-    ("probe-1000", 1000, ["--probe"], "linear probe on the fine-tuned LM's encoder"),
     ("probe-all", None, ["--probe"], "linear probe on the fine-tuned LM's encoder, all labels"),
+    # Rows that do not read the fine-tuned language model.
+    ("scratch-200", 200, ["--from-scratch"], "same classifier, from scratch"),
+    ("scratch-1000", 1000, ["--from-scratch"], "same classifier, from scratch"),
+    ("no-lm-finetune-1000", 1000, ["--no-lm-finetune"], "ULMFiT without LM fine-tuning"),
     ("probe-scratch-1000", 1000, ["--probe", "--from-scratch"], "linear probe on a random (untrained) encoder"),
-    # LP-FT: the probe's head, then every layer at one rate (chosen on a dev split of train, not on test).
-    ("lpft-200", 200, ["--probe-init", "--no-discriminative", "--no-gradual-unfreezing"],
-     "linear probe, then fine-tuning every layer (LP-FT)"),
-    ("lpft-1000", 1000, ["--probe-init", "--no-discriminative", "--no-gradual-unfreezing"],
-     "linear probe, then fine-tuning every layer (LP-FT)"),
 ]
 
 
@@ -61,7 +66,7 @@ def run_row(name, labels, flags, args):
         print(f"== {name}: done before, kept", flush=True)
         return
     cmd = [sys.executable, os.path.join(HERE, "newsgroups_ulmfit.py"), "--output-dir", out, "--overwrite",
-           "--lm-cache-dir", os.path.join(args.output_dir, "lm"), "--seed", str(args.seed), *flags]
+           "--lm-cache-dir", os.path.join(args.output_dir, "lm"), "--seed", str(args.seed), *args.row_flags, *flags]
     if labels is not None:
         cmd += ["--labels", str(labels)]
     print(f"== {name}: {' '.join(cmd[1:])}", flush=True)
@@ -85,7 +90,8 @@ def main(argv=None):
     p.add_argument("--results-dir", default="docs/results/ulmfit")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--only", nargs="*", help="run only these rows")
-    args = p.parse_args(argv)
+    args, row_flags = p.parse_known_args(argv)  # anything else is a newsgroups_ulmfit.py flag for every row
+    args.row_flags = row_flags
     chosen = [r for r in ROWS if not args.only or r[0] in args.only]
     for name, labels, flags, _ in chosen:
         run_row(name, labels, flags, args)

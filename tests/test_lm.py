@@ -266,6 +266,16 @@ def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, mode):
     assert len(list((out / "lm").glob("finetuned_lm-*"))) == 1  # cached for runs with other label budgets
 
 
+def test_finetune_lm_runs_the_callers_callbacks_once_per_epoch(artifact_dir):
+    seen = []
+    watch = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append((epoch, logs["loss"])))
+    texts = [" ".join(f"w{(i * 7 + j) % 40}" for i in range(30)) for j in range(12)]
+    cfg = {**ulmfit.ULMFIT_DEFAULTS, "lm_epochs": 2, "lm_batch_size": 2, "bptt": 8, "max_tokens": 100}
+    _, _, report = ulmfit.finetune_lm(pretrained.load("tiny"), texts, cfg, callbacks=[watch])
+    assert [epoch for epoch, _ in seen] == [0, 1] and all(np.isfinite(loss) for _, loss in seen)
+    assert report["steps"] == 2 * (report["steps"] // 2) > 0
+
+
 @pytest.mark.parametrize("num_classes", [2, 3])
 def test_linear_probe_is_scikit_learns_fit_in_keras_layers(num_classes):
     from sklearn.linear_model import LogisticRegression

@@ -39,9 +39,13 @@ from zoo.transfer import layer_groups
 ULMFIT_DEFAULTS = {
     # Step 2: language-model fine-tuning on the task's train texts.
     "lm_finetune": True,
-    "lm_epochs": 2,
-    "lm_learning_rate": 2e-3,
-    "lm_batch_size": 64,
+    # 14 epochs: a linear probe (200 labels) on a dev split of train, outside
+    # the labelled subsets and never test, scored 0.181, 0.228, 0.275, 0.301,
+    # 0.346, 0.347, 0.355 after every second epoch. Batch 256: ~35% more
+    # tokens/s than 64 on a 2-core CPU, with a larger peak rate to match.
+    "lm_epochs": 14,
+    "lm_learning_rate": 5e-3,
+    "lm_batch_size": 256,
     "bptt": 70,
     "max_tokens": 20000,
     # Step 3: the classifier.
@@ -105,7 +109,7 @@ def learning_rate_schedule(learning_rate, total_steps, stlr=True):
 
 
 def train_lm(lm, train_stream, valid_stream, *, epochs, batch_size, bptt, learning_rate, seed=0,
-             stlr=True, discriminative=False, lr_factor=2.6, clipnorm=0.25, log_every=200):
+             stlr=True, discriminative=False, lr_factor=2.6, clipnorm=0.25, log_every=200, callbacks=()):
     """Trains a language model on a token stream.
 
     Returns:
@@ -123,7 +127,7 @@ def train_lm(lm, train_stream, valid_stream, *, epochs, batch_size, bptt, learni
     _log(f"language model: {len(train_stream):,} tokens, {epochs} epoch(s) of {steps} steps "
          f"(batch {batch_size} x bptt ~{bptt})")
     fit = lm.fit(ds.repeat(), steps_per_epoch=steps, epochs=epochs, verbose=0, shuffle=False,
-                 callbacks=[StepLogger(log_every, batch_size * bptt, steps)])
+                 callbacks=[StepLogger(log_every, batch_size * bptt, steps), *callbacks])
     ppl = zoo_lm.perplexity(lm, valid_stream, batch_size=min(batch_size, 32), bptt=bptt)
     _log(f"held-out perplexity {ppl:.1f}")
     return {"history": fit.history, "perplexity": ppl, "steps": total}
@@ -138,7 +142,7 @@ def _split_documents(texts, fraction, seed):
     return [texts[i] for i in order[held:]], [texts[i] for i in order[:held]]
 
 
-def finetune_lm(artifact, texts, cfg, cache_dir=None):
+def finetune_lm(artifact, texts, cfg, cache_dir=None, callbacks=()):
     """Adapts a pretrained language model to the task's (unlabelled) texts.
 
     The vocabulary becomes the task's (``cfg["max_tokens"]`` most frequent
@@ -183,7 +187,8 @@ def finetune_lm(artifact, texts, cfg, cache_dir=None):
                               "--no-lm-finetune")
         start = time.time()
         result = train_lm(lm, stream, heldout, epochs=cfg["lm_epochs"], batch_size=cfg["lm_batch_size"],
-                          bptt=cfg["bptt"], learning_rate=cfg["lm_learning_rate"], seed=cfg["seed"])
+                          bptt=cfg["bptt"], learning_rate=cfg["lm_learning_rate"], seed=cfg["seed"],
+                          callbacks=callbacks)
         report.update(perplexity_after=round(result["perplexity"], 2), tokens=int(len(stream)),
                       steps=result["steps"], seconds=round(time.time() - start, 1))
     if cached:

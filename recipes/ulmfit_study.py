@@ -41,7 +41,7 @@ ROWS = [
     ("no-discriminative-1000", 1000, ["--no-discriminative"], "ULMFiT without discriminative rates"),
     ("no-stlr-1000", 1000, ["--no-stlr"], "ULMFiT without STLR (constant rate)"),
     ("no-gradual-1000", 1000, ["--no-gradual-unfreezing"], "ULMFiT without gradual unfreezing"),
-    ("ulmfit-all", None, ["--epochs", "2"], "ULMFiT, all labels"),
+    ("ulmfit-all", None, ["--epochs", "2"], "ULMFiT, all labels (2 epochs after the gradual stages, for time)"),
     # LP-FT: the probe's head, then every layer at one rate (chosen on a dev split of train, not on test).
     ("lpft-1000", 1000, ["--probe-init", "--no-discriminative", "--no-gradual-unfreezing"],
      "linear probe, then fine-tuning every layer (LP-FT)"),
@@ -97,6 +97,9 @@ def main(argv=None):
 
         ulmfit.build_parser(p.description, ulmfit.RUN_DEFAULTS).parse_args(row_flags)
     args.row_flags = row_flags
+    unknown = sorted(set(args.only or ()) - {r[0] for r in ROWS})
+    if unknown:  # else a typo would run nothing and still rewrite the results table
+        p.error(f"--only: no row named {', '.join(unknown)}; rows: {', '.join(r[0] for r in ROWS)}")
     chosen = [r for r in ROWS if not args.only or r[0] in args.only]
     for name, labels, flags, _ in chosen:
         run_row(name, labels, flags, args)

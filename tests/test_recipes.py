@@ -146,3 +146,19 @@ def test_init_lm_runs_ulmfit_through_the_cli(tmp_path):
     config = json.loads((out / "config.json").read_text())
     assert config["vectors"] == f"lm:{artifact}" and config["recipe"] == "text_classifier (ULMFiT)"
     assert (out / "export" / "saved_model.pb").exists()
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--only", "ulmfit-200", "ulmfit-2000"], "--only: no row named ulmfit-2000"),
+    (["--lm-epochz", "3"], "unrecognized arguments: --lm-epochz"),
+])
+def test_ulmfit_study_rejects_bad_rows_and_flags_before_running(tmp_path, args, expected):
+    """A typo in a row name or a pass-through flag is one usage line; no row runs, no table is written."""
+    out, results = tmp_path / "study", tmp_path / "results"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "ZOO_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "recipes", "ulmfit_study.py"), "--output-dir",
+                             str(out), "--results-dir", str(results), *args],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 2
+    assert expected in result.stderr.strip().splitlines()[-1], result.stderr[-2000:]
+    assert not out.exists() and not results.exists()

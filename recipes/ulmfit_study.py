@@ -14,8 +14,9 @@ encoder; the probe followed by fine-tuning (LP-FT) with 200 and 1000 labels.
 
     python recipes/ulmfit_study.py --output-dir runs/ulmfit_study --results-dir docs/results/ulmfit
 
-``--seed 1 --only ROW ...`` gives the ablation's second seed (another labelled
-subset, language-model fine-tuning run and initialisation). Any other flag is
+``--seed 1 --only ROW ...`` gives the second seed of the label-budget rows and
+the ablation (another labelled subset, language-model fine-tuning run and
+initialisation; ``docs/results/ulmfit-seed1``). Any other flag is
 passed to every row, e.g. ``--lm-epochs 2 --lm-learning-rate 2e-3
 --lm-batch-size 64`` for the earlier, shorter language-model fine-tuning
 (``docs/results/ulmfit-lm2``).

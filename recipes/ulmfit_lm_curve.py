@@ -21,8 +21,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is impor
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from sklearn.linear_model import LogisticRegressionCV  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from zoo import data, pretrained, text, ulmfit  # noqa: E402
 from zoo import lm as zoo_lm  # noqa: E402
@@ -35,13 +33,11 @@ def dev_probe(lm, vectorizer, texts, labels, subsets, dev, cfg):
     pooled = keras.Model(clf.input, clf.get_layer("pooling").output)
     needed = sorted(set(dev.tolist()).union(*subsets.values()))
     ids = text.vectorize(vectorizer, [texts[i] for i in needed], cfg["sequence_length"]).ids
-    features = dict(zip(needed, text.predict_in_order(pooled, ids).astype("float64")))
+    features = dict(zip(needed, text.predict_in_order(pooled, ids)))
+    x_dev = np.array([features[i] for i in dev])
     scores = {}
-    for n, rows in subsets.items():
-        x, x_dev = np.array([features[i] for i in rows]), np.array([features[i] for i in dev])
-        scaler = StandardScaler().fit(x)
-        fit = LogisticRegressionCV(Cs=[1e-3, 1e-2, 1e-1, 1.0], cv=3, l1_ratios=(0.0,), max_iter=3000,
-                                   use_legacy_attributes=False).fit(scaler.transform(x), labels[rows])
+    for n, rows in subsets.items():  # the recipe's own --probe fit, scored on dev
+        scaler, fit, _ = ulmfit.fit_linear_head([features[i] for i in rows], labels[rows], seed=cfg["seed"])
         scores[n] = round(float((fit.predict(scaler.transform(x_dev)) == labels[dev]).mean()), 3)
     return scores
 
@@ -53,6 +49,10 @@ def main():
     p.add_argument("--lm-learning-rate", type=float, default=ulmfit.ULMFIT_DEFAULTS["lm_learning_rate"])
     p.add_argument("--lm-cache-dir", default="runs/ulmfit_study/lm")
     args = p.parse_args()
+    for flag, value in (("--lm-epochs", args.lm_epochs), ("--lm-batch-size", args.lm_batch_size),
+                        ("--lm-learning-rate", args.lm_learning_rate)):
+        if value <= 0:  # before the minutes of data loading
+            p.error(f"{flag} must be positive, got {value}")
     cfg = {**ulmfit.RUN_DEFAULTS, "lm_epochs": args.lm_epochs, "lm_batch_size": args.lm_batch_size,
            "lm_learning_rate": args.lm_learning_rate}
     full, unlabelled = ulmfit.load_task({**cfg, "labels": None, "validation_split": 0.0})

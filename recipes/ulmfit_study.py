@@ -92,15 +92,15 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--only", nargs="*", help="run only these rows")
     args, row_flags = p.parse_known_args(argv)  # anything else is a newsgroups_ulmfit.py flag for every row
+    unknown = sorted(set(args.only or ()) - {r[0] for r in ROWS})
+    if unknown:  # else a typo would run nothing and still rewrite the results table
+        p.error(f"--only: no row named {', '.join(unknown)}; rows: {', '.join(r[0] for r in ROWS)}")
     if row_flags:  # checked now, with the recipe's own parser: a typo is one usage line, not N failed rows
         sys.path.insert(0, os.path.join(HERE, ".."))
         from zoo import ulmfit
 
         ulmfit.build_parser(p.description, ulmfit.RUN_DEFAULTS).parse_args(row_flags)
     args.row_flags = row_flags
-    unknown = sorted(set(args.only or ()) - {r[0] for r in ROWS})
-    if unknown:  # else a typo would run nothing and still rewrite the results table
-        p.error(f"--only: no row named {', '.join(unknown)}; rows: {', '.join(r[0] for r in ROWS)}")
     chosen = [r for r in ROWS if not args.only or r[0] in args.only]
     for name, labels, flags, _ in chosen:
         run_row(name, labels, flags, args)

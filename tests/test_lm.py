@@ -307,9 +307,14 @@ def test_linear_probe_needs_two_examples_per_class():
         ulmfit.fit_probe(clf, [np.array([2, 3], "int32")] * 4, [0, 1, 1, 1], 2)
 
 
-def test_probe_and_probe_init_are_exclusive(tmp_path):
-    with pytest.raises(zoo.errors.ConfigError, match="--probe fits the probe only.*pass one of them"):
-        ulmfit.run({"probe": True, "probe_init": True, "output_dir": str(tmp_path / "run")})
+@pytest.mark.parametrize("cfg, message", [
+    ({"probe": True, "probe_init": True}, "--probe fits the probe only.*pass one of them"),
+    ({"lm_batch_size": 0}, "--lm-batch-size must be a positive integer, got 0"),
+    ({"epochs": -1}, "--epochs must be a positive integer, got -1"),
+])
+def test_bad_settings_fail_before_any_work(tmp_path, cfg, message):
+    with pytest.raises(zoo.errors.ConfigError, match=message):
+        ulmfit.run({**cfg, "output_dir": str(tmp_path / "run")})
     assert not (tmp_path / "run").exists()
 
 

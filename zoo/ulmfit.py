@@ -345,12 +345,39 @@ def fit_probe(model, train_ids, train_labels, num_classes, seed=0):
     >>> sorted(history[0])
     ['C', 'cv_accuracy', 'stage']
     """
+    pooled = model.get_layer("pooling").output
+    features = text.predict_in_order(keras.Model(model.input, pooled), train_ids)
+    scaler, fit, info = fit_linear_head(features, train_labels, seed=seed)
+    kernel = np.zeros((features.shape[1], num_classes), "float32")
+    bias = np.zeros(num_classes, "float32")
+    if fit.coef_.shape[0] == 1:  # two classes: one logit z, softmax([0, z]) is its sigmoid
+        kernel[:, fit.classes_[1]], bias[fit.classes_[1]] = fit.coef_[0], fit.intercept_[0]
+    else:
+        kernel[:, fit.classes_], bias[fit.classes_] = fit.coef_.T, fit.intercept_
+        bias[np.setdiff1d(np.arange(num_classes), fit.classes_)] = -1e9  # classes without examples
+    norm = keras.layers.Normalization(mean=scaler.mean_, variance=scaler.scale_ ** 2, name="probe_norm")
+    head = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="head")
+    probe = keras.Model(model.input, head(norm(pooled)), name="ulmfit_probe")
+    head.set_weights([kernel, bias])
+    return probe, [{"stage": "probe", **info}]
+
+
+def fit_linear_head(features, labels, seed=0):
+    """The probe's convex fit: standardised features, logistic regression with ``C`` by cross-validation.
+
+    Returns:
+        ``(scaler, fit, info)``: the fitted ``StandardScaler`` and
+        ``LogisticRegression``, and ``{"C", "cv_accuracy"}``.
+
+    Example:
+
+    >>> scaler, fit, info = fit_linear_head(features, labels)
+    >>> predicted = fit.predict(scaler.transform(other_features))
+    """
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
     from sklearn.preprocessing import StandardScaler
 
-    pooled = model.get_layer("pooling").output
-    features = text.predict_in_order(keras.Model(model.input, pooled), train_ids).astype("float64")
-    labels = np.asarray(train_labels)
+    features, labels = np.asarray(features, "float64"), np.asarray(labels)
     counts = np.bincount(labels)
     present = counts[counts > 0]
     if len(present) < 2 or present.min() < 2:
@@ -363,20 +390,9 @@ def fit_probe(model, train_ids, train_labels, num_classes, seed=0):
                                   max_iter=3000, random_state=seed, use_legacy_attributes=False).fit(x, labels)
     # Refitted from scratch at the chosen C (the search's refit starts from its path: same optimum, other digits).
     fit = LogisticRegression(C=search.C_, max_iter=3000).fit(x, labels)
-    kernel = np.zeros((features.shape[1], num_classes), "float32")
-    bias = np.zeros(num_classes, "float32")
-    if fit.coef_.shape[0] == 1:  # two classes: one logit z, softmax([0, z]) is its sigmoid
-        kernel[:, fit.classes_[1]], bias[fit.classes_[1]] = fit.coef_[0], fit.intercept_[0]
-    else:
-        kernel[:, fit.classes_], bias[fit.classes_] = fit.coef_.T, fit.intercept_
-        bias[np.setdiff1d(np.arange(num_classes), fit.classes_)] = -1e9  # classes without examples
-    norm = keras.layers.Normalization(mean=scaler.mean_, variance=scaler.scale_ ** 2, name="probe_norm")
-    head = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="head")
-    probe = keras.Model(model.input, head(norm(pooled)), name="ulmfit_probe")
-    head.set_weights([kernel, bias])
     cv_accuracy = float(search.scores_.mean(axis=0).max())
     _log(f"linear probe: C={search.C_:g} ({folds}-fold CV accuracy {cv_accuracy:.3f} on the labelled examples)")
-    return probe, [{"stage": "probe", "C": float(search.C_), "cv_accuracy": cv_accuracy}]
+    return scaler, fit, {"C": float(search.C_), "cv_accuracy": cv_accuracy}
 
 
 # === Run ===
@@ -429,6 +445,9 @@ def run(cfg):
         raise ConfigError(f"--sequence-length: {error}") from None
     if cfg["probe"] and cfg["probe_init"]:
         raise ConfigError("--probe fits the probe only, --probe-init fine-tunes after it: pass one of them")
+    for name in ("lm_epochs", "lm_batch_size", "bptt", "max_tokens", "epochs", "batch_size"):
+        if cfg[name] < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {cfg[name]}")
     for name in ("dropout", "spatial_dropout"):
         if not 0 <= cfg[name] < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1), got {cfg[name]}")

@@ -13,7 +13,7 @@ language-model fine-tuning on your train texts, then gradual unfreezing with
 discriminative and slanted triangular learning rates (``--help`` with it
 lists those settings):
 
-    python recipes/text_classifier.py --init lm:wiki-books-lstm-lm --train train.csv --test test.csv
+    python recipes/text_classifier.py --init lm:wiki-books-lstm-lm-v2 --train train.csv --test test.csv
 """
 
 import os

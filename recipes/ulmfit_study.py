@@ -17,9 +17,11 @@ encoder; the probe followed by fine-tuning (LP-FT) with 200 and 1000 labels.
 ``--seed 1 --only ROW ...`` gives the second seed of the label-budget rows and
 the ablation (another labelled subset, language-model fine-tuning run and
 initialisation; ``docs/results/ulmfit-seed1``). Any other flag is
-passed to every row, e.g. ``--lm-epochs 2 --lm-learning-rate 2e-3
---lm-batch-size 64`` for the earlier, shorter language-model fine-tuning
-(``docs/results/ulmfit-lm2``).
+passed to every row, e.g. ``--lm wiki-books-lstm-lm`` for the first, smaller
+pretrained model (``docs/results/ulmfit-v1``), with ``--lm-epochs 2
+--lm-learning-rate 2e-3 --lm-batch-size 64`` for its earlier, shorter
+language-model fine-tuning (``docs/results/ulmfit-v1-lm2``). A row already in
+``--output-dir`` is kept only if it ran with the same command.
 """
 
 import argparse
@@ -63,13 +65,22 @@ ROWS = [
 
 def run_row(name, labels, flags, args):
     out = os.path.join(args.output_dir, name)
-    if os.path.exists(os.path.join(out, "metrics.json")):
-        print(f"== {name}: done before, kept", flush=True)
-        return
     cmd = [sys.executable, os.path.join(HERE, "newsgroups_ulmfit.py"), "--output-dir", out, "--overwrite",
            "--lm-cache-dir", os.path.join(args.output_dir, "lm"), "--seed", str(args.seed), *args.row_flags, *flags]
     if labels is not None:
         cmd += ["--labels", str(labels)]
+    if os.path.exists(os.path.join(out, "metrics.json")):
+        # Kept only if it ran with this very command: a row left by another language model, seed or
+        # flag in the same output directory would otherwise slip into the table.
+        try:
+            with open(os.path.join(out, "config.json")) as f:
+                before = json.load(f).get("command")
+        except (OSError, ValueError):
+            before = None
+        if before == cmd[1:]:
+            print(f"== {name}: done before with the same command, kept", flush=True)
+            return
+        print(f"== {name}: done before with another command ({before}), run again", flush=True)
     print(f"== {name}: {' '.join(cmd[1:])}", flush=True)
     start = time.time()
     subprocess.run(cmd, check=True)

@@ -162,3 +162,31 @@ def test_ulmfit_study_rejects_bad_rows_and_flags_before_running(tmp_path, args, 
     assert result.returncode == 2
     assert expected in result.stderr.strip().splitlines()[-1], result.stderr[-2000:]
     assert not out.exists() and not results.exists()
+
+
+def test_ulmfit_study_reruns_a_row_left_by_another_command(tmp_path, monkeypatch):
+    """A finished row is kept only if it ran with the same command (same LM, seed, flags)."""
+    import importlib.util
+    import types
+
+    spec = importlib.util.spec_from_file_location("ulmfit_study", os.path.join(ROOT, "recipes", "ulmfit_study.py"))
+    study = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study)
+    ran = []
+    monkeypatch.setattr(study.subprocess, "run", lambda cmd, check: ran.append(cmd))
+    args = types.SimpleNamespace(output_dir=str(tmp_path), seed=0, row_flags=["--lm", "lm-b"])
+    row = tmp_path / "probe-200"
+    row.mkdir()
+    (row / "metrics.json").write_text("{}")
+
+    def recorded(lm):
+        cmd = [os.path.join(ROOT, "recipes", "newsgroups_ulmfit.py"), "--output-dir", str(row), "--overwrite",
+               "--lm-cache-dir", str(tmp_path / "lm"), "--seed", "0", "--lm", lm, "--probe", "--labels", "200"]
+        (row / "config.json").write_text(json.dumps({"command": cmd}))
+
+    recorded("lm-b")
+    study.run_row("probe-200", 200, ["--probe"], args)
+    assert ran == []
+    recorded("lm-a")  # the same row, left by a run on another language model
+    study.run_row("probe-200", 200, ["--probe"], args)
+    assert len(ran) == 1 and ran[0][ran[0].index("--lm") + 1] == "lm-b"

@@ -405,7 +405,7 @@ RUN_DEFAULTS = {
     **{key: experiment.DEFAULTS[key] for key in _SHARED},
     "recipe": "ulmfit",
     "labels": None,  # labelled train examples (seeded, stratified); None: all
-    "lm": "wiki-books-lstm-lm",
+    "lm": "wiki-books-lstm-lm-v2",
     "lm_cache_dir": None,  # default: <output_dir>/lm
     "output_dir": "runs/ulmfit",
 }

@@ -16,7 +16,7 @@ lists every artifact with the sha256 and size of each file;
 Example:
 
 >>> from zoo import pretrained
->>> art = pretrained.load("wiki-books-lstm-lm-v2")        # doctest: +SKIP
+>>> art = pretrained.load("wiki-books-lstm-lm-v2")     # doctest: +SKIP
 >>> art.lm.lm_config["embedding_dim"], len(art.vocab)  # doctest: +SKIP
 (256, 20000)
 """

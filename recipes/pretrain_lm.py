@@ -138,6 +138,13 @@ def pretrain(args, argv=None):
     path = pretrained.save_artifact(model, vocab, metadata, args.output_dir)
     print(f"held-out perplexity {ppl:.1f} on {len(heldout_stream):,} tokens (OOV rate {oov:.3f})")
     print(f"wrote {path}/")
+    original = os.path.dirname(os.path.abspath(args.from_metadata)) if args.from_metadata else None
+    if original and os.path.exists(os.path.join(original, "weights.npz")):
+        check = pretrained.compare(original, path)
+        print(f"reproduction of {original}: weights "
+              + ("identical" if check["identical_weights"] else f"differ (max |diff| {check['max_abs_diff']:.3g})")
+              + f", vocabulary {'identical' if check['same_vocab'] else 'differs'}, held-out perplexity "
+              f"{check['heldout_perplexity'][1]} (recorded {check['heldout_perplexity'][0]})")
     if args.register:
         target = pretrained.pretrained_dir() / args.name
         if target.exists():

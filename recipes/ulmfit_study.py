@@ -10,14 +10,17 @@ Rows: with 200 and 1000 labels, ULMFiT and the same classifier from scratch;
 with 1000 labels, ULMFiT without each of LM fine-tuning, discriminative rates,
 STLR and gradual unfreezing; with all labels, ULMFiT; linear probes (the
 encoder frozen, a logistic-regression head) on the fine-tuned and on a random
-encoder; the probe followed by fine-tuning (LP-FT) with 200 and 1000 labels.
+encoder, and on mean-pooled states alone; the probe followed by fine-tuning
+(LP-FT) with 200 and 1000 labels.
 
     python recipes/ulmfit_study.py --output-dir runs/ulmfit_study --results-dir docs/results/ulmfit
 
 ``--seed 1 --only ROW ...`` gives the second seed of the label-budget rows and
 the ablation (another labelled subset, language-model fine-tuning run and
 initialisation; ``docs/results/ulmfit-seed1``). Any other flag is
-passed to every row, e.g. ``--lm wiki-books-lstm-lm`` for the first, smaller
+passed to every row: ``--dev 1500`` evaluates every row on 1,500 held-out
+train documents instead of the test split (for choosing settings;
+``docs/results/ulmfit-dev``), ``--lm wiki-books-lstm-lm`` runs on the first, smaller
 pretrained model (``docs/results/ulmfit-v1``), with ``--lm-epochs 2
 --lm-learning-rate 2e-3 --lm-batch-size 64`` for its earlier, shorter
 language-model fine-tuning (``docs/results/ulmfit-v1-lm2``). A row already in
@@ -55,6 +58,8 @@ ROWS = [
     ("plain-finetune-1000", 1000, ["--no-discriminative", "--no-gradual-unfreezing"],
      "LM fine-tuning, then every layer at one rate from the start"),
     ("probe-all", None, ["--probe"], "linear probe on the fine-tuned LM's encoder, all labels"),
+    ("probe-mean-200", 200, ["--probe", "--pooling", "mean"], "linear probe on mean-pooled states"),
+    ("probe-mean-1000", 1000, ["--probe", "--pooling", "mean"], "linear probe on mean-pooled states"),
     # Rows that do not read the fine-tuned language model.
     ("scratch-200", 200, ["--from-scratch"], "same classifier, from scratch"),
     ("scratch-1000", 1000, ["--from-scratch"], "same classifier, from scratch"),
@@ -88,7 +93,8 @@ def run_row(name, labels, flags, args):
 
 
 def table(rows):
-    lines = ["| run | labels | what | accuracy | macro F1 | TF-IDF + LinearSVC (same labels) | train s |",
+    split = rows[0]["evaluated_on"] if rows else "test"
+    lines = [f"| run | labels | what | {split} accuracy | macro F1 | TF-IDF + LinearSVC (same labels) | train s |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['name']} | {r['labels']} | {r['what']} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} | "
@@ -126,7 +132,8 @@ def main(argv=None):
         rows.append({"name": name, "labels": m["labels"], "what": what, "flags": flags,
                      "accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
                      "baseline_accuracy": m["baseline"]["accuracy"], "baseline_macro_f1": m["baseline"]["macro_f1"],
-                     "train_seconds": m["train_seconds"], "language_model": m.get("language_model")})
+                     "train_seconds": m["train_seconds"], "language_model": m.get("language_model"),
+                     "evaluated_on": m.get("evaluated_on", "test")})
         target = os.path.join(args.results_dir, name)
         os.makedirs(target, exist_ok=True)
         for fname in ("config.json", "metrics.json", "report.md"):

@@ -171,6 +171,21 @@ def test_bad_split_arguments(imbalanced, kwargs, words):
     assert words in str(info.value)
 
 
+def test_hold_out_as_test_takes_seeded_stratified_train_examples_and_drops_test(imbalanced):
+    full = data.load_files(*imbalanced, validation_split=0.25, seed=1)
+    dev = data.hold_out_as_test(full, 14, seed=2)
+    assert dev.test_texts == data.hold_out_as_test(full, 14, seed=2).test_texts  # seeded
+    assert dev.test_texts != data.hold_out_as_test(full, 14, seed=3).test_texts
+    assert np.bincount(dev.test_labels).tolist() == [8, 4, 2]  # class ratios kept
+    assert not set(dev.test_texts) & set(dev.train_texts)
+    assert sorted(dev.train_texts + dev.test_texts) == sorted(full.train_texts)
+    assert all(text.split()[1] == dev.class_names[y] for text, y in zip(dev.test_texts, dev.test_labels))
+    assert dev.valid_texts == full.valid_texts and not set(dev.test_texts) & set(full.test_texts)
+    for size, words in ((0, "expected a positive integer, got 0"), (105, "the train split has only 105")):
+        with pytest.raises(DataError, match=words):
+            data.hold_out_as_test(full, size)
+
+
 # === Errors ===
 
 GOOD = "text,label\nfine,a\nalso fine,b\n"

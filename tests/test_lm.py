@@ -232,11 +232,60 @@ def test_committed_manifest_matches_its_files():
         assert entry["heldout_perplexity"] > 1
 
 
+# Runs recipes/pretrain_lm.py in its own process (it turns on TensorFlow op determinism, which is
+# process-wide) on a tiny synthetic corpus in place of the five real sources.
+_PRETRAIN = """
+import runpy
+import sys
+import numpy as np
+sys.path.insert(0, {root!r})
+from zoo import corpus
+rng = np.random.default_rng(0)
+words = [f"w{{i}}" for i in range(40)]
+docs = [" ".join(rng.choice(words, 120)) for _ in range(12)]
+corpus.load_documents = lambda source: docs
+sys.argv = ["pretrain_lm.py", *sys.argv[1:]]
+runpy.run_path({recipe!r}, run_name="__main__")
+"""
+
+
+def _pretrain(*args):
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = _PRETRAIN.format(root=root, recipe=os.path.join(root, "recipes", "pretrain_lm.py"))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_pretrain_lm_from_metadata_reproduces_the_artifact(tmp_path):
+    first, again = tmp_path / "first", tmp_path / "again"
+    _pretrain("--output-dir", str(first), "--sources", "wikipedia", "--vocab-size", "30", "--embedding-dim", "8",
+              "--num-layers", "1", "--num-sampled", "4", "--epochs", "2", "--batch-size", "4", "--bptt", "8",
+              "--heldout-fraction", "0.2")
+    out = _pretrain("--from-metadata", str(first / "metadata.json"), "--output-dir", str(again))
+    assert f"reproduction of {first}: weights identical, vocabulary identical" in out
+    check = pretrained.compare(first, again)
+    assert check["identical_weights"] and check["same_vocab"]
+    assert check["heldout_perplexity"][0] == check["heldout_perplexity"][1] > 1
+    with np.load(again / "weights.npz") as arrays:  # one weight nudged: no longer identical
+        changed = {key: arrays[key] for key in arrays.files}
+    key = sorted(changed)[0]
+    changed[key] = changed[key] + np.float16(0.5)
+    np.savez_compressed(again / "weights.npz", **changed)
+    check = pretrained.compare(first, again)
+    assert not check["identical_weights"] and check["max_abs_diff"] == pytest.approx(0.5, abs=1e-3)
+
+
 # === ULMFiT end to end ===
 
 
-@pytest.mark.parametrize("mode", ["ulmfit", "probe", "probe_init"])
-def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, mode):
+@pytest.mark.parametrize("mode, dev", [("ulmfit", None), ("probe", None), ("probe_init", None), ("probe", 10)])
+def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, mode, dev):
     words = [f"w{i}" for i in range(VOCAB - 2)]
     rng = np.random.default_rng(0)
     rows = []
@@ -253,9 +302,11 @@ def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, mode):
         "train": str(tmp_path / "train.csv"), "test": str(tmp_path / "test.csv"), "lm": "tiny",
         "output_dir": str(out), "lm_epochs": 1, "lm_batch_size": 4, "bptt": 8, "epochs": 1, "batch_size": 8,
         "sequence_length": 16, "max_tokens": 100, "baseline": False,
-        "probe": mode == "probe", "probe_init": mode == "probe_init",
+        "probe": mode == "probe", "probe_init": mode == "probe_init", "dev": dev,
     })
-    assert metrics["num_test_examples"] == 20
+    split, size = ("test", 20) if dev is None else ("dev", dev)  # --dev: held-out train rows, test unused
+    assert metrics["evaluated_on"] == split and metrics["num_test_examples"] == size
+    assert f"- {split} examples: {size}" in (out / "report.md").read_text()
     stages = {"ulmfit": [], "probe": ["probe"], "probe_init": ["probe"]}[mode]
     if mode != "probe":
         stages += ["head", "from_encoder_2", "from_encoder_1", "all"]
@@ -311,6 +362,8 @@ def test_linear_probe_needs_two_examples_per_class():
     ({"probe": True, "probe_init": True}, "--probe fits the probe only.*pass one of them"),
     ({"lm_batch_size": 0}, "--lm-batch-size must be a positive integer, got 0"),
     ({"epochs": -1}, "--epochs must be a positive integer, got -1"),
+    ({"dev": 0}, "--dev must be a positive integer, got 0"),
+    ({"pooling": "avg"}, "--pooling must be one of last, max, mean, attention, concat, got 'avg'"),
 ])
 def test_bad_settings_fail_before_any_work(tmp_path, cfg, message):
     with pytest.raises(zoo.errors.ConfigError, match=message):

@@ -415,6 +415,32 @@ def resplit(dataset, *, validation_split=0.0, seed=0, max_train_examples=None):
     return _finish(dataset.name, raw, validation_split, seed, max_train_examples)
 
 
+def hold_out_as_test(dataset, size, *, seed=0):
+    """A new dataset whose test split is ``size`` of ``dataset``'s train examples; the old test split is dropped.
+
+    The held-out examples are drawn seeded and class-stratified and leave the
+    train split, so choices made on them (a setting, a model) never read the
+    real test split. Valid examples stay where they are.
+
+    Example:
+
+    >>> dev = hold_out_as_test(load_dataset("20newsgroups", validation_split=0), 1500)
+    >>> len(dev.test_texts), len(dev.train_texts)
+    (1500, 9814)
+    """
+    if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
+        raise DataError(f"dev size: expected a positive integer, got {size!r}")
+    if size >= len(dataset.train_texts):
+        raise DataError(f"dev size {size}: the train split has only {len(dataset.train_texts)} examples, "
+                        "and some must stay for training")
+    keep, held = _split_indices(dataset.train_labels, seed, test_size=int(size))
+    texts, labels = _take(dataset.train_texts, dataset.train_labels, keep)
+    test_texts, test_labels = _take(dataset.train_texts, dataset.train_labels, held)
+    return dataclasses.replace(
+        dataset, train_texts=texts, train_labels=labels, test_texts=test_texts, test_labels=test_labels,
+        source=f"{dataset.source}; test: {size} held-out train examples (seed {seed})")
+
+
 def _check_split_args(validation_split, max_train_examples):
     if not 0 <= validation_split < 1:
         raise DataError(f"validation_split: expected a fraction in [0, 1), got {validation_split!r}")

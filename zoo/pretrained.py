@@ -223,6 +223,44 @@ def load(name_or_path, directory=None):
                     metadata=_read_json(path / "metadata.json"))
 
 
+def compare(path_a, path_b):
+    """How far apart two artifact directories are: stored weights, vocabulary, perplexity.
+
+    Reads the files directly (no model is built), so it compares exactly what
+    was written, float16 and all. Used to check that ``pretrain_lm.py
+    --from-metadata`` reproduces an artifact.
+
+    Example:
+
+    >>> compare("pretrained/wiki-books-lstm-lm-v2", "runs/lm/reproduce-v2")["identical_weights"]
+    True
+
+    Returns:
+        A dict: ``identical_weights``, ``max_abs_diff`` over all weights,
+        ``same_vocab``, and both ``heldout_perplexity`` values.
+    """
+    paths = [Path(path_a), Path(path_b)]
+    for path in paths:
+        for fname in ("weights.npz", "vocab.json", "metadata.json"):
+            if not (path / fname).exists():
+                raise PretrainedError(f"{path / fname}: missing file of the pretrained model")
+    with np.load(paths[0] / "weights.npz") as a, np.load(paths[1] / "weights.npz") as b:
+        if sorted(a.files) != sorted(b.files):
+            raise PretrainedError(f"{paths[0]} and {paths[1]} hold different weights: "
+                                  f"{sorted(set(a.files) ^ set(b.files))}")
+        diffs = []
+        for key in a.files:
+            if a[key].shape != b[key].shape:
+                raise PretrainedError(f"{key}: shape {a[key].shape} in {paths[0]}, {b[key].shape} in {paths[1]}")
+            diffs.append(float(np.max(np.abs(a[key].astype("float64") - b[key].astype("float64")), initial=0.0)))
+    return {
+        "identical_weights": max(diffs, default=0.0) == 0.0,
+        "max_abs_diff": max(diffs, default=0.0),
+        "same_vocab": _read_json(paths[0] / "vocab.json") == _read_json(paths[1] / "vocab.json"),
+        "heldout_perplexity": [_read_json(p / "metadata.json").get("heldout_perplexity") for p in paths],
+    }
+
+
 def vectorizer(artifact):
     """A ``TextVectorization`` with the artifact's vocabulary and standardisation."""
     import keras

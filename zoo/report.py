@@ -87,7 +87,7 @@ def write_report(path, config, metrics, coverage=None, cudnn=None):
         "",
         metrics_table(metrics),
         "",
-        f"- test examples: {metrics['num_test_examples']}",
+        f"- {metrics.get('evaluated_on', 'test')} examples: {metrics['num_test_examples']}",
         f"- training time: {metrics['train_seconds']:.0f} s; epochs run: {metrics['epochs_run']}",
         f"- vectors: {config.get('vectors')}" + (f" ({coverage})" if coverage else ""),
         f"- sequence length: {config.get('resolved_sequence_length')} tokens "

@@ -34,6 +34,7 @@ from zoo import experiment, finetune
 from zoo import lm as zoo_lm
 from zoo import text
 from zoo.errors import ConfigError
+from zoo.models import POOLINGS
 from zoo.transfer import layer_groups
 
 ULMFIT_DEFAULTS = {
@@ -61,6 +62,7 @@ ULMFIT_DEFAULTS = {
     "batch_size": 32,
     "sequence_length": 256,
     "dropout": 0.3,
+    "pooling": "concat",  # ULMFiT's: last state, max and mean of the top layer; or "mean", "max", "last"
     "head_units": 50,  # ULMFiT's head: BN, dropout, 50 ReLU units, BN, dropout, softmax (0: one Dense)
     "spatial_dropout": 0.1,
     "discriminative": True,
@@ -203,7 +205,7 @@ def finetune_lm(artifact, texts, cfg, cache_dir=None, callbacks=()):
 
 
 def build_classifier(lm_cfg, vocab_size, num_classes, cfg):
-    """``zoo.build_stacked_lstm`` shaped like the language model, with concat pooling.
+    """``zoo.build_stacked_lstm`` shaped like the language model, with ``cfg["pooling"]`` (ULMFiT's concat).
 
     With ``cfg["head_units"]`` the head is ULMFiT's: batch norm, dropout, a
     ReLU layer, batch norm, dropout, softmax. Batch norm matters here: pooled
@@ -215,7 +217,7 @@ def build_classifier(lm_cfg, vocab_size, num_classes, cfg):
     try:
         model = zoo.build_stacked_lstm(
             vocab_size, num_classes, embedding_dim=lm_cfg["embedding_dim"], units=lm_cfg["units"],
-            num_layers=lm_cfg["num_layers"], pooling="concat", dropout=cfg["dropout"],
+            num_layers=lm_cfg["num_layers"], pooling=cfg.get("pooling", "concat"), dropout=cfg["dropout"],
             spatial_dropout=cfg["spatial_dropout"], compile=False)
     except ValueError as error:  # the factory names the argument and what is allowed
         raise ConfigError(str(error)) from None
@@ -405,6 +407,7 @@ RUN_DEFAULTS = {
     **{key: experiment.DEFAULTS[key] for key in _SHARED},
     "recipe": "ulmfit",
     "labels": None,  # labelled train examples (seeded, stratified); None: all
+    "dev": None,  # evaluate on this many held-out train examples instead of the test split
     "lm": "wiki-books-lstm-lm-v2",
     "lm_cache_dir": None,  # default: <output_dir>/lm
     "output_dir": "runs/ulmfit",
@@ -420,9 +423,18 @@ def load_task(cfg):
     else:
         dataset = zoo_data.load_dataset(cfg["dataset"], validation_split=0.0, seed=cfg["seed"])
     unlabelled = list(dataset.train_texts) + list(dataset.valid_texts)
+    if cfg["dev"] is not None:
+        if cfg["dev"] >= len(dataset.train_texts):
+            raise ConfigError(f"--dev {cfg['dev']}: the train split has only {len(dataset.train_texts)} examples, "
+                              "and some must stay for training")
+        # The dev examples leave the labelled pool (and test is dropped), but their text stays in
+        # language-model fine-tuning like all train text: the fine-tuned model is then the test runs'
+        # own, shared through the cache, which is what makes a dev run cheap.
+        dataset = zoo_data.hold_out_as_test(dataset, cfg["dev"], seed=cfg["seed"])
     if cfg["labels"] is not None:
         if cfg["labels"] > len(dataset.train_texts):
-            raise ConfigError(f"--labels {cfg['labels']}: the train split has only {len(dataset.train_texts)} examples")
+            raise ConfigError(f"--labels {cfg['labels']}: the train split has only {len(dataset.train_texts)} examples"
+                              + (f" after --dev {cfg['dev']}" if cfg["dev"] is not None else ""))
         # Few labels: no validation split either; the schedule is fixed, so nothing is tuned on test.
         dataset = zoo_data.resplit(dataset, seed=cfg["seed"], max_train_examples=cfg["labels"])
     elif not len(dataset.valid_labels) and cfg["validation_split"] > 0:
@@ -445,9 +457,13 @@ def run(cfg):
         raise ConfigError(f"--sequence-length: {error}") from None
     if cfg["probe"] and cfg["probe_init"]:
         raise ConfigError("--probe fits the probe only, --probe-init fine-tunes after it: pass one of them")
-    for name in ("lm_epochs", "lm_batch_size", "bptt", "max_tokens", "epochs", "batch_size"):
+    for name in ("lm_epochs", "lm_batch_size", "bptt", "max_tokens", "epochs", "batch_size", "dev"):
+        if name == "dev" and cfg[name] is None:
+            continue
         if cfg[name] < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {cfg[name]}")
+    if cfg["pooling"] not in POOLINGS:
+        raise ConfigError(f"--pooling must be one of {', '.join(POOLINGS)}, got {cfg['pooling']!r}")
     for name in ("dropout", "spatial_dropout"):
         if not 0 <= cfg[name] < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1), got {cfg[name]}")
@@ -488,12 +504,14 @@ def run(cfg):
                                     lm_bias=lm_bias)
     train_seconds = time.time() - start
 
-    _log("evaluating on the test split")
+    split = "test" if cfg["dev"] is None else "dev"
+    _log("evaluating on the test split" if split == "test" else
+         f"evaluating on the dev split: {cfg['dev']} held-out train examples (the test split is not used)")
     probs = text.predict_in_order(model, ids["test"].ids)
     metrics = evaluate.classification_metrics(dataset.test_labels, probs.argmax(-1), dataset.class_names)
     metrics.update(train_seconds=round(train_seconds, 1), epochs_run=len(history),
                    truncated_train_texts=ids["train"].truncated, history=history, language_model=lm_report,
-                   labels=len(dataset.train_labels))
+                   labels=len(dataset.train_labels), evaluated_on=split)
     if cfg["baseline"]:
         _log("TF-IDF + LinearSVC baseline on the same labelled examples")
         metrics["baseline"] = evaluate.tfidf_svm_baseline(
@@ -517,12 +535,16 @@ def run(cfg):
 
 _HELP = {
     "labels": "labelled train examples to use (seeded, class-stratified); the rest of train is unlabelled text",
+    "dev": "evaluate on N train examples held out (seeded, class-stratified; never labelled for training, their "
+           "text still used for LM fine-tuning) instead of the test split, to choose settings without reading test",
     "lm": "pretrained language model: a name in pretrained/manifest.json or an artifact directory",
     "lm_cache_dir": "where the fine-tuned language model is kept and reused (default: OUTPUT_DIR/lm)",
     "lm_finetune": "fine-tune the language model on the task's train texts first",
     "lm_epochs": "language-model fine-tuning epochs",
     "epochs": "classifier epochs with every layer trainable (after one epoch per gradual-unfreezing stage)",
     "sequence_length": "tokens per text for the classifier: a number, or pNN (a percentile of train lengths)",
+    "pooling": "how the top layer's states become one vector: concat (ULMFiT's last state, max and mean), mean, "
+               "max or last",
     "discriminative": "discriminative learning rates: each layer group below the head at its rate / --lr-factor",
     "learning_rate": "top learning rate of the first stage; later stages multiply it by --stage-lr-decay",
     "stlr": "slanted triangular learning rates (off: constant rate)",
@@ -557,8 +579,8 @@ def build_parser(description, defaults, files=False):
         if isinstance(value, bool):
             p.add_argument(flag, dest=key, action="store_true", default=value, help=_HELP.get(key))
             p.add_argument("--no-" + key.replace("_", "-"), dest=key, action="store_false")
-        elif key in ("labels", "lm_cache_dir"):
-            p.add_argument(flag, default=value, type=int if key == "labels" else str, help=_HELP.get(key))
+        elif key in ("labels", "dev", "lm_cache_dir"):
+            p.add_argument(flag, default=value, type=str if key == "lm_cache_dir" else int, help=_HELP.get(key))
         elif key == "sequence_length":
             p.add_argument(flag, default=value, type=lambda v: int(v) if str(v).isdigit() else v, help=_HELP[key])
         else:

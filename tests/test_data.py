@@ -181,7 +181,7 @@ def test_hold_out_as_test_takes_seeded_stratified_train_examples_and_drops_test(
     assert sorted(dev.train_texts + dev.test_texts) == sorted(full.train_texts)
     assert all(text.split()[1] == dev.class_names[y] for text, y in zip(dev.test_texts, dev.test_labels))
     assert dev.valid_texts == full.valid_texts and not set(dev.test_texts) & set(full.test_texts)
-    for size, words in ((0, "expected a positive integer, got 0"), (105, "the train split has only 105")):
+    for size, words in ((0, "expected a positive integer, got 0"), (105, "size 105: the train split has only 105")):
         with pytest.raises(DataError, match=words):
             data.hold_out_as_test(full, size)
 

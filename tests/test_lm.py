@@ -305,6 +305,12 @@ def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, mode, dev):
         "probe": mode == "probe", "probe_init": mode == "probe_init", "dev": dev,
     })
     split, size = ("test", 20) if dev is None else ("dev", dev)  # --dev: held-out train rows, test unused
+    if dev is not None:  # too many to hold out: one line naming the flag, before any work
+        too_many = r"--dev: held-out size 60: the train split has only \d+ examples"
+        with pytest.raises(zoo.errors.ConfigError, match=too_many):
+            ulmfit.run({"train": str(tmp_path / "train.csv"), "test": str(tmp_path / "test.csv"), "dev": 60,
+                        "output_dir": str(tmp_path / "too_many")})
+        assert not (tmp_path / "too_many").exists()
     assert metrics["evaluated_on"] == split and metrics["num_test_examples"] == size
     assert f"- {split} examples: {size}" in (out / "report.md").read_text()
     stages = {"ulmfit": [], "probe": ["probe"], "probe_init": ["probe"]}[mode]

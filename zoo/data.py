@@ -429,9 +429,9 @@ def hold_out_as_test(dataset, size, *, seed=0):
     (1500, 9814)
     """
     if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
-        raise DataError(f"dev size: expected a positive integer, got {size!r}")
+        raise DataError(f"held-out size: expected a positive integer, got {size!r}")
     if size >= len(dataset.train_texts):
-        raise DataError(f"dev size {size}: the train split has only {len(dataset.train_texts)} examples, "
+        raise DataError(f"held-out size {size}: the train split has only {len(dataset.train_texts)} examples, "
                         "and some must stay for training")
     keep, held = _split_indices(dataset.train_labels, seed, test_size=int(size))
     texts, labels = _take(dataset.train_texts, dataset.train_labels, keep)

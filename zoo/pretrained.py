@@ -253,9 +253,10 @@ def compare(path_a, path_b):
             if a[key].shape != b[key].shape:
                 raise PretrainedError(f"{key}: shape {a[key].shape} in {paths[0]}, {b[key].shape} in {paths[1]}")
             diffs.append(float(np.max(np.abs(a[key].astype("float64") - b[key].astype("float64")), initial=0.0)))
+    largest = max(diffs, default=0.0)
     return {
-        "identical_weights": max(diffs, default=0.0) == 0.0,
-        "max_abs_diff": max(diffs, default=0.0),
+        "identical_weights": largest == 0.0,
+        "max_abs_diff": largest,
         "same_vocab": _read_json(paths[0] / "vocab.json") == _read_json(paths[1] / "vocab.json"),
         "heldout_perplexity": [_read_json(p / "metadata.json").get("heldout_perplexity") for p in paths],
     }

@@ -424,13 +424,13 @@ def load_task(cfg):
         dataset = zoo_data.load_dataset(cfg["dataset"], validation_split=0.0, seed=cfg["seed"])
     unlabelled = list(dataset.train_texts) + list(dataset.valid_texts)
     if cfg["dev"] is not None:
-        if cfg["dev"] >= len(dataset.train_texts):
-            raise ConfigError(f"--dev {cfg['dev']}: the train split has only {len(dataset.train_texts)} examples, "
-                              "and some must stay for training")
         # The dev examples leave the labelled pool (and test is dropped), but their text stays in
         # language-model fine-tuning like all train text: the fine-tuned model is then the test runs'
         # own, shared through the cache, which is what makes a dev run cheap.
-        dataset = zoo_data.hold_out_as_test(dataset, cfg["dev"], seed=cfg["seed"])
+        try:
+            dataset = zoo_data.hold_out_as_test(dataset, cfg["dev"], seed=cfg["seed"])
+        except zoo_data.DataError as error:
+            raise ConfigError(f"--dev: {error}") from None
     if cfg["labels"] is not None:
         if cfg["labels"] > len(dataset.train_texts):
             raise ConfigError(f"--labels {cfg['labels']}: the train split has only {len(dataset.train_texts)} examples"
@@ -458,9 +458,7 @@ def run(cfg):
     if cfg["probe"] and cfg["probe_init"]:
         raise ConfigError("--probe fits the probe only, --probe-init fine-tunes after it: pass one of them")
     for name in ("lm_epochs", "lm_batch_size", "bptt", "max_tokens", "epochs", "batch_size", "dev"):
-        if name == "dev" and cfg[name] is None:
-            continue
-        if cfg[name] < 1:
+        if cfg[name] is not None and cfg[name] < 1:  # only --dev may be None (off)
             raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {cfg[name]}")
     if cfg["pooling"] not in POOLINGS:
         raise ConfigError(f"--pooling must be one of {', '.join(POOLINGS)}, got {cfg['pooling']!r}")

@@ -33,7 +33,7 @@ import numpy as np
 from zoo import experiment, finetune
 from zoo import lm as zoo_lm
 from zoo import text
-from zoo.errors import ConfigError
+from zoo.errors import ConfigError, DataError
 from zoo.models import POOLINGS
 from zoo.transfer import layer_groups
 
@@ -429,7 +429,7 @@ def load_task(cfg):
         # own, shared through the cache, which is what makes a dev run cheap.
         try:
             dataset = zoo_data.hold_out_as_test(dataset, cfg["dev"], seed=cfg["seed"])
-        except zoo_data.DataError as error:
+        except DataError as error:
             raise ConfigError(f"--dev: {error}") from None
     if cfg["labels"] is not None:
         if cfg["labels"] > len(dataset.train_texts):

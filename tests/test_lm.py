@@ -284,7 +284,8 @@ def test_pretrain_lm_from_metadata_reproduces_the_artifact(tmp_path):
 # === ULMFiT end to end ===
 
 
-@pytest.mark.parametrize("mode, dev", [("ulmfit", None), ("probe", None), ("probe_init", None), ("probe", 10)])
+@pytest.mark.parametrize("mode, dev", [("ulmfit", None), ("probe", None), ("probe_init", None), ("probe", 10),
+                                       ("ensemble", None)])
 def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, mode, dev):
     words = [f"w{i}" for i in range(VOCAB - 2)]
     rng = np.random.default_rng(0)
@@ -303,6 +304,7 @@ def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, mode, dev):
         "output_dir": str(out), "lm_epochs": 1, "lm_batch_size": 4, "bptt": 8, "epochs": 1, "batch_size": 8,
         "sequence_length": 16, "max_tokens": 100, "baseline": False,
         "probe": mode == "probe", "probe_init": mode == "probe_init", "dev": dev,
+        "ensemble": 2 if mode == "ensemble" else 1,
     })
     split, size = ("test", 20) if dev is None else ("dev", dev)  # --dev: held-out train rows, test unused
     if dev is not None:  # too many to hold out: one line naming the flag, before any work
@@ -313,9 +315,23 @@ def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, mode, dev):
         assert not (tmp_path / "too_many").exists()
     assert metrics["evaluated_on"] == split and metrics["num_test_examples"] == size
     assert f"- {split} examples: {size}" in (out / "report.md").read_text()
-    stages = {"ulmfit": [], "probe": ["probe"], "probe_init": ["probe"]}[mode]
+    stages = {"ulmfit": [], "ensemble": [], "probe": ["probe"], "probe_init": ["probe"]}[mode]
     if mode != "probe":
         stages += ["head", "from_encoder_2", "from_encoder_1", "all"]
+    if mode == "ensemble":  # two members, each trained through every stage, their probabilities averaged
+        stages = [f"member {k}: {stage}" for k in (1, 2) for stage in stages]
+        assert [m["seed"] for m in metrics["members"]] == [0, 1000]
+        sizes = metrics["accuracy_by_ensemble_size"]
+        assert sizes[0] == round(metrics["members"][0]["accuracy"], 4) and sizes[1] == round(metrics["accuracy"], 4)
+        assert (out / "logs" / "member_2").is_dir()
+        restored = keras.saving.load_model(out / "model.keras")
+        assert [layer.name for layer in restored.layers] == ["token_ids", "member_1", "member_2", "average"]
+        x = ids(3, 16) % 20 + 2  # ids inside the run's vocabulary (40 words and the specials)
+        members = [restored.get_layer(f"member_{k}").predict(x, verbose=0) for k in (1, 2)]
+        np.testing.assert_allclose(restored.predict(x, verbose=0), np.mean(members, axis=0), atol=1e-6)
+        assert not np.allclose(*members)  # the members differ (seeds), or the ensemble would be pointless
+    else:
+        assert "members" not in metrics
     assert [h["stage"] for h in metrics["history"]] == stages
     assert metrics["language_model"]["perplexity_after"] > 0
     for name in ("config.json", "metrics.json", "report.md", "model.keras", "export"):
@@ -370,6 +386,8 @@ def test_linear_probe_needs_two_examples_per_class():
     ({"epochs": -1}, "--epochs must be a positive integer, got -1"),
     ({"dev": 0}, "--dev must be a positive integer, got 0"),
     ({"pooling": "avg"}, "--pooling must be one of last, max, mean, attention, concat, got 'avg'"),
+    ({"ensemble": 0}, "--ensemble must be a positive integer, got 0"),
+    ({"probe": True, "ensemble": 3}, "--probe is one deterministic linear fit.*use --probe-init"),
 ])
 def test_bad_settings_fail_before_any_work(tmp_path, cfg, message):
     with pytest.raises(zoo.errors.ConfigError, match=message):

@@ -1,3 +1,6 @@
+import os
+
+import keras
 import numpy as np
 import pytest
 
@@ -106,3 +109,27 @@ def test_cudnn_report_defaults_eligible_and_explains_why_not():
     report = zoo.cudnn_report(bad)
     assert len(report) == 2 and not any(row["eligible"] for row in report)
     assert "recurrent_dropout=0.2 (needs 0)" in zoo.format_cudnn_report(report)
+
+
+def test_ensemble_averages_its_members_and_round_trips(tmp_path):
+    members = [zoo.build_lstm(VOCAB_SIZE, 3, **TINY), zoo.build_stacked_lstm(VOCAB_SIZE, 3, **TINY)]
+    ensemble = zoo.build_ensemble(members)
+    assert [layer.name for layer in ensemble.layers] == ["token_ids", "member_1", "member_2", "average"]
+    x = random_ids(4, 7)
+    expected = np.mean([m.predict(x, verbose=0) for m in members], axis=0)
+    np.testing.assert_allclose(ensemble.predict(x, verbose=0), expected, atol=1e-6)
+    # The members' layers are shared, not copied: training a member changes the ensemble.
+    kernel, bias = members[0].get_layer("head").get_weights()
+    members[0].get_layer("head").set_weights([kernel, bias + np.arange(3)])
+    assert not np.allclose(ensemble.predict(x, verbose=0), expected)
+    path = os.path.join(tmp_path, "ensemble.keras")
+    ensemble.save(path)
+    restored = keras.saving.load_model(path)
+    np.testing.assert_array_equal(ensemble.predict(x, verbose=0), restored.predict(x, verbose=0))
+
+
+def test_ensemble_rejects_one_member_and_mismatched_members():
+    with pytest.raises(ValueError, match="at least 2 members, got 1"):
+        zoo.build_ensemble([zoo.build_lstm(VOCAB_SIZE, 3, **TINY)])
+    with pytest.raises(ValueError, match=r"member 2 maps \(None, None\) to \(None, 4\), member 1 maps .* \(None, 3\)"):
+        zoo.build_ensemble([zoo.build_lstm(VOCAB_SIZE, 3, **TINY), zoo.build_lstm(VOCAB_SIZE, 4, **TINY)])

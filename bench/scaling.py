@@ -24,7 +24,6 @@ import os
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402
 
 _common.setup()  # sets TF_CPP_MIN_LOG_LEVEL before TensorFlow is imported
@@ -82,7 +81,7 @@ def worker(batch, length, args):
     import zoo
 
     keras.utils.set_random_seed(0)
-    model = zoo.build_bilstm(VOCAB, CLASSES, embedding_dim=args.embedding_dim, units=args.units)
+    model = zoo.build_bilstm(VOCAB, CLASSES, embedding_dim=args.embedding_dim, units=args.units, **_common.MEASURED)
     rng = np.random.default_rng(0)
     x = rng.integers(1, VOCAB, size=(batch, length)).astype("int32")
     y = rng.integers(0, CLASSES, size=(batch,))

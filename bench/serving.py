@@ -1,12 +1,12 @@
 """Serving latency and throughput on raw strings: exported SavedModel vs in-process Keras.
 
 Trains a small BiLSTM on real 20 Newsgroups for one epoch, exports it with
-``zoo.export.export_text_classifier`` to a temporary directory, then times the
+``zoo.serving.export.export_text_classifier`` to a temporary directory, then times the
 same raw texts through:
 
 * **savedmodel**: ``tf.saved_model.load(path).signatures["serving_default"]``
   (what a TensorFlow-only server runs);
-* **keras call**: the in-process raw-text model ``zoo.export.text_model``,
+* **keras call**: the in-process raw-text model ``zoo.serving.export.text_model``,
   called eagerly as ``model(tf.constant(texts))``;
 * **keras predict_on_batch**: the same model through ``predict_on_batch``
   (Keras' compiled predict function);
@@ -21,12 +21,10 @@ Run from the repo root: ``python bench/serving.py [--quick]``.
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 import warnings
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common  # noqa: E402
 
 _common.setup()  # sets TF_CPP_MIN_LOG_LEVEL before TensorFlow is imported
@@ -38,8 +36,8 @@ import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
 from zoo.data import load_dataset  # noqa: E402
-from zoo.export import export_text_classifier, text_model  # noqa: E402
-from zoo.text import make_dataset, make_vectorizer, vectorize  # noqa: E402
+from zoo.data.text import make_dataset, make_vectorizer, vectorize  # noqa: E402
+from zoo.serving.export import export_text_classifier, text_model  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -71,7 +69,7 @@ def train_tiny(args):
     ids = vectorize(vectorizer, data.train_texts, args.sequence_length).ids
     keras.utils.set_random_seed(args.seed)
     model = zoo.build_bilstm(len(vectorizer.get_vocabulary()), len(data.class_names),
-                             embedding_dim=args.embedding_dim, units=args.units)
+                             embedding_dim=args.embedding_dim, units=args.units, **_common.MEASURED)
     model.fit(make_dataset(ids, data.train_labels, shuffle=True, seed=args.seed), epochs=1, verbose=0)
     return model, vectorizer, data
 

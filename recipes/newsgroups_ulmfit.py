@@ -16,16 +16,12 @@ head on the fine-tuned encoder's mean-pooled states (the best setting here
 with a few hundred labels); ``--no-discriminative --no-gradual-unfreezing
 --ensemble 5`` averages five classifiers fine-tuned from the one fine-tuned
 language model (the best setting here with 1,000 labels, at five times the
-training time).
+training time). docs/ulmfit.md has the study.
 """
 
-import os
-import sys
+from zoo.cli import train
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
-
-from zoo import ulmfit  # noqa: E402
+RECIPE = {"dataset": "20newsgroups", "init": "lm:wiki-books-lstm-lm-v2", "output_dir": "runs/ulmfit"}
 
 if __name__ == "__main__":
-    ulmfit.main(__doc__.split("\n\n")[0], {"recipe": "newsgroups_ulmfit", "dataset": "20newsgroups"})
+    train.main(defaults=RECIPE, prog="recipes/newsgroups_ulmfit.py", description=__doc__, recipe="newsgroups_ulmfit")

@@ -21,8 +21,8 @@ the ablation (another labelled subset, language-model fine-tuning run and
 initialisation; ``docs/results/ulmfit-seed1``). Any other flag is
 passed to every row: ``--dev 1500`` evaluates every row on 1,500 held-out
 train documents instead of the test split (for choosing settings;
-``docs/results/ulmfit-dev``), ``--lm wiki-books-lstm-lm`` runs on the first, smaller
-pretrained model (``docs/results/ulmfit-v1``), with ``--lm-epochs 2
+``docs/results/ulmfit-dev``), ``--init lm:wiki-books-lstm-lm`` runs on the first,
+smaller pretrained model (``docs/results/ulmfit-v1``), with ``--lm-epochs 2
 --lm-learning-rate 2e-3 --lm-batch-size 64`` for its earlier, shorter
 language-model fine-tuning (``docs/results/ulmfit-v1-lm2``). A row already in
 ``--output-dir`` is kept only if it ran with the same command.
@@ -46,7 +46,7 @@ ROWS = [
     ("probe-1000", 1000, ["--probe"], "linear probe on the fine-tuned LM's encoder"),
     # The ablation: one step off at a time.
     ("no-discriminative-1000", 1000, ["--no-discriminative"], "ULMFiT without discriminative rates"),
-    ("no-stlr-1000", 1000, ["--no-stlr"], "ULMFiT without STLR (constant rate)"),
+    ("no-stlr-1000", 1000, ["--lr-schedule", "constant"], "ULMFiT without STLR (constant rate)"),
     ("no-gradual-1000", 1000, ["--no-gradual-unfreezing"], "ULMFiT without gradual unfreezing"),
     ("ulmfit-all", None, ["--epochs", "2"], "ULMFiT, all labels (2 epochs after the gradual stages, for time)"),
     # LP-FT: the probe's head, then every layer at one rate (chosen on a dev split of train, not on test).
@@ -120,10 +120,10 @@ def main(argv=None):
     if unknown:  # else a typo would run nothing and still rewrite the results table
         p.error(f"--only: no row named {', '.join(unknown)}; rows: {', '.join(r[0] for r in ROWS)}")
     if row_flags:  # checked now, with the recipe's own parser: a typo is one usage line, not N failed rows
-        sys.path.insert(0, os.path.join(HERE, ".."))
-        from zoo import ulmfit
+        from zoo.cli import train
 
-        ulmfit.build_parser(p.description, ulmfit.RUN_DEFAULTS).parse_args(row_flags)
+        train.parser({"dataset": "20newsgroups", "init": "lm:wiki-books-lstm-lm-v2"},
+                     prog="recipes/newsgroups_ulmfit.py").parse(row_flags)
     args.row_flags = row_flags
     chosen = [r for r in ROWS if not args.only or r[0] in args.only]
     for name, labels, flags, _ in chosen:

@@ -15,3 +15,18 @@ def _fresh_keras_state():
     keras.utils.set_random_seed(0)
     yield
     keras.config.set_dtype_policy("float32")
+
+
+@pytest.fixture
+def artifact_dir(tmp_path, monkeypatch):
+    """A tiny language model saved and registered as ``tiny`` in a temporary pretrained directory."""
+    from tests.helpers import LM_VOCAB, tiny_lm
+    from zoo.transfer import pretrained
+
+    monkeypatch.setenv("ZOO_PRETRAINED_DIR", str(tmp_path / "pretrained"))
+    (tmp_path / "pretrained").mkdir()
+    lm = tiny_lm()
+    vocab = ["", "[UNK]"] + [f"w{i}" for i in range(LM_VOCAB - 2)]
+    path = pretrained.save_artifact(lm, vocab, {"heldout_perplexity": 12.3}, tmp_path / "pretrained" / "tiny")
+    pretrained.register(path, "tiny")
+    return path, lm

@@ -86,3 +86,20 @@ def run_factory_test(factory, tmp_path, num_classes=3, **kwargs):
     finally:
         keras.config.set_dtype_policy("float32")
     return model
+
+
+# === Tiny language models (ULMFiT's tests) ===
+
+LM_VOCAB = 60
+TINY_LM = dict(embedding_dim=8, num_layers=2, num_sampled=10, seed=1)
+
+
+def tiny_lm(**kwargs):
+    from zoo.models.language_model import build_lstm_lm
+
+    keras.utils.set_random_seed(0)
+    return build_lstm_lm(LM_VOCAB, **{**TINY_LM, **kwargs})
+
+
+def lm_ids(rows=8, width=12, seed=0):
+    return np.random.default_rng(seed).integers(2, LM_VOCAB, (rows, width)).astype("int32")

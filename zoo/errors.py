@@ -1,6 +1,15 @@
-"""Exceptions with one-line messages that name the file and the problem.
+"""Exceptions with one-line messages that name the file, the setting and the problem.
 
-Recipes and CLIs catch :class:`ZooError` and print its message (no traceback).
+The command line catches :class:`ZooError` and prints its message on one line,
+with no traceback. A :class:`ConfigError` names the setting it is about, as a
+Python parameter (```epochs```); the command line shows the same message with
+the flag (``--epochs``) instead (:meth:`ConfigError.for_cli`).
+
+Example:
+
+>>> error = ConfigError("epochs", "`epochs` must be an integer >= 1, got 0")
+>>> error.for_cli()
+'--epochs must be an integer >= 1, got 0'
 """
 
 
@@ -17,8 +26,34 @@ class VectorsError(ZooError, ValueError):
 
 
 class ExportError(ZooError):
-    """An export cannot be written (for example, one already exists)."""
+    """An export or a run directory cannot be written (for example, one already exists)."""
+
+
+class PretrainedError(ZooError, ValueError):
+    """A pretrained artifact is unknown, incomplete, corrupted or incompatible."""
+
+
+class SearchError(ZooError, ValueError):
+    """A hyperparameter search cannot start or finish (bad search space, no validation split, ...)."""
 
 
 class ConfigError(ZooError, ValueError):
-    """A setting is out of range or inconsistent (for example ``dropout=1.5``)."""
+    """A setting is out of range or inconsistent (for example ``dropout=1.5``).
+
+    Args:
+        parameter: the setting's Python name (``"dropout"``), or None when the
+            problem is not one setting's.
+        message: the whole message; it names the parameter as ```dropout```.
+    """
+
+    def __init__(self, parameter, message=None):
+        if message is None:  # ConfigError("message") with no parameter
+            parameter, message = None, parameter
+        super().__init__(message)
+        self.parameter = parameter
+
+    def for_cli(self):
+        """The message with every ```name``` of a setting written as its flag ``--name``."""
+        import re
+
+        return re.sub(r"`([a-z][a-z0-9_]*)`", lambda m: "--" + m.group(1).replace("_", "-"), str(self))

@@ -1,0 +1,110 @@
+"""Recipes under tf.distribute through their CLI: two workers on 127.0.0.1, and resume after SIGKILL."""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.cli.test_train import RECIPE, _rows, _write_csv
+
+DEADLINE_S = 240
+
+
+def _env(**extra):
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "ZOO_OFFLINE": "1", **extra}
+
+
+def _free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def _kill(processes):
+    for p in processes:
+        if p.poll() is None:
+            p.kill()
+        p.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    return [_write_csv(d / "train.csv", _rows(8)), _write_csv(d / "test.csv", _rows(2))]
+
+
+def _args(data, out, *extra):
+    train, test = data
+    return [sys.executable, RECIPE, "--train", train, "--test", test, "--init", "none", "--units", "8",
+            "--embedding-dim", "8", "--batch-size", "8", "--no-baseline", "--output-dir", str(out), *extra]
+
+
+def _model_row(stdout):
+    return next(line for line in stdout.splitlines() if line.startswith("| zoo model |"))
+
+
+@pytest.mark.slow
+def test_two_workers_train_a_recipe_and_agree(data, tmp_path):
+    ports = _free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    out = tmp_path / "run"
+    processes = []
+    try:
+        for index in range(2):
+            tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+            processes.append(subprocess.Popen(
+                _args(data, out, "--epochs", "2", "--strategy", "auto", "--backup-dir", str(tmp_path / "backup")),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(TF_CONFIG=tf_config)))
+        results = [p.communicate(timeout=DEADLINE_S) for p in processes]
+    finally:
+        _kill(processes)
+    for p, (stdout, stderr) in zip(processes, results):
+        assert p.returncode == 0, stderr[-3000:]
+        assert "multi_worker" in stderr and "2 workers" in stderr
+    assert _model_row(results[0][0]) == _model_row(results[1][0])
+    assert (out / "export" / "saved_model.pb").exists() and (out / "metrics.json").exists()
+    assert "wrote" in results[0][0] and "wrote" not in results[1][0]  # only the chief writes
+    assert not (tmp_path / "backup").exists() and not list(tmp_path.glob("backup-worker-*"))
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_from_backup(data, tmp_path):
+    out, backup = tmp_path / "run", tmp_path / "backup"
+    # Enough epochs that the run is still going when we kill it; no early stop.
+    command = _args(data, out, "--epochs", "40", "--patience", "100", "--backup-dir", str(backup),
+                    "--validation-split", "0.2")
+    metadata = backup / "train" / "training_metadata.json"
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env())
+    try:
+        deadline = time.time() + DEADLINE_S
+        while not metadata.exists() and first.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        assert metadata.exists(), "no backup was written after the first epoch"
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        _kill([first])
+    assert first.returncode == -signal.SIGKILL
+    backed_up = json.loads(metadata.read_text())["epoch"]
+    assert 1 <= backed_up < 40
+    assert not (out / "export").exists() and not (out / "metrics.json").exists()
+
+    second = subprocess.run(command, capture_output=True, text=True, env=_env(), timeout=DEADLINE_S)
+    assert second.returncode == 0, second.stderr[-3000:]
+    resumed = re.search(r"stage train: resuming at epoch (\d+) of 40", second.stderr)
+    assert resumed, second.stderr[-3000:]
+    assert int(resumed.group(1)) == backed_up + 1
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs_run"] == 40  # the history spans the run before and after the kill
+    assert (out / "export" / "saved_model.pb").exists() and (out / "report.md").exists()
+    assert not backup.exists()  # a completed run removes its backup

@@ -1,0 +1,199 @@
+"""``zoo train`` through the recipes' command line on tiny local files: outputs, and one-line errors that write nothing."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RECIPE = os.path.join(ROOT, "recipes", "text_classifier.py")
+POSITIVE = ["great fun film", "loved every minute", "a wonderful cast", "great acting and story"]
+NEGATIVE = ["boring and slow", "a dull mess", "awful plot", "slow boring acting"]
+
+
+def _write_csv(path, rows, header=("text", "label")):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return str(path)
+
+
+def _rows(n):
+    return [(t, "pos") for t in POSITIVE] * n + [(t, "neg") for t in NEGATIVE] * n
+
+
+def _glove(path):
+    words = sorted({w for t in POSITIVE + NEGATIVE for w in t.split()})
+    with open(path, "w") as f:
+        for i, w in enumerate(words):
+            f.write(w + " " + " ".join(f"{((i * 7 + j) % 11) / 10 - 0.5:.2f}" for j in range(6)) + "\n")
+    return str(path)
+
+
+def _run(*args, env_extra=None):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "ZOO_OFFLINE": "1", **(env_extra or {})}
+    return subprocess.run([sys.executable, RECIPE, *args], capture_output=True, text=True, env=env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    return {
+        "train": _write_csv(d / "train.csv", _rows(6)),
+        "test": _write_csv(d / "test.csv", _rows(2)),
+        "vectors": _glove(d / "vectors.txt"),
+        "dir": d,
+    }
+
+
+@pytest.mark.slow
+def test_text_classifier_end_to_end(files, tmp_path):
+    out = tmp_path / "run"
+    result = _run("--train", files["train"], "--test", files["test"], "--init", files["vectors"],
+                  "--output-dir", str(out), "--epochs", "3", "--frozen-epochs", "1", "--units", "8",
+                  "--batch-size", "8", "--learning-rate", "0.01")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "| zoo model |" in result.stdout and "| TF-IDF + LinearSVC |" in result.stdout
+    for name in ("config.json", "metrics.json", "report.md", "confusion_matrix.png", "curves_loss.png",
+                 "model.keras", "classifier.json", "vocabulary.json", "export/saved_model.pb", "logs"):
+        assert (out / name).exists(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("accuracy", "macro_precision", "macro_recall", "macro_f1", "num_test_examples", "train_seconds"):
+        assert key in metrics
+    assert metrics["num_test_examples"] == 16 and set(metrics["per_class"]) == {"neg", "pos"}
+    assert [h["stage"] for h in metrics["history"]][:1] == ["frozen_embedding"]
+    assert metrics["baseline"]["num_test_examples"] == 16
+    config = json.loads((out / "config.json").read_text())
+    assert config["settings"]["seed"] == 0 and config["class_names"] == ["neg", "pos"]
+    assert config["settings"]["learning_rate"] == 0.01 and config["settings"]["init"] == files["vectors"]
+
+    # A second run into the same directory refuses to replace the finished run.
+    again = _run("--train", files["train"], "--test", files["test"], "--init", "none",
+                 "--output-dir", str(out), "--epochs", "1")
+    assert again.returncode == 2
+    assert again.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert "already exists" in again.stderr and "--overwrite" in again.stderr
+
+
+def _bad_input(d, case):
+    """(arguments to override, text the error line must contain) for one bad-input case."""
+    if case == "missing file":
+        return ["--train", str(d / "nope.csv")], "nope.csv"
+    if case == "empty file":
+        return ["--train", _write_csv(d / "empty.csv", [])], "empty.csv"
+    if case == "missing column":
+        return ["--train", _write_csv(d / "cols.csv", _rows(2), ("body", "label"))], "cols.csv"
+    if case == "labels only in test":
+        return ["--test", _write_csv(d / "t2.csv", _rows(1) + [("odd one", "meh")])], "meh"
+    if case == "non-UTF-8 line":
+        (d / "latin1.csv").write_bytes(b"text,label\ngood,pos\ncaf\xe9 bad,neg\n")
+        return ["--train", str(d / "latin1.csv")], "latin1.csv:3"
+    if case == "inconsistent vectors":
+        (d / "bad_vectors.txt").write_text("great 0.1 0.2 0.3\nfun 0.1 0.2\nfilm 0.1 0.2 0.3\n")
+        return ["--init", str(d / "bad_vectors.txt")], "bad_vectors.txt:2"
+    if case == "truncated vectors":
+        (d / "trunc_vectors.txt").write_text("great 0.1 0.2 0.3\nfun 0.1 0.2")
+        return ["--init", str(d / "trunc_vectors.txt")], "trunc_vectors.txt:2"
+    if case == "dropout out of range":
+        return ["--dropout", "1.5"], "--dropout must be a number in [0, 1) or None, got 1.5"
+    if case == "bad sequence length":
+        return ["--sequence-length", "q9"], "--sequence-length"
+    raise AssertionError(case)
+
+
+BAD_INPUTS = ["missing file", "empty file", "missing column", "labels only in test", "non-UTF-8 line",
+              "inconsistent vectors", "truncated vectors", "dropout out of range", "bad sequence length"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_bad_input_one_line_error_and_no_output(files, tmp_path, case):
+    override, expected = _bad_input(files["dir"], case)
+    args = {"--train": files["train"], "--test": files["test"], "--init": "none"}
+    args.update(zip(override[::2], override[1::2]))
+    out = tmp_path / "run"
+    result = _run(*[x for kv in args.items() for x in kv], "--output-dir", str(out), "--epochs", "1")
+    assert result.returncode == 2, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and expected in last, last
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_init_lm_runs_ulmfit_through_the_cli(tmp_path):
+    """``--init lm:ARTIFACT`` runs ULMFiT; a missing artifact is a one-line error that writes nothing."""
+    from zoo.data.token_stream import lm_vectorizer
+    from zoo.models.language_model import build_lstm_lm
+    from zoo.transfer import pretrained
+
+    texts = POSITIVE + NEGATIVE
+    vectorizer = lm_vectorizer(texts, max_tokens=50)
+    lm = build_lstm_lm(len(vectorizer.get_vocabulary()), embedding_dim=8, num_layers=1, num_sampled=4)
+    artifact = pretrained.save_artifact(lm, vectorizer.get_vocabulary(), {}, tmp_path / "tiny_lm")
+    train = _write_csv(tmp_path / "train.csv", _rows(6))
+    test = _write_csv(tmp_path / "test.csv", _rows(1))
+    common = ["--train", train, "--test", test, "--lm-epochs", "1", "--lm-batch-size", "2", "--bptt", "4",
+              "--epochs", "1", "--batch-size", "8", "--no-baseline"]
+
+    missing = _run("--init", f"lm:{tmp_path / 'nope'}", *common, "--output-dir", str(tmp_path / "bad"))
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines()[-1].startswith("error: unknown pretrained model")
+    assert not os.path.exists(tmp_path / "bad")
+
+    out = tmp_path / "run"
+    done = _run("--init", f"lm:{artifact}", *common, "--output-dir", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    config = json.loads((out / "config.json").read_text())
+    assert config["settings"]["init"] == f"lm:{artifact}" and config["recipe"] == "text_classifier"
+    assert config["model"] == "ulmfit_stacked_lstm" and config["settings"]["learning_rate"] == 0.02
+    assert (out / "export" / "saved_model.pb").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args, expected", [
+    (["--only", "ulmfit-200", "ulmfit-2000"], "--only: no row named ulmfit-2000"),
+    (["--lm-epochz", "3"], "unrecognized arguments: --lm-epochz"),
+])
+def test_ulmfit_study_rejects_bad_rows_and_flags_before_running(tmp_path, args, expected):
+    """A typo in a row name or a pass-through flag is one usage line; no row runs, no table is written."""
+    out, results = tmp_path / "study", tmp_path / "results"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "ZOO_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "recipes", "ulmfit_study.py"), "--output-dir",
+                             str(out), "--results-dir", str(results), *args],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 2
+    assert expected in result.stderr.strip().splitlines()[-1], result.stderr[-2000:]
+    assert not out.exists() and not results.exists()
+
+
+def test_ulmfit_study_reruns_a_row_left_by_another_command(tmp_path, monkeypatch):
+    """A finished row is kept only if it ran with the same command (same LM, seed, flags)."""
+    import importlib.util
+    import types
+
+    spec = importlib.util.spec_from_file_location("ulmfit_study", os.path.join(ROOT, "recipes", "ulmfit_study.py"))
+    study = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study)
+    ran = []
+    monkeypatch.setattr(study.subprocess, "run", lambda cmd, check: ran.append(cmd))
+    args = types.SimpleNamespace(output_dir=str(tmp_path), seed=0, row_flags=["--init", "lm:lm-b"])
+    row = tmp_path / "probe-200"
+    row.mkdir()
+    (row / "metrics.json").write_text("{}")
+
+    def recorded(lm):
+        cmd = [os.path.join(ROOT, "recipes", "newsgroups_ulmfit.py"), "--output-dir", str(row), "--overwrite",
+               "--lm-cache-dir", str(tmp_path / "lm"), "--seed", "0", "--init", lm, "--probe", "--labels", "200"]
+        (row / "config.json").write_text(json.dumps({"command": cmd}))
+
+    recorded("lm:lm-b")
+    study.run_row("probe-200", 200, ["--probe"], args)
+    assert ran == []
+    recorded("lm:lm-a")  # the same row, left by a run on another language model
+    study.run_row("probe-200", 200, ["--probe"], args)
+    assert len(ran) == 1 and ran[0][ran[0].index("--init") + 1] == "lm:lm-b"

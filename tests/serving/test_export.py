@@ -1,0 +1,105 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.data import text
+from zoo.errors import ExportError
+from zoo.serving.export import export_text_classifier
+
+TEXTS = ["win cash now", "free prize win", "see you at lunch", "call me later tonight"] * 10
+LABELS = np.array([1, 1, 0, 0] * 10)
+
+
+@pytest.fixture
+def trained():
+    vectorizer = text.make_vectorizer(TEXTS)
+    ids = text.vectorize(vectorizer, TEXTS, 8).ids
+    model = zoo.build_bilstm(len(vectorizer.get_vocabulary()), 2, units=4, embedding_dim=4)
+    model.fit(text.make_dataset(ids, LABELS, 8, shuffle=True), epochs=2, verbose=0)
+    return model, vectorizer
+
+
+@pytest.mark.slow
+def test_export_round_trip_in_fresh_process(trained, tmp_path):
+    model, vectorizer = trained
+    path = str(tmp_path / "export")
+    export_text_classifier(model, vectorizer, 8, ["ham", "spam"], path)
+    probe = ["win a free prize", "lunch later?", "", "unknown words only here"]
+    expected = text.predict_in_order(model, text.vectorize(vectorizer, probe, 8).ids)
+
+    # A fresh interpreter with only TensorFlow imported: no zoo, no keras model code.
+    script = (
+        "import json, sys, tensorflow as tf\n"
+        f"f = tf.saved_model.load({path!r}).signatures['serving_default']\n"
+        f"out = f(texts=tf.constant({probe!r}))\n"
+        "print(json.dumps({k: v.numpy().tolist() if k != 'label' else [s.decode() for s in v.numpy()] "
+        "for k, v in out.items()}))\n"
+        "assert 'zoo' not in sys.modules\n"
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    np.testing.assert_allclose(out["probabilities"], expected, atol=1e-5)
+    assert out["label_id"] == expected.argmax(-1).tolist()
+    assert out["label"] == [["ham", "spam"][i] for i in out["label_id"]]
+
+
+def test_existing_export_is_not_overwritten(trained, tmp_path):
+    model, vectorizer = trained
+    path = tmp_path / "export"
+    path.mkdir()
+    (path / "marker").write_text("keep")
+    with pytest.raises(ExportError, match="already exists"):
+        export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(path))
+    assert (path / "marker").read_text() == "keep"
+    export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(path), overwrite=True)
+    assert (path / "saved_model.pb").exists() and not (path / "marker").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["export"]  # no temporary directory left
+
+
+def test_failed_export_leaves_nothing(trained, tmp_path, monkeypatch):
+    model, vectorizer = trained
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    # Fail after the SavedModel is written to the temporary directory.
+    monkeypatch.setattr("zoo.files.os.replace", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(tmp_path / "export"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_is_readable_by_others_under_umask_022(trained, tmp_path):
+    model, vectorizer = trained
+    previous = os.umask(0o022)
+    try:
+        export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(tmp_path / "export"))
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "export").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "export" / "saved_model.pb").stat().st_mode & 0o004
+
+
+@pytest.mark.slow
+def test_predict_cli(trained, tmp_path):
+    model, vectorizer = trained
+    path = str(tmp_path / "export")
+    export_text_classifier(model, vectorizer, 8, ["ham", "spam"], path)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-m", "zoo", "predict", path], input="win cash\nsee you\n",
+                            capture_output=True, text=True, env=env, check=True)
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 2
+    for line, txt in zip(lines, ["win cash", "see you"]):
+        label, prob, echoed = line.split("\t")
+        assert label in ("ham", "spam") and 0.5 <= float(prob) <= 1 and echoed == txt
+    bad = subprocess.run([sys.executable, "-m", "zoo", "predict", str(tmp_path), "x"], capture_output=True, text=True,
+                         env=env)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert "not a SavedModel directory" in bad.stderr and "Traceback" not in bad.stderr

@@ -1,0 +1,132 @@
+"""zoo.TextClassifier: the estimator on raw texts (fit, predict, evaluate, save/load, export)."""
+
+import inspect
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from zoo import TextClassifier
+from zoo.errors import ConfigError, DataError, ExportError
+
+POSITIVE = ["great fun film", "loved every minute", "a wonderful cast", "great acting and story"]
+NEGATIVE = ["boring and slow", "a dull mess", "awful plot", "slow boring acting"]
+TEXTS = (POSITIVE + NEGATIVE) * 4
+LABELS = (["pos"] * 4 + ["neg"] * 4) * 4
+PROBE = ["what a great cast", "so boring", "", "unknown words only"]
+TINY = dict(init="none", units=8, embedding_dim=8, epochs=3, batch_size=8, learning_rate=0.02, verbose=0)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return TextClassifier(**TINY).fit(TEXTS, LABELS, validation_data=(TEXTS[:8], LABELS[:8]))
+
+
+def test_constructor_arguments_are_the_settings():
+    clf = TextClassifier(model="gru", epochs=3)
+    params = clf.get_params()
+    assert params["model"] == "gru" and params["epochs"] == 3 and params["init"] == "glove-6b-50d"
+    assert repr(clf) == "TextClassifier(model='gru', epochs=3)"
+    signature = inspect.signature(TextClassifier)
+    assert signature.parameters["epochs"].default == 10 and "learning_rate" in signature.parameters
+    assert clf.set_params(epochs=5).get_params()["epochs"] == 5
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"epochs": 0}, "`epochs` must be an integer >= 1, got 0"),
+    ({"dropout": 1.5}, "`dropout` must be a number in [0, 1)"),
+    ({"epoch": 3}, "unknown argument(s) 'epoch'"),
+    ({"pooling": "median"}, "`pooling` must be one of"),
+])
+def test_bad_values_raise_value_error_naming_the_argument(params, message):
+    with pytest.raises(ValueError) as info:
+        TextClassifier(**params)
+    assert message in str(info.value)
+
+
+def test_fit_predict_evaluate(fitted):
+    assert fitted.classes_ == ["neg", "pos"]
+    probs = fitted.predict_proba(PROBE)
+    assert probs.shape == (4, 2) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
+    assert set(fitted.predict(PROBE)) <= {"neg", "pos"}
+    metrics = fitted.evaluate(TEXTS, LABELS, baseline=True)
+    assert metrics["num_test_examples"] == len(TEXTS) and metrics["accuracy"] > 0.9
+    assert metrics["baseline"]["model"].startswith("TF-IDF") and "baseline" not in fitted.evaluate(TEXTS, LABELS)
+    assert [h["stage"] for h in fitted.history_] == ["train"] * len(fitted.history_)
+    assert fitted.settings_.learning_rate == 0.02 and fitted.settings_.lr_schedule == "cosine"  # resolved
+
+
+def test_validation_split_and_classes():
+    clf = TextClassifier(**{**TINY, "epochs": 1, "validation_split": 0.25})
+    clf.fit(TEXTS, LABELS)
+    assert "val_accuracy" in clf.history_[0]
+    clf = TextClassifier(**{**TINY, "epochs": 1, "validation_split": 0.0}).fit(TEXTS, LABELS, classes=["pos", "neg"])
+    assert clf.classes_ == ["pos", "neg"] and "val_accuracy" not in clf.history_[0]
+    numbers = TextClassifier(**{**TINY, "epochs": 1}).fit(TEXTS, [10 if y == "pos" else 9 for y in LABELS])
+    assert numbers.classes_ == [9, 10] and set(numbers.predict(PROBE)) <= {9, 10}
+
+
+def test_bad_data_is_one_line():
+    clf = TextClassifier(**TINY)
+    with pytest.raises(DataError, match="texts and labels differ in length: 32 texts, 31 labels"):
+        clf.fit(TEXTS, LABELS[:-1])
+    with pytest.raises(DataError, match="validation labels: 1 label.s. not among the classes: 'meh'"):
+        clf.fit(TEXTS, LABELS, validation_data=(["x"], ["meh"]))
+    with pytest.raises(DataError, match="texts: item 0 is a int, expected str"):
+        clf.fit([1] + TEXTS[1:], LABELS)
+    with pytest.raises(ConfigError, match="not fitted yet"):
+        clf.predict(["x"])
+
+
+def test_save_then_load_in_a_fresh_process_predicts_exactly_the_same(fitted, tmp_path):
+    path = tmp_path / "clf"
+    fitted.save(path)
+    with pytest.raises(ExportError, match="already exists"):
+        fitted.save(path)
+    expected = fitted.predict_proba(PROBE)
+    script = ("import json, sys, numpy as np\n"
+              "from zoo import TextClassifier\n"
+              f"clf = TextClassifier.load({str(path)!r})\n"
+              f"print(json.dumps({{'p': clf.predict_proba({PROBE!r}).tolist(), 'c': clf.classes_, "
+              f"'y': clf.predict({PROBE!r})}}))\n")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    np.testing.assert_array_equal(np.array(out["p"], dtype=np.float32), expected)  # exactly, not approximately
+    assert out["c"] == fitted.classes_ and out["y"] == fitted.predict(PROBE)
+    again = TextClassifier.load(path)  # and in this process
+    np.testing.assert_array_equal(again.predict_proba(PROBE), expected)
+    assert again.get_params() == fitted.get_params() and again.history_ == fitted.history_
+
+
+def test_load_names_what_is_missing(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ExportError, match="not a saved TextClassifier .no classifier.json."):
+        TextClassifier.load(tmp_path / "empty")
+
+
+def test_export_serves_the_same_probabilities(fitted, tmp_path):
+    import tensorflow as tf
+
+    path = tmp_path / "export"
+    fitted.export(path)
+    serve = tf.saved_model.load(str(path)).signatures["serving_default"]
+    out = serve(texts=tf.constant(PROBE))
+    # The export pads every text to the sequence length; masking makes that padding irrelevant (float32 noise).
+    np.testing.assert_allclose(out["probabilities"].numpy(), fitted.predict_proba(PROBE), atol=1e-6)
+    assert [s.decode() for s in out["label"].numpy()] == fitted.predict(PROBE)
+    with pytest.raises(ExportError, match="already exists"):
+        fitted.export(path)
+
+
+def test_a_loaded_classifier_needs_train_texts_for_the_baseline(fitted, tmp_path):
+    fitted.save(tmp_path / "clf")
+    loaded = TextClassifier.load(tmp_path / "clf")
+    with pytest.raises(ConfigError, match="`baseline=True` needs the training texts"):
+        loaded.evaluate(TEXTS, LABELS, baseline=True)
+    assert "baseline" in loaded.evaluate(TEXTS, LABELS, baseline=(TEXTS, LABELS))

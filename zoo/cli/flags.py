@@ -1,0 +1,154 @@
+"""Command-line flags generated from the config dataclasses of :mod:`zoo.config`.
+
+Every setting of a command becomes ``--the-setting`` with the field's help
+text, its allowed values (the library's own constants) and its default;
+booleans get ``--x`` / ``--no-x``. Values are layered: the dataclass
+defaults, then a recipe's defaults, then ``--config FILE`` (a JSON object of
+settings), then the flags given. Each layer is checked by the dataclasses
+themselves, so a bad value is one line naming the flag (or, for a value from
+the config file, the file and the setting).
+
+Example:
+
+>>> from zoo.config import RunConfig
+>>> parser = SettingsParser("zoo demo", "a demo", [("output", RunConfig)])
+>>> configs = parser.parse(["--output-dir", "runs/x", "--no-baseline"])
+>>> configs[RunConfig].output_dir, configs[RunConfig].baseline
+('runs/x', False)
+"""
+
+import argparse
+import dataclasses
+import sys
+
+from zoo.config import Flag, Integer, Number, SequenceLength, read_config_file
+from zoo.errors import ConfigError
+
+
+def flag(name):
+    """The flag of a setting: ``learning_rate`` -> ``--learning-rate``."""
+    return "--" + name.replace("_", "-")
+
+
+def _metavar(check, name):
+    choices = check.choices()
+    if choices is not None:
+        return "{" + ",".join(map(str, choices)) + "}"
+    if isinstance(check, Integer):
+        return "N"
+    if isinstance(check, Number):
+        return "X"
+    if isinstance(check, SequenceLength):
+        return "N|pNN"
+    return name.upper()
+
+
+class SettingsParser:
+    """An ``argparse`` parser for the fields of several config dataclasses.
+
+    Args:
+        prog: the program name in usage lines (``zoo train``).
+        description: the help's first paragraph.
+        groups: ``(title, ConfigClass)`` pairs, or ``(title, ConfigClass, field names)``
+            to show only those fields of the class (the others keep their defaults).
+        defaults: a recipe's own defaults, by setting name.
+        positionals: ``(name, kwargs)`` for ``add_argument`` (not settings).
+    """
+
+    def __init__(self, prog, description, groups, defaults=None, positionals=(), epilog=None):
+        self.prog, self.description, self.epilog = prog, description, epilog
+        self.groups = [(g[0], g[1], tuple(g[2]) if len(g) > 2 else None) for g in groups]
+        self.defaults = dict(defaults or {})
+        self.positionals = list(positionals)
+        self.classes = []
+        for _, cls, _ in self.groups:
+            if cls not in self.classes:
+                self.classes.append(cls)
+        unknown = sorted(set(self.defaults) - self.names())
+        if unknown:
+            raise ValueError(f"{prog}: defaults for unknown settings {unknown}")
+
+    def names(self):
+        return {f.name for cls in self.classes for f in dataclasses.fields(cls)}
+
+    def _shown_default(self, f, defaults):
+        value = defaults.get(f.name, f.default)
+        return "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+    def build(self, defaults):
+        parser = argparse.ArgumentParser(prog=self.prog, description=self.description, epilog=self.epilog,
+                                         formatter_class=argparse.RawDescriptionHelpFormatter)
+        for name, kwargs in self.positionals:
+            parser.add_argument(name, **kwargs)
+        parser.add_argument("--config", metavar="FILE",
+                            help="a JSON object of settings (names with underscores, as in best.json); "
+                                 "flags given here win over it")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="check the settings, print them and stop (nothing is loaded or written)")
+        for title, cls, only in self.groups:
+            group = parser.add_argument_group(title)
+            for f in dataclasses.fields(cls):
+                if only is not None and f.name not in only:
+                    continue
+                check, help_text = f.metadata["check"], f.metadata["help"]
+                text = f"{help_text} (default: {self._shown_default(f, defaults)})".replace("%", "%%")
+                if isinstance(check, Flag):
+                    group.add_argument(flag(f.name), dest=f.name, action=argparse.BooleanOptionalAction,
+                                       default=argparse.SUPPRESS, help=text)
+                else:
+                    group.add_argument(flag(f.name), dest=f.name, type=check.parse, default=argparse.SUPPRESS,
+                                       metavar=_metavar(check, f.name), help=text)
+        return parser
+
+    def parse(self, argv=None):
+        """The configs (a dict keyed by config class) and, as ``configs["args"]``, the positionals and flags.
+
+        Raises:
+            SystemExit: a usage error (argparse's) or a bad setting (``error: ...`` on one line); exit code 2.
+        """
+        pre = argparse.ArgumentParser(add_help=False)
+        pre.add_argument("--config")
+        known, _ = pre.parse_known_args(argv)
+        layered = dict(self.defaults)
+        if known.config:
+            try:
+                from_file = read_config_file(known.config)
+                unknown = sorted(set(from_file) - self.names())
+                if unknown:
+                    raise ConfigError(unknown[0], f"{known.config}: unknown setting(s) {', '.join(unknown)} for "
+                                                  f"{self.prog}")
+                layered.update(from_file)
+                self._make(layered, source=known.config)
+            except ConfigError as error:
+                fail(str(error))
+        parser = self.build(layered)
+        args = parser.parse_args(argv)
+        given = {k: v for k, v in vars(args).items() if k in self.names()}
+        try:
+            configs = self._make({**layered, **given})
+        except ConfigError as error:
+            fail(error.for_cli())
+        configs["args"] = args
+        return configs
+
+    def _make(self, values, source=None):
+        configs = {}
+        for cls in self.classes:
+            own = {k: v for k, v in values.items() if k in {f.name for f in dataclasses.fields(cls)}}
+            configs[cls] = cls.from_dict(own, source=source)
+        return configs
+
+
+def fail(message, code=2):
+    """Ends the command with ``error: message`` on one line of stderr."""
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(code)
+
+
+def dry_run(prog, configs):
+    """Prints the settings a command would run with (``--dry-run``)."""
+    print(f"{prog}: settings checked (dry run, nothing loaded or written)")
+    for cls, config in configs.items():
+        if cls == "args":
+            continue
+        print(f"  {cls.__name__}: " + ", ".join(f"{k}={v!r}" for k, v in config.to_dict().items()))

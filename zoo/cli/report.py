@@ -1,0 +1,27 @@
+"""``zoo report``: one markdown table of finished runs, each beside its same-run baseline.
+
+    zoo report runs/newsgroups runs/sms_spam
+    zoo report docs/results/*
+
+A directory that is not a finished run is named on stderr (one line each)
+and left out; the others still make the table.
+"""
+
+import argparse
+import sys
+
+
+def main(argv=None):
+    from zoo.evaluation.report import runs_table
+
+    parser = argparse.ArgumentParser(prog="zoo report", description=__doc__.split("\n\n")[0])
+    parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories (with config.json and "
+                                                                        "metrics.json)")
+    args = parser.parse_args(argv)
+    table, problems = runs_table(args.run_dirs)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if len(problems) == len(args.run_dirs):
+        print("error: no finished run among the directories given", file=sys.stderr)
+        raise SystemExit(2)
+    print(table)

@@ -1,0 +1,188 @@
+"""``zoo train``: train a classifier on a dataset or your own files, evaluate it beside a baseline, write a run.
+
+The job, step by step (each step is a library call):
+
+1. load the labelled splits (:func:`zoo.data.datasets.load_for_training`):
+   a built-in dataset or ``--train``/``--test`` files, a seeded validation
+   split, ``--labels`` / ``--max-train-examples`` / ``--dev`` budgets;
+2. train a :class:`zoo.TextClassifier` with the given settings;
+3. evaluate it on the test split beside TF-IDF + LinearSVC trained on the
+   same labelled texts;
+4. write the run directory: the saved classifier (``classifier.json``,
+   ``vocabulary.json``, ``model.keras``: ``TextClassifier.load`` reads it),
+   ``export/`` (a raw-text SavedModel), ``config.json``, ``metrics.json``,
+   ``report.md``, plots and TensorBoard logs (``logs/``).
+
+Settings are checked, and the output directory too, before anything is
+loaded or written.
+"""
+
+import os
+import platform
+import shutil
+import sys
+
+import numpy as np
+
+from zoo.cli.flags import SettingsParser, dry_run, fail
+from zoo.config import ClassifierConfig, DataConfig, RunConfig, init_kind, resolve_init_defaults
+from zoo.errors import ConfigError, ExportError, ZooError
+from zoo.log import logger
+
+FINISHED = "metrics.json"  # written last: a directory with it holds a finished run
+
+# The command line's groups of settings (ClassifierConfig's, by the field a group starts at).
+_CLASSIFIER_GROUPS = [
+    ("model", "model"), ("text", "max_tokens"), ("training", "epochs"), ("distribution", "strategy"),
+    ("ULMFiT (init lm:)", "lm_finetune"),
+]
+
+
+def settings_groups(classifier_title_prefix=""):
+    import dataclasses
+
+    names = [f.name for f in dataclasses.fields(ClassifierConfig)]
+    starts = [names.index(first) for _, first in _CLASSIFIER_GROUPS] + [len(names)]
+    return [(f"{classifier_title_prefix}{title}", ClassifierConfig, names[a:b])
+            for (title, _), a, b in zip(_CLASSIFIER_GROUPS, starts, starts[1:])]
+
+
+def parser(defaults=None, prog="zoo train", description=None):
+    return SettingsParser(
+        prog, description or __doc__.split("\n\n")[0],
+        [("data", DataConfig), ("output", RunConfig), *settings_groups()],
+        defaults=defaults, epilog="Every flag also reads from --config FILE; `zoo train --dry-run ...` checks them.")
+
+
+def main(argv=None, defaults=None, prog="zoo train", description=None, recipe=None):
+    """Parses the command line and runs the job; errors are one line and exit code 2."""
+    configs = parser(defaults, prog, description).parse(argv)
+    if configs["args"].dry_run:
+        dry_run(prog, configs)
+        return None
+    try:
+        return run(configs[DataConfig], configs[RunConfig], configs[ClassifierConfig], recipe=recipe or prog)
+    except ZooError as error:
+        fail(cli_message(error))
+
+
+def cli_message(error):
+    """A library message for the command line: every ```setting``` becomes ``--setting``."""
+    return ConfigError(None, str(error)).for_cli()
+
+
+def check_output_dir(path, overwrite):
+    """Refuses an output directory that is a file, is not writable, or holds a finished run (without overwrite)."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ExportError(f"`output_dir` {path}: is a file, not a directory")
+    if os.path.exists(os.path.join(path, FINISHED)) and not overwrite:
+        raise ExportError(f"{path}: a finished run already exists here; pass `overwrite` to replace it, or choose "
+                          "another `output_dir`")
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(os.path.abspath(existing))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ExportError(f"`output_dir` {path}: {existing} is not writable")
+
+
+def run(data, output, settings, recipe="zoo train"):
+    """Runs one training job (see the module docstring); returns the metrics."""
+    from zoo.data.datasets import load_for_training
+    from zoo.text_classifier import TextClassifier
+    from zoo.training import distribute
+
+    resolved = resolve_init_defaults(settings)
+    # Multi-worker collectives must be set up before any other TensorFlow work.
+    strategy = distribute.get_strategy(settings.strategy)
+    chief = distribute.is_chief(strategy)
+    out = output.output_dir
+    if chief:
+        check_output_dir(out, output.overwrite)
+    logger.info("loading data")
+    dataset, all_train_texts = load_for_training(data, validation_split=settings.validation_split, seed=settings.seed)
+    logger.info(f"{dataset.name}: {dataset.summary()}")
+    resuming = settings.backup_dir and os.path.exists(settings.backup_dir)
+    if chief and not resuming:  # a rerun must not mix an earlier run's TensorBoard events with its own
+        shutil.rmtree(os.path.join(out, "logs"), ignore_errors=True)
+    clf = TextClassifier(**{
+        **settings.to_dict(), "strategy": strategy,
+        "log_dir": settings.log_dir or os.path.join(out, "logs"),
+        "lm_cache_dir": settings.lm_cache_dir or os.path.join(out, "lm"),
+    })
+    names = dataset.class_names
+    clf.fit(dataset.train_texts, [names[i] for i in dataset.train_labels],
+            validation_data=(dataset.valid_texts, [names[i] for i in dataset.valid_labels]), classes=names,
+            lm_texts=all_train_texts if init_kind(resolved.init) == "lm" else None)
+    split = "test" if data.dev is None else "dev"
+    logger.info("evaluating on the test split" if split == "test" else
+                f"evaluating on the dev split: {data.dev} held-out train examples (the test split is not used)")
+    test_labels = [names[i] for i in dataset.test_labels]
+    metrics = clf.evaluate(dataset.test_texts, test_labels, baseline=output.baseline)
+    info = clf.fit_info_
+    metrics.update(train_seconds=info["train_seconds"], epochs_run=info["epochs_run"],
+                   truncated_train_texts=info["truncated_train_texts"], history=clf.history_,
+                   labels=len(dataset.train_labels), evaluated_on=split)
+    for key in ("vector_coverage", "language_model"):
+        if key in info:
+            metrics[key] = info[key]
+    if "baseline" in metrics:  # keep the old key order of metrics.json: the baseline last
+        metrics["baseline"] = metrics.pop("baseline")
+    config = {
+        "recipe": recipe, "command": sys.argv, "data": data.to_dict(), "run": output.to_dict(),
+        "classifier": settings.to_dict(), "settings": clf.settings_.to_dict(), "model": info["model"],
+        "dataset_summary": dataset.summary(), "class_names": names,
+        "vocab_size": len(clf.vectorizer_.get_vocabulary()), "resolved_sequence_length": clf.sequence_length_,
+        "precision": info["precision"], "replicas": info["replicas"], "global_batch_size": info["global_batch_size"],
+        "language_model": info.get("language_model_config"), "versions": versions(),
+    }
+    if chief:
+        write_run(out, clf, config, metrics)
+    from zoo.evaluation.report import metrics_table
+
+    print(metrics_table(metrics))
+    if chief:
+        print(f"\nwrote {out}/ (report.md, metrics.json, export/, the saved classifier)")
+    return metrics
+
+
+def write_run(out, clf, config, metrics):
+    """The run's files; the metrics last, so a directory with ``metrics.json`` is a complete run."""
+    from zoo.evaluation import report
+    from zoo.files import write_json
+
+    os.makedirs(out, exist_ok=True)
+    for stale in ("metrics.json", "classifier.json"):  # an interrupted rerun must not look finished
+        if os.path.exists(os.path.join(out, stale)):
+            os.unlink(os.path.join(out, stale))
+    write_json(os.path.join(out, "config.json"), config)
+    clf.save(out, overwrite=True)
+    clf.export(os.path.join(out, "export"), overwrite=True)  # check_output_dir applied `overwrite`
+    report.plot_confusion_matrix(metrics["confusion_matrix"], config["class_names"],
+                                 os.path.join(out, "confusion_matrix.png"))
+    report.plot_history(metrics["history"], os.path.join(out, "curves"))
+    settings = config["settings"]
+    coverage = metrics.get("vector_coverage")
+    details = [
+        f"{metrics.get('evaluated_on', 'test')} examples: {metrics['num_test_examples']}",
+        f"training time: {metrics['train_seconds']:.0f} s; epochs run: {metrics['epochs_run']}",
+        f"init: {settings['init']}" + (f" (vectors cover {coverage['hit_rate']:.1%} of the vocabulary)"
+                                       if coverage else ""),
+        f"sequence length: {config['resolved_sequence_length']} tokens "
+        f"({metrics.get('truncated_train_texts', 0)} training texts cut)",
+        f"seed: {settings['seed']}",
+    ]
+    dataset = config["data"]["dataset"] or config["data"]["train"]
+    report.write_report(os.path.join(out, "report.md"), title=f"{config['recipe']}: {dataset} with {config['model']}",
+                        metrics=metrics, details=details, cudnn=clf.fit_info_.get("cudnn"))
+    write_json(os.path.join(out, "metrics.json"), metrics)
+
+
+def versions():
+    import keras
+    import sklearn
+    import tensorflow as tf
+
+    from zoo.version import __version__
+
+    return {"zoo": __version__, "python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "scikit-learn": sklearn.__version__, "numpy": np.__version__}

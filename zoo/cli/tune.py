@@ -1,0 +1,31 @@
+"""``zoo tune``: a KerasTuner search over TextClassifier settings, scored on the validation split.
+
+    zoo tune --dataset sms_spam --tuner random --max-trials 10 --epochs 3 --output-dir runs/tune_sms
+    zoo train --config runs/tune_sms/best.json --output-dir runs/sms_best
+
+Each trial trains like ``zoo train`` (same stages and early stopping) and is
+scored by its best val_accuracy; the test split is never used. Writes
+leaderboard.csv/.md, best.json and summary.json to --output-dir. The same
+command run again resumes an interrupted search.
+"""
+
+from zoo.cli.flags import SettingsParser, dry_run, fail
+from zoo.cli.train import cli_message, settings_groups
+from zoo.config import ClassifierConfig, DataConfig, TuneConfig
+from zoo.errors import ZooError
+
+
+def main(argv=None, defaults=None, prog="zoo tune"):
+    parser = SettingsParser(prog, __doc__.split("\n\n")[0],
+                            [("search", TuneConfig), ("data", DataConfig), *settings_groups()[:4]],
+                            defaults=defaults)
+    configs = parser.parse(argv)
+    if configs["args"].dry_run:
+        dry_run(prog, configs)
+        return None
+    from zoo.training import tuning
+
+    try:
+        return tuning.search(configs[DataConfig], configs[ClassifierConfig], configs[TuneConfig])
+    except ZooError as error:
+        fail(cli_message(error))

@@ -1,0 +1,241 @@
+"""Reading labelled texts from local files: CSV, TSV, JSON lines, or one folder per class.
+
+Every problem is one line naming the file, the line and what was expected:
+
+>>> import os, tempfile
+>>> path = os.path.join(tempfile.mkdtemp(), "train.csv")
+>>> with open(path, "w") as f:
+...     _ = f.write("review,label\\ngreat film,pos\\n")
+>>> read_labelled_file(path)
+Traceback (most recent call last):
+...
+zoo.errors.DataError: ...train.csv: no column 'text' in the header row (columns: review, label); pass `text_column`/`label_column` to pick others
+>>> read_labelled_file(path, text_column="review")
+(['great film'], ['pos'])
+"""
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from zoo.errors import DataError
+
+SUPPORTED_FORMATS = (".csv", ".tsv", ".jsonl", ".ndjson")
+SKIPPED_CLASS_FOLDERS = {"unsup"}  # aclImdb's unlabelled reviews
+
+
+def read_labelled_file(path, *, text_column="text", label_column="label"):
+    """Reads texts and string labels from one file or one folder of class folders.
+
+    Formats, by extension:
+
+    * ``.csv``: a header row naming the columns, RFC 4180 quoting.
+    * ``.tsv``: a header row, tab-separated, no quoting (tabs and newlines
+      cannot occur inside a field; quote characters are kept as text).
+    * ``.jsonl`` / ``.ndjson``: one JSON object per line; blank lines skipped.
+    * a directory: one sub-folder per class holding ``.txt`` files (the
+      aclImdb layout); a sub-folder named ``unsup`` is skipped.
+
+    Files must be UTF-8 (a byte-order mark is allowed).
+
+    Args:
+        path: The file or directory.
+        text_column, label_column: Column or field names (unused for folders).
+
+    Returns:
+        ``(texts, labels)``: two lists of ``str`` of equal length.
+
+    Raises:
+        DataError: one line naming the file (and line), the problem, and what
+            was expected.
+
+    Example:
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "train.tsv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write('sentence\\tlabel\\nit "works"\\t1\\n')
+    >>> read_labelled_file(path, text_column="sentence")
+    (['it "works"'], ['1'])
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or directory")
+    if path.is_dir():
+        return _read_class_folders(path)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        return _read_delimited(path, suffix, text_column, label_column)
+    if suffix in (".jsonl", ".ndjson"):
+        return _read_json_lines(path, text_column, label_column)
+    raise DataError(f"{path}: unsupported format {suffix or '(no extension)'!r}: expected "
+                    f"{', '.join(SUPPORTED_FORMATS)} or a directory with one sub-folder per class")
+
+
+# === Local files ===
+
+
+def _utf8_lines(path):
+    """Yields ``(line_number, line)``, decoding line by line to report the bad line."""
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, 1):
+            try:
+                yield number, raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(_not_utf8(path, number, raw, e.start)) from None
+
+
+def _not_utf8(path, line, raw, offset):
+    """The message for an undecodable byte at ``offset`` of line ``raw``."""
+    return (f"{path}:{line}: not valid UTF-8 (byte 0x{raw[offset]:02x} at column {offset + 1}); "
+            f"expected UTF-8 text, re-save the file as UTF-8")
+
+
+def _read_delimited(path, suffix, text_column, label_column):
+    tsv = suffix == ".tsv"
+    # TSV exports seldom quote, and a stray quote in a text must not swallow the following lines.
+    quoting = csv.QUOTE_NONE if tsv else csv.QUOTE_MINIMAL
+    rows = _numbered_rows(path, delimiter="\t" if tsv else ",", quoting=quoting)
+    header = next(rows, (None, None, None))[2]
+    if header is None:
+        raise DataError(f"{path}: no data rows: the file is empty (expected a header row naming "
+                        f"the columns {text_column!r} and {label_column!r}, then one row per example)")
+    header = [name.strip() for name in header]
+    for column in (text_column, label_column):
+        if column not in header:
+            raise DataError(f"{path}: no column {column!r} in the header row (columns: {', '.join(header)}); "
+                            f"pass `text_column`/`label_column` to pick others")
+    text_at, label_at = header.index(text_column), header.index(label_column)
+    texts, labels = [], []
+    for line, end, row in rows:
+        if len(row) != len(header):
+            raise DataError(f"{path}:{line}: expected {len(header)} fields, got {len(row)}"
+                            f"{_field_count_hint(tsv, line, end)}")
+        texts.append(row[text_at])
+        labels.append(_label(row[label_at], path, line, label_column))
+    if not texts:
+        raise DataError(f"{path}: no data rows after the header row (expected one row per example)")
+    return texts, labels
+
+
+def _numbered_rows(path, delimiter, quoting):
+    """Yields ``(first_line, last_line, fields)`` of non-blank CSV records."""
+    lines = (line for _, line in _utf8_lines(path))
+    reader = csv.reader(lines, delimiter=delimiter, quoting=quoting)
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise DataError(f"{path}:{start}: malformed {path.suffix[1:].upper()} record: {e}") from None
+        if len(row) > 1 or (row and row[0].strip()):  # blank lines read as [] or ['  ']
+            yield start, reader.line_num, row
+
+
+def _field_count_hint(tsv, start, end):
+    if end > start:  # a quoted field ran on past its line
+        return f" (the record spans lines {start}-{end}: check for an unbalanced quote)"
+    return "" if tsv else " (quote fields that contain commas)"
+
+
+_JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number",
+               bool: "boolean", type(None): "null"}
+
+
+def _read_json_lines(path, text_column, label_column):
+    texts, labels = [], []
+    for line, content in _utf8_lines(path):
+        if not content.strip():
+            continue
+        try:
+            record = json.loads(content)
+        except json.JSONDecodeError as e:
+            raise DataError(f"{path}:{line}: invalid JSON ({e.msg} at column {e.colno}); "
+                            f"expected one JSON object per line") from None
+        if not isinstance(record, dict):
+            raise DataError(f"{path}:{line}: expected a JSON object, got {_JSON_TYPES.get(type(record))}")
+        for field in (text_column, label_column):
+            if field not in record:
+                raise DataError(f"{path}:{line}: no field {field!r} (fields: {', '.join(record) or 'none'}); "
+                                f"pass `text_column`/`label_column` to pick others")
+        text, label = record[text_column], record[label_column]
+        if not isinstance(text, str):
+            raise DataError(f"{path}:{line}: field {text_column!r}: expected a string, "
+                            f"got {_JSON_TYPES.get(type(text))}")
+        texts.append(text)
+        labels.append(_label(_json_label(label, path, line, label_column), path, line, label_column))
+    if not texts:
+        raise DataError(f"{path}: no data rows (expected one JSON object per line)")
+    return texts, labels
+
+
+def _json_label(value, path, line, field):
+    if isinstance(value, (dict, list)):
+        raise DataError(f"{path}:{line}: field {field!r}: expected a string or number label, "
+                        f"got {_JSON_TYPES[type(value)]}")
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 1.0 and 1 name the same class
+    return str(value)
+
+
+def _label(value, path, line, column):
+    label = value.strip()
+    if not label:
+        raise DataError(f"{path}:{line}: empty label in {column!r}; expected a class name")
+    return label
+
+
+def _read_class_folders(path):
+    folders = sorted(d for d in path.iterdir()
+                     if d.is_dir() and d.name not in SKIPPED_CLASS_FOLDERS and not d.name.startswith("."))
+    if not folders:
+        raise DataError(f"{path}: no class sub-folders (expected one folder per class holding .txt files, "
+                        f"e.g. {path / 'pos'}/*.txt and {path / 'neg'}/*.txt)")
+    texts, labels = [], []
+    for folder in folders:
+        for file in sorted(folder.glob("*.txt")):
+            texts.append(_read_text_file(file))
+            labels.append(folder.name)
+    if not texts:
+        raise DataError(f"{path}: no data rows: no .txt files in the class sub-folders "
+                        f"({', '.join(d.name for d in folders)})")
+    return texts, labels
+
+
+def _read_text_file(file):
+    raw = file.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line_start = raw.rfind(b"\n", 0, e.start) + 1
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise DataError(_not_utf8(file, line, raw[line_start:], e.start - line_start)) from None
+
+
+# === Labels ===
+
+
+def class_names_of(labels, path):
+    names = sorted(set(labels))
+    if all(re.fullmatch(r"[+-]?\d+", name) for name in names):
+        names.sort(key=lambda name: (int(name), name))
+    if len(names) < 2:
+        raise DataError(f"{path}: expected at least 2 classes, got {len(names)} ({', '.join(names)})")
+    return names
+
+
+def encode_labels(labels, class_names, path, train_path):
+    ids = {name: i for i, name in enumerate(class_names)}
+    unknown = sorted(set(labels) - ids.keys())
+    if unknown:
+        shown = ", ".join(repr(name) for name in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        raise DataError(f"{path}: {len(unknown)} label(s) not in the train file {train_path}: {shown} "
+                        f"(train labels: {', '.join(class_names[:10])}{', ...' if len(class_names) > 10 else ''})")
+    return np.array([ids[label] for label in labels], dtype=np.int64)

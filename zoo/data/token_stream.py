@@ -1,0 +1,82 @@
+"""A language model's data: one stream of token ids over many documents, read in truncated-BPTT windows.
+
+Example:
+
+>>> v = lm_vectorizer(["the cat sat", "a dog ran"], max_tokens=20)
+>>> stream = token_stream(v, ["the cat sat", "a dog ran"])
+>>> [str(v.get_vocabulary()[i]) for i in stream[:4]]
+['xxbos', 'the', 'cat', 'sat']
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from zoo.data.text import make_vectorizer
+from zoo.errors import ConfigError
+
+BOS = "xxbos"  # marks the start of every document in the token stream
+
+
+def token_stream(vectorizer, texts, seed=None):
+    """One int32 array: every text's ids after a ``xxbos`` id, texts in a seeded order.
+
+    ``vectorizer`` must know ``xxbos`` (see :func:`lm_vectorizer`).
+    """
+    order = np.arange(len(texts)) if seed is None else np.random.default_rng(seed).permutation(len(texts))
+    ids = []
+    for start in range(0, len(order), 1024):
+        chunk = [f"{BOS} {texts[i]}" for i in order[start:start + 1024]]
+        ids.append(vectorizer(tf.constant(chunk)).flat_values.numpy())
+    return np.concatenate(ids).astype("int32") if ids else np.zeros(0, "int32")
+
+
+def lm_vectorizer(texts, max_tokens):
+    """A ``TextVectorization`` adapted on ``texts`` whose vocabulary contains ``xxbos``."""
+    return make_vectorizer([f"{BOS} {t}" for t in texts], max_tokens=max_tokens)
+
+
+def bptt_lengths(rng, count, bptt):
+    """AWD-LSTM's variable BPTT: ``bptt`` (95%) or ``bptt / 2``, then normal with sd 5."""
+    base = np.where(rng.random(count) < 0.95, bptt, bptt / 2)
+    return np.clip(np.rint(rng.normal(base, 5)), 5, bptt + 20).astype(int)
+
+
+def lm_dataset(stream, batch_size, bptt, seed=0, variable=True):
+    """Truncated-BPTT batches ``(ids, next_ids)`` over a continuous token stream.
+
+    The stream is cut into ``batch_size`` rows read left to right, as in
+    AWD-LSTM. Each epoch starts the windows at a new random offset and draws
+    each window's length around ``bptt`` (:func:`bptt_lengths`), so every
+    token is seen at new positions and in new contexts; windows advance by
+    ``bptt`` and may overlap slightly. The hidden state is not carried across
+    windows (each starts from zeros), which keeps batches independent and
+    the model stateless.
+
+    Returns:
+        ``(dataset, steps_per_epoch)``: a ``tf.data.Dataset`` that yields a
+        new arrangement on every iteration (every epoch).
+    """
+    stream = np.asarray(stream, "int32")
+    row = len(stream) // batch_size
+    # A window starts before offset + k * bptt (offset < bptt), may run 20
+    # tokens past bptt, and needs its next token.
+    margin = 21 if variable else 1
+    steps = (row - bptt - margin) // bptt if variable else (row - margin) // bptt
+    if steps < 1:
+        raise ConfigError("bptt", f"token stream of {len(stream)} tokens is too short for batch_size={batch_size} "
+                         f"and bptt={bptt} (it needs at least {batch_size * (2 * bptt + margin) if variable else batch_size * (bptt + margin)})")
+    rows = stream[: row * batch_size].reshape(batch_size, row)
+    epoch = [0]
+
+    def windows():
+        rng = np.random.default_rng([seed, epoch[0]])
+        epoch[0] += 1
+        offset = int(rng.integers(0, bptt)) if variable else 0
+        lengths = bptt_lengths(rng, steps, bptt) if variable else np.full(steps, bptt)
+        for k, length in enumerate(lengths):
+            start = offset + k * bptt
+            yield rows[:, start:start + length], rows[:, start + 1:start + 1 + length]
+
+    spec = tf.TensorSpec((batch_size, None), tf.int32)
+    ds = tf.data.Dataset.from_generator(windows, output_signature=(spec, spec))
+    return ds.prefetch(4), steps

@@ -1,0 +1,9 @@
+"""Evaluation: scikit-learn metrics, the TF-IDF + LinearSVC baseline, and run reports.
+
+* :mod:`zoo.evaluation.metrics`: ``classification_metrics``, ``tfidf_svm_baseline``;
+* :mod:`zoo.evaluation.report`: the metrics table, ``report.md``, plots, and the table of several runs.
+"""
+
+from zoo.evaluation.metrics import classification_metrics, tfidf_svm_baseline
+
+__all__ = ["classification_metrics", "tfidf_svm_baseline"]

@@ -1,0 +1,178 @@
+"""Run reports: the metrics table, report.md, confusion-matrix and training-curve PNGs, and a table of runs.
+
+Example:
+
+>>> m = {"accuracy": 0.9, "macro_precision": 0.9, "macro_recall": 0.9, "macro_f1": 0.9,
+...      "per_class": {"a": {"f1": 0.9}, "b": {"f1": 0.8}, "c": {"f1": 1.0}}}
+>>> print(metrics_table(m))
+| model | accuracy | macro_precision | macro_recall | macro_f1 |
+|---|---|---|---|---|
+| zoo model | 0.900 | 0.900 | 0.900 | 0.900 |
+"""
+
+import json
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: reports are written on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from zoo.errors import ZooError  # noqa: E402
+from zoo.files import atomic_file, write_text  # noqa: E402
+
+
+def metrics_table(metrics):
+    """A markdown table of the model against the baseline (when present).
+
+    Binary tasks also get each class's F1 (the minority class is usually the
+    one that matters, as with spam).
+    """
+    keys = ["accuracy", "macro_precision", "macro_recall", "macro_f1"]
+    classes = list(metrics["per_class"]) if len(metrics["per_class"]) == 2 else []
+    rows = [("zoo model", metrics)]
+    if "baseline" in metrics:
+        rows.append(("TF-IDF + LinearSVC", metrics["baseline"]))
+    header = keys + [f"f1 {c}" for c in classes]
+    lines = ["| model | " + " | ".join(header) + " |", "|---" * (len(header) + 1) + "|"]
+    for name, m in rows:
+        values = [m[k] for k in keys] + [m["per_class"][c]["f1"] for c in classes]
+        lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
+    return "\n".join(lines)
+
+
+def plot_confusion_matrix(matrix, class_names, path):
+    matrix = np.asarray(matrix)
+    size = max(4, 0.45 * len(class_names) + 2)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(class_names)), class_names, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(class_names)), class_names, fontsize=7)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if len(class_names) <= 25:
+        for (i, j), value in np.ndenumerate(matrix):
+            ax.text(j, i, str(value), ha="center", va="center", fontsize=6,
+                    color="white" if value > matrix.max() / 2 else "black")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _save(fig, path):
+    with atomic_file(path, binary=True) as f:
+        fig.savefig(f, dpi=120, format="png")
+    plt.close(fig)
+
+
+def plot_history(history, path_prefix):
+    """Writes ``<prefix>_loss.png`` and ``<prefix>_accuracy.png`` from a list of per-epoch dicts."""
+    written = []
+    for metric in ("loss", "accuracy"):
+        if not any(metric in h for h in history):
+            continue
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        epochs = np.arange(1, len(history) + 1)
+        for split, key in (("train", metric), ("valid", f"val_{metric}")):
+            values = [h.get(key, np.nan) for h in history]
+            ax.plot(epochs, values, marker="o", label=split)
+        stages = [h.get("stage") for h in history]
+        for i in range(1, len(stages)):
+            if stages[i] != stages[i - 1]:
+                ax.axvline(i + 0.5, color="gray", linestyle="--", linewidth=0.8)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.legend()
+        fig.tight_layout()
+        path = f"{path_prefix}_{metric}.png"
+        _save(fig, path)
+        written.append(path)
+    return written
+
+
+def write_report(path, *, title, metrics, details, cudnn=None):
+    """Writes ``report.md``: the metrics table, ``details`` (one bullet each), cuDNN, per-class figures, plots."""
+    lines = [f"# {title}", "", metrics_table(metrics), ""]
+    lines += [f"- {line}" for line in details]
+    if cudnn:
+        lines += ["", "## cuDNN", "", "```", cudnn, "```"]
+    lines += ["", "## Per class", "", "| class | precision | recall | f1 | support |", "|---|---|---|---|---|"]
+    for name, m in metrics["per_class"].items():
+        lines.append(f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
+    lines += ["", "![confusion matrix](confusion_matrix.png)", "", "![loss](curves_loss.png)",
+              "![accuracy](curves_accuracy.png)", ""]
+    write_text(path, "\n".join(lines))
+
+
+# === Several runs ===
+
+
+class RunReadError(ZooError):
+    """A run directory cannot be read (no or broken config.json / metrics.json)."""
+
+
+def read_run(run_dir):
+    """``(config, metrics)`` of a finished run directory.
+
+    Raises:
+        RunReadError: a file is missing, is not JSON, or lacks what a row needs.
+    """
+    loaded = []
+    for name in ("config.json", "metrics.json"):
+        path = os.path.join(run_dir, name)
+        try:
+            with open(path, encoding="utf-8") as f:
+                loaded.append(json.load(f))
+        except FileNotFoundError:
+            raise RunReadError(f"{path}: missing (not a finished zoo run)") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise RunReadError(f"{path}: cannot read it: {error}") from None
+    config, metrics = loaded
+    for key in ("accuracy", "macro_f1", "per_class", "epochs_run", "train_seconds"):
+        if key not in metrics:
+            raise RunReadError(f"{os.path.join(run_dir, 'metrics.json')}: no {key!r} (an incomplete run?)")
+    return config, metrics
+
+
+def _row_fields(config):
+    """Dataset, train size, model, init and frozen epochs from a config.json (this version's, or 0.1's)."""
+    if "classifier" in config:  # zoo train
+        data, resolved = config.get("data", {}), config.get("settings", {})
+        return (data.get("dataset") or data.get("train"), config.get("dataset_summary", {}).get("train"),
+                config.get("model"), resolved.get("init"), resolved.get("frozen_epochs"), config.get("class_names"))
+    # zoo 0.1's flat config.json (the committed results in docs/results)
+    return (config.get("dataset") or config.get("train"), config.get("data", {}).get("train"), config.get("model"),
+            config.get("vectors"), config.get("frozen_epochs"), config.get("class_names"))
+
+
+def runs_table(run_dirs):
+    """A markdown table comparing finished runs (one row each) with their same-run baselines.
+
+    Returns:
+        ``(table, problems)``: the table of the runs that could be read, and
+        one line per run directory that could not.
+    """
+    lines = ["| run | dataset | train examples | model | init | frozen epochs | epochs run | train s | accuracy "
+             "| macro F1 | class-1 F1 | baseline acc | baseline macro F1 | baseline class-1 F1 |", "|---" * 14 + "|"]
+    problems = []
+    for run in run_dirs:
+        try:
+            config, metrics = read_run(run)
+        except RunReadError as error:
+            problems.append(str(error))
+            continue
+        dataset, train, model, init, frozen, class_names = _row_fields(config)
+        base = metrics.get("baseline", {})
+        second = class_names[1] if class_names and len(class_names) == 2 else None
+
+        def f1(m):  # the second class's F1 (spam, for sms_spam): binary tasks only
+            return f"{m['per_class'][second]['f1']:.3f}" if second and m else "-"
+
+        lines.append(
+            f"| {os.path.basename(os.path.normpath(run))} | {dataset} | {train} | {model} | {init} | "
+            f"{frozen if init not in (None, 'none') and frozen is not None else '-'} | "
+            f"{metrics['epochs_run']} | {metrics['train_seconds']:.0f} | "
+            f"{metrics['accuracy']:.3f} | {metrics['macro_f1']:.3f} | {f1(metrics)} | "
+            f"{base.get('accuracy', float('nan')):.3f} | {base.get('macro_f1', float('nan')):.3f} | {f1(base)} |"
+        )
+    return "\n".join(lines), problems

@@ -1,0 +1,22 @@
+"""zoo's custom Keras layers (all registered serializable under the package name ``zoo``).
+
+* pooling (:mod:`zoo.layers.pooling`): ``MaskedGlobalMaxPooling1D``,
+  ``MaskedGlobalAveragePooling1D``, ``AttentionPooling``;
+* the AWD-LSTM language model's pieces: ``LMEmbedding`` (embedding dropout,
+  tied output layer), ``WeightDropLSTM`` (DropConnect on the recurrent
+  kernel), ``ActivationRegularization`` (AR/TAR).
+"""
+
+from zoo.layers.activation_regularization import ActivationRegularization
+from zoo.layers.lm_embedding import LMEmbedding
+from zoo.layers.pooling import AttentionPooling, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D
+from zoo.layers.weight_drop_lstm import WeightDropLSTM
+
+__all__ = [
+    "ActivationRegularization",
+    "AttentionPooling",
+    "LMEmbedding",
+    "MaskedGlobalAveragePooling1D",
+    "MaskedGlobalMaxPooling1D",
+    "WeightDropLSTM",
+]

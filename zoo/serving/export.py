@@ -1,0 +1,60 @@
+"""Export a trained classifier as a TF SavedModel that takes raw text.
+
+The SavedModel's ``serving_default`` signature takes a 1-D string tensor
+``texts`` and returns ``probabilities`` (batch, num_classes), ``label_id``
+(int64) and ``label`` (the class name). It needs only TensorFlow to load:
+``tf.saved_model.load(path).signatures["serving_default"](texts=...)``.
+
+The export is written to a temporary directory beside the target and renamed
+into place (:func:`zoo.files.atomic_directory`), so a crash never leaves a
+half-written export, it gets the umask's permissions like any other output,
+and an existing export is only replaced when ``overwrite=True``.
+"""
+
+import os
+
+import keras
+import tensorflow as tf
+
+from zoo.data.text import serving_vectorizer
+from zoo.errors import ExportError
+from zoo.files import atomic_directory
+
+
+def text_model(model, vectorizer, sequence_length):
+    """Wraps ``model`` (token ids -> probabilities) into a raw-text model."""
+    texts = keras.Input(shape=(), dtype="string", name="texts")
+    ids = serving_vectorizer(vectorizer, sequence_length)(texts)
+    return keras.Model(texts, model(ids), name="text_classifier")
+
+
+def check_export_target(path, overwrite=False):
+    """Raises ExportError if ``path`` exists and may not be replaced."""
+    if os.path.exists(path) and not overwrite:
+        raise ExportError(f"{path}: an export already exists (pass `overwrite` to replace it)")
+
+
+def export_text_classifier(model, vectorizer, sequence_length, class_names, path, overwrite=False):
+    """Writes the raw-text SavedModel to ``path``; returns the raw-text Keras model.
+
+    Example:
+
+        export_text_classifier(model, vectorizer, 256, ["ham", "spam"], "run/export")
+    """
+    check_export_target(path, overwrite)
+    serving = text_model(model, vectorizer, sequence_length)
+    names = tf.constant([str(c) for c in class_names])
+
+    archive = keras.export.ExportArchive()
+    archive.track(serving)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
+    def serve(texts):
+        probabilities = tf.cast(serving(texts), tf.float32)
+        label_id = tf.argmax(probabilities, axis=-1)
+        return {"probabilities": probabilities, "label_id": label_id, "label": tf.gather(names, label_id)}
+
+    archive.add_endpoint("serve", serve)
+    with atomic_directory(path, overwrite=overwrite) as tmp:
+        archive.write_out(tmp, verbose=False)
+    return serving

@@ -1,0 +1,51 @@
+"""Classify texts with an exported zoo SavedModel (needs only TensorFlow).
+
+Example:
+
+>>> serve = load("runs/newsgroups/export")  # doctest: +SKIP
+>>> classify(serve, ["the goalie saved the game"])  # doctest: +SKIP
+[('rec.sport.hockey', 0.93)]
+"""
+
+import os
+
+from zoo.errors import ExportError
+
+
+def load(export_dir):
+    """The ``serving_default`` function of an exported classifier.
+
+    Raises:
+        ExportError: ``export_dir`` is not a readable SavedModel.
+    """
+    import tensorflow as tf
+
+    if not os.path.isdir(export_dir) or not os.path.exists(os.path.join(export_dir, "saved_model.pb")):
+        raise ExportError(f"{export_dir}: not a SavedModel directory (no saved_model.pb)")
+    try:
+        return tf.saved_model.load(export_dir).signatures["serving_default"]
+    except Exception as error:  # noqa: BLE001 - TensorFlow raises many types for a corrupt SavedModel
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise ExportError(f"{export_dir}: cannot load the SavedModel ({type(error).__name__}: {first})") from None
+
+
+def classify(serve, texts):
+    """``(label, probability)`` per text, from one call of ``serve``."""
+    import tensorflow as tf
+
+    out = serve(texts=tf.constant(list(texts), dtype=tf.string))
+    labels = [x.decode("utf-8") for x in out["label"].numpy()]
+    probs = out["probabilities"].numpy().max(axis=-1)
+    return list(zip(labels, probs.tolist()))
+
+
+def batches(texts, size):
+    """``texts`` (any iterable) in lists of at most ``size``, so memory stays bounded on long inputs."""
+    batch = []
+    for text in texts:
+        batch.append(text)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

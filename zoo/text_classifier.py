@@ -1,0 +1,577 @@
+"""``TextClassifier``: train on raw texts, predict, evaluate beside a baseline, save, load, export.
+
+An estimator in the scikit-learn / fastai ``Learner`` / ktrain ``Predictor``
+tradition over zoo's pipeline: the constructor arguments are the settings
+(:class:`zoo.config.ClassifierConfig`, the one place of their defaults and
+checks), and :meth:`TextClassifier.fit` runs the whole staged transfer on
+raw texts. Every zoo entry point (``zoo train``, the recipes, ``zoo tune``,
+the ULMFiT study) trains through it.
+
+Example:
+
+>>> texts = ["great fun film", "loved every minute", "boring and slow", "a dull mess"] * 8
+>>> labels = ["pos", "pos", "neg", "neg"] * 8
+>>> clf = TextClassifier(init="none", units=8, embedding_dim=8, epochs=2, learning_rate=0.02, verbose=0)
+>>> clf = clf.fit(texts, labels, validation_data=(texts[:8], labels[:8]))
+>>> clf.classes_
+['neg', 'pos']
+>>> clf.predict_proba(["what a great film"]).shape
+(1, 2)
+>>> sorted(clf.evaluate(texts, labels, baseline=True))[:3]
+['accuracy', 'baseline', 'confusion_matrix']
+"""
+
+import copy
+import dataclasses
+import inspect
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from zoo.config import ClassifierConfig, init_kind, resolve_init_defaults
+from zoo.data.datasets import split_indices
+from zoo.data.text import make_vectorizer, predict_in_order, resolve_sequence_length, vectorize
+from zoo.data.text import make_dataset
+from zoo.errors import ConfigError, DataError, ExportError
+from zoo.evaluation.metrics import classification_metrics, tfidf_svm_baseline
+from zoo.files import write_json, write_text
+from zoo.log import logger
+from zoo.models.cudnn import cudnn_report, format_cudnn_report
+from zoo.models.ensemble import build_ensemble
+from zoo.models.registry import get_model
+from zoo.models.saving import load_model
+from zoo.training import distribute
+from zoo.training.freezing import unfreeze
+from zoo.training.stages import class_weights, run_stages, word_vector_stages
+
+FORMAT = 1
+FILES = ("classifier.json", "vocabulary.json", "model.keras")  # classifier.json is written last
+
+
+class TextClassifier:
+    """A recurrent text classifier on raw texts, started from word vectors or a language model.
+
+    Args:
+        **params: any field of :class:`zoo.config.ClassifierConfig` (there
+            with its default and what it allows), e.g. ``model="bilstm"``,
+            ``init="glove-6b-50d"`` (word vectors), ``init="lm:ARTIFACT"``
+            (ULMFiT from a pretrained language model), ``init="none"``,
+            ``epochs=10``. ``strategy`` also takes a ``tf.distribute.Strategy``.
+
+    Raises:
+        ConfigError: (a ``ValueError``) an unknown argument or a bad value,
+            naming the argument.
+
+    Attributes (after :meth:`fit` or :meth:`load`):
+        classes_: the labels, in the order of the probability columns.
+        settings_: the :class:`~zoo.config.ClassifierConfig` the model was
+            trained with, every per-init default filled in.
+        model_: the trained Keras model (token ids to probabilities).
+        vectorizer_: the ``TextVectorization`` adapted on the training texts.
+        sequence_length_: tokens per text (longer texts keep their first ones).
+        history_: per-epoch dicts, each with its ``stage``.
+        fit_info_: what the training did (time, epochs, vector coverage,
+            language-model fine-tuning, the model's name, the cuDNN check).
+    """
+
+    def __init__(self, **params):
+        strategy = params.get("strategy")
+        self._strategy_object = None
+        if strategy is not None and not isinstance(strategy, str):  # a tf.distribute.Strategy
+            self._strategy_object = strategy
+            params = {**params, "strategy": "default"}
+        unknown = sorted(set(params) - set(ClassifierConfig.names()))
+        if unknown:
+            raise ConfigError(unknown[0], f"TextClassifier got unknown argument(s) {', '.join(map(repr, unknown))}; "
+                                          f"known: {', '.join(ClassifierConfig.names())}")
+        self._config = ClassifierConfig(**params)
+        self._train_data = None
+
+    # === Parameters ===
+
+    def get_params(self, deep=True):
+        """The constructor arguments, as scikit-learn's ``get_params``."""
+        params = self._config.to_dict()
+        if self._strategy_object is not None:
+            params["strategy"] = self._strategy_object
+        return params
+
+    def set_params(self, **params):
+        """Changes constructor arguments (checked as in the constructor); returns ``self``."""
+        merged = {**self.get_params(), **params}
+        self.__init__(**merged)
+        return self
+
+    def __repr__(self):
+        defaults = ClassifierConfig()
+        changed = {k: v for k, v in self.get_params().items() if v != getattr(defaults, k)}
+        return f"TextClassifier({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    # === Training ===
+
+    def fit(self, texts, labels, validation_data=None, *, classes=None, lm_texts=None):
+        """Trains on raw texts; returns ``self``.
+
+        Args:
+            texts: the training texts (a list of ``str``).
+            labels: their labels (any hashable values: class names or ids).
+            validation_data: ``(texts, labels)`` for early stopping; None
+                holds out ``validation_split`` of the training texts (seeded,
+                stratified); an empty pair means no validation.
+            classes: the label set in the order of the outputs (default: the
+                sorted labels, numerically when they are all integers).
+            lm_texts: with ``init="lm:..."``, the texts the language model is
+                fine-tuned on (default: the training and validation texts);
+                unlabelled texts belong here.
+
+        Raises:
+            ConfigError, DataError, VectorsError, PretrainedError: one line
+            naming the setting, file or problem.
+        """
+        settings = resolve_init_defaults(self._config)
+        # Multi-worker collectives must be set up before any other TensorFlow work.
+        strategy = self._strategy_object or _make_strategy(settings.strategy)
+        precision = distribute.resolve_precision(settings.precision)
+        keras.utils.set_random_seed(settings.seed)
+        texts = _texts("texts", texts)
+        classes = _class_order(labels) if classes is None else list(classes)
+        if len(classes) < 2:
+            raise DataError(f"labels: expected at least 2 classes, got {len(classes)} ({classes})")
+        y = _encode("labels", labels, classes)
+        if len(y) != len(texts):
+            raise DataError(f"texts and labels differ in length: {len(texts)} texts, {len(y)} labels")
+        if validation_data is None and settings.validation_split > 0:
+            keep, held = split_indices(y, settings.seed, test_size=settings.validation_split)
+            valid_texts, valid_y = [texts[i] for i in held], y[held]
+            texts, y = [texts[i] for i in keep], y[keep]
+        elif validation_data is None:
+            valid_texts, valid_y = [], np.zeros(0, np.int64)
+        else:
+            valid_texts = _texts("validation texts", validation_data[0])
+            valid_y = _encode("validation labels", validation_data[1], classes)
+        self._train_data = (texts, y)
+
+        fit = _Fit(settings, strategy, classes, texts, y, valid_texts, valid_y)
+        if init_kind(settings.init) == "lm":
+            lm_texts = list(lm_texts) if lm_texts is not None else texts + valid_texts
+            fit.ulmfit(lm_texts)
+        else:
+            fit.word_vectors()
+        self.settings_ = settings
+        self.classes_ = classes
+        self.model_ = fit.model
+        self.vectorizer_ = fit.vectorizer
+        self.sequence_length_ = fit.length
+        self.history_ = fit.history
+        self.fit_info_ = {**fit.info, "precision": precision, "replicas": strategy.num_replicas_in_sync,
+                          "global_batch_size": distribute.global_batch_size(settings.batch_size, strategy)}
+        return self
+
+    # === Prediction ===
+
+    def predict_proba(self, texts, batch_size=128):
+        """Class probabilities, ``(len(texts), len(classes_))`` float32; columns in ``classes_`` order."""
+        self._check_fitted()
+        ids = vectorize(self.vectorizer_, _texts("texts", texts), self.sequence_length_).ids
+        members = _members(self.model_)
+        if len(members) == 1:
+            return predict_in_order(self.model_, ids, batch_size=batch_size)
+        # An ensemble averages its members' probabilities (the exported model's `average` layer does the same).
+        return np.mean([predict_in_order(m, ids, batch_size=batch_size) for m in members], axis=0)
+
+    def predict(self, texts, batch_size=128):
+        """The most probable label of each text (values of ``classes_``)."""
+        probs = self.predict_proba(texts, batch_size=batch_size)
+        return [self.classes_[i] for i in probs.argmax(-1)]
+
+    def evaluate(self, texts, labels, *, baseline=False):
+        """The metrics of the reports: accuracy, macro precision/recall/F1, per class, confusion matrix.
+
+        Args:
+            texts, labels: the evaluation split.
+            baseline: True adds ``metrics["baseline"]``, TF-IDF + LinearSVC
+                trained on the texts :meth:`fit` trained on (after any
+                validation split); or a ``(texts, labels)`` pair to train it on.
+
+        Returns:
+            A dict; an ensemble adds each member's scores (``members``) and
+            what each smaller ensemble would have scored
+            (``accuracy_by_ensemble_size``).
+        """
+        self._check_fitted()
+        texts = _texts("texts", texts)
+        y = _encode("labels", labels, self.classes_)
+        names = [str(c) for c in self.classes_]
+        ids = vectorize(self.vectorizer_, texts, self.sequence_length_).ids
+        members = _members(self.model_)
+        member_probs = [predict_in_order(m, ids) for m in members]
+        probs = member_probs[0] if len(members) == 1 else np.mean(member_probs, axis=0)
+        metrics = classification_metrics(y, probs.argmax(-1), names)
+        if len(members) > 1:
+            seeds = [self.settings_.seed + 1000 * k for k in range(len(members))]
+            scores = [classification_metrics(y, p.argmax(-1), names) for p in member_probs]
+            metrics["members"] = [{"seed": seed, "accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
+                                  for seed, s in zip(seeds, scores)]
+            metrics["accuracy_by_ensemble_size"] = [
+                round(float(np.mean(np.mean(member_probs[:k], axis=0).argmax(-1) == y)), 4)
+                for k in range(1, len(members) + 1)]
+        if baseline is not False and baseline is not None:
+            if baseline is True:
+                if self._train_data is None:
+                    raise ConfigError("baseline", "`baseline=True` needs the training texts, which a loaded "
+                                                  "classifier does not have: pass baseline=(texts, labels)")
+                train_texts, train_y = self._train_data
+            else:
+                train_texts, train_y = _texts("baseline texts", baseline[0]), _encode("baseline labels",
+                                                                                      baseline[1], self.classes_)
+            logger.info("TF-IDF + LinearSVC baseline on the same training texts")
+            metrics["baseline"] = tfidf_svm_baseline(train_texts, train_y, texts, y, names,
+                                                     seed=self.settings_.seed)
+        return metrics
+
+    # === Saving ===
+
+    def save(self, path, overwrite=False):
+        """Writes the classifier to the directory ``path``: settings, labels, vocabulary and the Keras model.
+
+        ``TextClassifier.load(path)`` gives a classifier that predicts
+        exactly the same. Each file is written atomically, ``classifier.json``
+        last, so a directory without it is not a saved classifier.
+
+        Raises:
+            ExportError: ``path`` holds a saved classifier and ``overwrite`` is False.
+        """
+        self._check_fitted()
+        path = Path(path)
+        if (path / "classifier.json").exists() and not overwrite:
+            raise ExportError(f"{path}: a saved classifier already exists (pass `overwrite` to replace it)")
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "classifier.json").unlink(missing_ok=True)  # until the new one is complete
+        tmp_model = path / f".model-{os.getpid()}.keras"
+        self.model_.save(tmp_model)
+        os.replace(tmp_model, path / "model.keras")
+        write_text(path / "vocabulary.json", json.dumps(self.vectorizer_.get_vocabulary(), ensure_ascii=False))
+        vectorizer = {k: self.vectorizer_.get_config()[k] for k in ("max_tokens", "standardize", "split")}
+        params = {**self.get_params(), "strategy": self._config.strategy}
+        write_json(path / "classifier.json", {
+            "format": FORMAT, "params": params, "settings": self.settings_.to_dict(),
+            "classes": [_plain(c) for c in self.classes_], "sequence_length": self.sequence_length_,
+            "vectorizer": vectorizer, "history": self.history_, "fit_info": self.fit_info_})
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """A classifier saved by :meth:`save` (or written by ``zoo train``).
+
+        Raises:
+            ExportError: ``path`` is not a saved classifier (a file is missing or unreadable).
+        """
+        path = Path(path)
+        for name in FILES:
+            if not (path / name).exists():
+                raise ExportError(f"{path}: not a saved TextClassifier (no {name})")
+        try:
+            saved = json.loads((path / "classifier.json").read_text(encoding="utf-8"))
+            vocabulary = json.loads((path / "vocabulary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ExportError(f"{path}: cannot read the saved classifier: {error}") from None
+        if saved.get("format") != FORMAT:
+            raise ExportError(f"{path / 'classifier.json'}: format {saved.get('format')!r}, expected {FORMAT}")
+        clf = cls(**saved["params"])
+        clf.settings_ = ClassifierConfig(**saved["settings"])
+        clf.classes_ = list(saved["classes"])
+        clf.sequence_length_ = int(saved["sequence_length"])
+        clf.vectorizer_ = keras.layers.TextVectorization(vocabulary=vocabulary, ragged=True, name="vectorizer",
+                                                         **saved["vectorizer"])
+        clf.model_ = load_model(path / "model.keras")
+        clf.history_ = saved.get("history", [])
+        clf.fit_info_ = saved.get("fit_info", {})
+        return clf
+
+    def export(self, path, overwrite=False):
+        """Writes a TF SavedModel that classifies raw strings (``serving_default``: texts -> probabilities,
+        label_id, label); it needs only TensorFlow to load. Written atomically (see :mod:`zoo.serving.export`).
+        """
+        from zoo.serving.export import export_text_classifier
+
+        self._check_fitted()
+        export_text_classifier(self.model_, self.vectorizer_, self.sequence_length_,
+                               [str(c) for c in self.classes_], os.fspath(path), overwrite=overwrite)
+        return path
+
+    def _check_fitted(self):
+        if not hasattr(self, "model_"):
+            raise ConfigError(None, "this TextClassifier is not fitted yet: call fit() or TextClassifier.load()")
+
+
+def _signature():
+    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    params += [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default)
+               for f in dataclasses.fields(ClassifierConfig)]
+    return inspect.Signature(params)
+
+
+# The signature that help(), IDEs and scikit-learn's clone() see: the config's fields and defaults.
+TextClassifier.__init__.__signature__ = _signature()
+
+
+# === One fit ===
+
+
+class _Fit:
+    """The steps of one :meth:`TextClassifier.fit`, word vectors or ULMFiT; the results are attributes."""
+
+    def __init__(self, settings, strategy, classes, texts, y, valid_texts, valid_y):
+        self.s, self.strategy, self.classes = settings, strategy, classes
+        self.texts, self.y, self.valid_texts, self.valid_y = texts, y, valid_texts, valid_y
+        self.chief = distribute.is_chief(strategy)
+        self.batch = distribute.global_batch_size(settings.batch_size, strategy)
+        self.info = {}
+
+    # --- shared steps ---
+
+    def vectorize(self, vectorizer):
+        """Sequence length from the training lengths, then the ids of train and valid."""
+        self.vectorizer = vectorizer
+        full = vectorize(vectorizer, self.texts)
+        self.length = resolve_sequence_length(self.s.sequence_length, full.lengths)
+        self.train_ids = vectorize(vectorizer, self.texts, self.length)
+        self.valid_ids = vectorize(vectorizer, self.valid_texts, self.length)
+        self.info["truncated_train_texts"] = self.train_ids.truncated
+        logger.info(f"vocabulary {len(vectorizer.get_vocabulary())} tokens; sequence length {self.length} "
+                    f"({self.train_ids.truncated} training texts cut)")
+
+    def datasets(self, seed):
+        options = distribute.distribute_dataset_options()
+        train = make_dataset(self.train_ids.ids, self.y, self.batch, shuffle=True, seed=seed).with_options(options)
+        valid = (make_dataset(self.valid_ids.ids, self.valid_y, self.batch).with_options(options)
+                 if len(self.valid_y) else None)
+        return train, valid
+
+    def backup_dir(self):
+        return distribute.backup_dir_for(self.s.backup_dir, self.strategy) if self.s.backup_dir else None
+
+    def run_options(self, backup, log_dir):
+        s = self.s
+        return dict(optimizer=s.optimizer, clipnorm=s.clipnorm, patience=s.patience if s.early_stopping else None,
+                    strategy=self.strategy, lr_scaling=s.lr_scaling, backup_dir=backup, log_dir=log_dir,
+                    chief=self.chief, verbose=s.verbose)
+
+    def local_copy(self, model):
+        # A plain copy for prediction, saving and export: under a multi-worker strategy predict() gathers every
+        # worker's rows, and a SavedModel wants ordinary variables.
+        copy = keras.models.clone_model(model)
+        copy.set_weights(model.get_weights())
+        unfreeze(copy)
+        return copy
+
+    def cudnn(self, model):
+        self.info["cudnn"] = format_cudnn_report(cudnn_report(model))
+        logger.info("cuDNN check:\n" + self.info["cudnn"])
+
+    # --- word vectors (or random embeddings) ---
+
+    def word_vectors(self):
+        self.prepare_word_vectors()
+        model = self.build_word_vector_model()
+        self.cudnn(model)
+        self.train_word_vector_model(model)
+
+    def prepare_word_vectors(self):
+        """The vocabulary, sequence length, ids and the embedding matrix (done once per search in tuning)."""
+        s = self.s
+        self.vectorize(make_vectorizer(self.texts, max_tokens=s.max_tokens))
+        self.embeddings = None
+        if init_kind(s.init) == "vectors":
+            from zoo.transfer.vectors import embedding_matrix, load_vectors
+
+            self.embeddings, coverage = embedding_matrix(load_vectors(s.init), self.vectorizer.get_vocabulary(),
+                                                         seed=s.seed)
+            self.info["vector_coverage"] = coverage.to_dict()
+            logger.info(str(coverage))
+
+    def with_settings(self, settings):
+        """A copy for other training settings that shares the prepared data (tuning's trials)."""
+        other = copy.copy(self)
+        other.s, other.info = settings, dict(self.info)
+        other.batch = distribute.global_batch_size(settings.batch_size, self.strategy)
+        return other
+
+    def build_word_vector_model(self):
+        with self.strategy.scope():
+            return build_classifier(self.s, len(self.vectorizer.get_vocabulary()), len(self.classes),
+                                    self.embeddings)
+
+    def word_vector_plan(self):
+        s = self.s
+        return word_vector_stages(s.epochs, s.learning_rate, s.lr_schedule, s.frozen_epochs, s.finetune_lr_factor,
+                                  pretrained=self.embeddings is not None)
+
+    def train_word_vector_model(self, model, plan=None, log_dir=None):
+        s = self.s
+        weights = class_weights(self.y, s.class_weight)
+        if weights:
+            logger.info(f"class weights: {weights}")
+        train_ds, valid_ds = self.datasets(s.seed)
+        backup = self.backup_dir()
+        start = time.time()
+        self.history = run_stages(model, plan or self.word_vector_plan(), train_ds, valid_ds, class_weight=weights,
+                                  **self.run_options(backup, log_dir or s.log_dir))
+        self.info.update(train_seconds=round(time.time() - start, 1), epochs_run=len(self.history),
+                         model=s.model or "bilstm")
+        self.model = self.local_copy(model)
+        _remove_backup(backup)
+
+    # --- ULMFiT ---
+
+    def ulmfit(self, lm_texts):
+        from zoo.data.token_stream import lm_vectorizer
+        from zoo.transfer import pretrained
+        from zoo.transfer.ulmfit import finetune_lm
+
+        s = self.s
+        name = s.init[len("lm:"):]
+        logger.info(f"{len(lm_texts)} texts for the language model")
+        start = time.time()
+        lm = None
+        if s.from_scratch:
+            vectorizer = lm_vectorizer(lm_texts, max_tokens=s.max_tokens)
+            lm_config = pretrained.load(name).lm.lm_config
+        else:
+            artifact = pretrained.load(name)
+            lm, vectorizer, self.info["language_model"] = finetune_lm(artifact, lm_texts, s,
+                                                                      cache_dir=s.lm_cache_dir)
+            lm_config = lm.lm_config
+        self.vectorize(vectorizer)
+        # Member 1 is the single-model run; the others differ only in their initialisation, dropout and batch
+        # order (the labels, the fine-tuned language model and the settings are shared).
+        seeds = [s.seed + 1000 * k for k in range(s.ensemble)]
+        members, self.history = [], []
+        backup = self.backup_dir()
+        for k, seed in enumerate(seeds, start=1):
+            tag = f"member {k}" if len(seeds) > 1 else None
+            if tag:
+                logger.info(f"ensemble {tag} of {len(seeds)} (seed {seed})")
+            log_dir = s.log_dir and (os.path.join(s.log_dir, f"member_{k}") if tag else s.log_dir)
+            member_backup = backup and (os.path.join(backup, f"member_{k}") if tag else backup)
+            member, history = self.ulmfit_member(lm, lm_config, seed, member_backup, log_dir)
+            members.append(self.local_copy(member))
+            self.history += [{**h, "stage": f"{tag}: {h['stage']}"} if tag else h for h in history]
+        kind = "ulmfit_probe" if s.probe else "ulmfit_probe_then_finetune" if s.probe_init else "ulmfit_stacked_lstm"
+        if len(members) > 1:
+            self.model = build_ensemble(members, name="ulmfit_ensemble")
+            kind = f"{kind}_ensemble_of_{len(members)}"
+        else:
+            self.model = members[0]
+        self.cudnn(self.model)
+        self.info.update(train_seconds=round(time.time() - start, 1), epochs_run=len(self.history), model=kind,
+                         language_model_config=lm_config)
+        _remove_backup(backup)
+
+    def ulmfit_member(self, lm, lm_config, seed, backup, log_dir):
+        """One classifier on the language model's encoder (unless from scratch), trained; returns (model, history)."""
+        from zoo.models.ulmfit_classifier import AuxiliaryLMClassifier, build_ulmfit_classifier
+        from zoo.transfer.encoder import transfer_encoder
+        from zoo.transfer.ulmfit import ADAM_BETA_2, classifier_stages, fit_probe
+
+        s = self.s
+        keras.utils.set_random_seed(seed)
+        vocab_size = len(self.vectorizer.get_vocabulary())
+        with self.strategy.scope():
+            model = build_ulmfit_classifier(lm_config, vocab_size, len(self.classes), pooling=s.pooling,
+                                            dropout=s.dropout, spatial_dropout=s.spatial_dropout,
+                                            head_units=s.head_units)
+        if lm is not None:
+            copied = transfer_encoder(lm, model)
+            logger.info(f"copied {', '.join(copied)} from the language model")
+        history = []
+        if s.probe or s.probe_init:
+            model, history = fit_probe(model, self.train_ids.ids, self.y, len(self.classes), seed)
+        if s.probe:
+            return model, history
+        train_ds, valid_ds = self.datasets(seed)
+        trainer = None
+        if s.aux_lm_weight and lm is not None:
+            bias = keras.ops.convert_to_numpy(lm.get_layer("embedding").output_bias)
+            trainer = lambda m: AuxiliaryLMClassifier(m, bias, s.aux_lm_weight)  # noqa: E731
+        options = {**self.run_options(backup, log_dir), "optimizer_options": {"beta_2": ADAM_BETA_2}}
+        history += run_stages(model, classifier_stages(model, s), train_ds, valid_ds, trainer=trainer, **options)
+        return model, history
+
+
+def build_classifier(settings, vocab_size, num_classes, embeddings=None):
+    """The word-vector path's model: ``settings.model`` with the knobs that are set, the embedding at ``embeddings``."""
+    kwargs = {k: getattr(settings, k) for k in ("units", "num_layers", "pooling", "dropout", "spatial_dropout",
+                                                "recurrent_dropout", "l1", "l2") if getattr(settings, k) is not None}
+    if embeddings is not None:
+        kwargs["embeddings"] = embeddings
+    elif settings.embedding_dim is not None:
+        kwargs["embedding_dim"] = settings.embedding_dim
+    return get_model(settings.model or "bilstm", vocab_size, num_classes, compile=False, **kwargs)
+
+
+# === Helpers ===
+
+
+def _make_strategy(name):
+    try:
+        return distribute.get_strategy(name)
+    except ConfigError:
+        raise
+    except ValueError as error:  # e.g. a TF_CONFIG task that does not train
+        raise ConfigError("strategy", f"`strategy` {name!r}: {error}") from None
+
+
+def _remove_backup(backup):
+    if backup:  # the training is complete: a rerun starts afresh
+        shutil.rmtree(backup, ignore_errors=True)
+
+
+def _members(model):
+    """An ensemble's members (``member_1`` ...), else ``[model]``."""
+    members = [layer for layer in model.layers if layer.name.startswith("member_") and isinstance(layer, keras.Model)]
+    return sorted(members, key=lambda m: int(m.name.split("_")[1])) or [model]
+
+
+def _texts(what, texts):
+    texts = list(texts)
+    bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+    if bad is not None:
+        raise DataError(f"{what}: item {bad} is a {type(texts[bad]).__name__}, expected str")
+    return texts
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _class_order(labels):
+    """Sorted distinct labels; numerically when they are numbers or integer strings.
+
+    Example:
+
+    >>> _class_order(["10", "9", "10"]), _class_order(["b", "a"])
+    (['9', '10'], ['a', 'b'])
+    """
+    values = sorted({_plain(v) for v in labels}, key=str)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return sorted(values)
+    if all(isinstance(v, str) and v.lstrip("+-").isdigit() for v in values):
+        return sorted(values, key=lambda v: (int(v), v))
+    return values
+
+
+def _encode(what, labels, classes):
+    index = {c: i for i, c in enumerate(classes)}
+    labels = [_plain(v) for v in labels]
+    unknown = sorted({str(v) for v in labels if v not in index})
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        raise DataError(f"{what}: {len(unknown)} label(s) not among the classes: {shown} "
+                        f"(classes: {', '.join(map(str, classes[:10]))}{', ...' if len(classes) > 10 else ''})")
+    return np.array([index[v] for v in labels], np.int64)

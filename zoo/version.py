@@ -1,0 +1,3 @@
+"""zoo's version (read by setup.cfg and recorded in every run's config.json)."""
+
+__version__ = "0.2.0"

@@ -75,12 +75,18 @@ ROWS = [
 ]
 
 
-def run_row(name, labels, flags, args):
+def row_command(name, labels, flags, args):
     out = os.path.join(args.output_dir, name)
     cmd = [sys.executable, os.path.join(HERE, "newsgroups_ulmfit.py"), "--output-dir", out, "--overwrite",
            "--lm-cache-dir", os.path.join(args.output_dir, "lm"), "--seed", str(args.seed), *args.row_flags, *flags]
     if labels is not None:
         cmd += ["--labels", str(labels)]
+    return cmd
+
+
+def run_row(name, labels, flags, args):
+    out = os.path.join(args.output_dir, name)
+    cmd = row_command(name, labels, flags, args)
     if os.path.exists(os.path.join(out, "metrics.json")):
         # Kept only if it ran with this very command: a row left by another language model, seed or
         # flag in the same output directory would otherwise slip into the table.
@@ -115,6 +121,7 @@ def main(argv=None):
     p.add_argument("--results-dir", default="docs/results/ulmfit")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--only", nargs="*", help="run only these rows")
+    p.add_argument("--dry-run", action="store_true", help="check the rows and flags, print the commands, run nothing")
     args, row_flags = p.parse_known_args(argv)  # anything else is a newsgroups_ulmfit.py flag for every row
     unknown = sorted(set(args.only or ()) - {r[0] for r in ROWS})
     if unknown:  # else a typo would run nothing and still rewrite the results table
@@ -126,6 +133,10 @@ def main(argv=None):
                      prog="recipes/newsgroups_ulmfit.py").parse(row_flags)
     args.row_flags = row_flags
     chosen = [r for r in ROWS if not args.only or r[0] in args.only]
+    if args.dry_run:
+        for name, labels, flags, _ in chosen:
+            print(f"== {name}: " + " ".join(row_command(name, labels, flags, args)[1:]))
+        return
     for name, labels, flags, _ in chosen:
         run_row(name, labels, flags, args)
 

@@ -104,7 +104,9 @@ class TextClassifier:
     def set_params(self, **params):
         """Changes constructor arguments (checked as in the constructor); returns ``self``."""
         merged = {**self.get_params(), **params}
+        train_data = self._train_data
         self.__init__(**merged)
+        self._train_data = train_data
         return self
 
     def __repr__(self):
@@ -365,10 +367,10 @@ class _Fit:
     def local_copy(self, model):
         # A plain copy for prediction, saving and export: under a multi-worker strategy predict() gathers every
         # worker's rows, and a SavedModel wants ordinary variables.
-        copy = keras.models.clone_model(model)
-        copy.set_weights(model.get_weights())
-        unfreeze(copy)
-        return copy
+        plain = keras.models.clone_model(model)
+        plain.set_weights(model.get_weights())
+        unfreeze(plain)
+        return plain
 
     def cudnn(self, model):
         self.info["cudnn"] = format_cudnn_report(cudnn_report(model))

@@ -22,8 +22,6 @@ import platform
 import shutil
 import sys
 
-import numpy as np
-
 from zoo.cli.flags import SettingsParser, dry_run, fail
 from zoo.config import ClassifierConfig, DataConfig, RunConfig, init_kind, resolve_init_defaults
 from zoo.errors import ConfigError, ExportError, ZooError
@@ -38,13 +36,11 @@ _CLASSIFIER_GROUPS = [
 ]
 
 
-def settings_groups(classifier_title_prefix=""):
-    import dataclasses
-
-    names = [f.name for f in dataclasses.fields(ClassifierConfig)]
+def settings_groups():
+    """``(title, ClassifierConfig, field names)`` for the command line's groups of classifier settings."""
+    names = ClassifierConfig.names()
     starts = [names.index(first) for _, first in _CLASSIFIER_GROUPS] + [len(names)]
-    return [(f"{classifier_title_prefix}{title}", ClassifierConfig, names[a:b])
-            for (title, _), a, b in zip(_CLASSIFIER_GROUPS, starts, starts[1:])]
+    return [(title, ClassifierConfig, names[a:b]) for (title, _), a, b in zip(_CLASSIFIER_GROUPS, starts, starts[1:])]
 
 
 def parser(defaults=None, prog="zoo train", description=None):
@@ -179,6 +175,7 @@ def write_run(out, clf, config, metrics):
 
 def versions():
     import keras
+    import numpy as np
     import sklearn
     import tensorflow as tf
 

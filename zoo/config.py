@@ -219,6 +219,7 @@ STRATEGIES = ("auto", "default", "mirrored", "multi_worker", "tpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 LR_SCALES = ("linear", "none")
 TUNERS = ("random", "grid", "bayesian", "hyperband")
+VECTOR_FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext-vec", "fasttext-bin", "kv")
 
 
 # Name tables that map to objects live with the objects; their modules load Keras only when an object is made.
@@ -408,6 +409,10 @@ class ClassifierConfig(_Config):
                         "how the model starts: pretrained word vectors (glove-6b-50d, offline; a word2vec "
                         ".bin/.txt, GloVe .txt, fastText .vec/.bin or gensim .kv file; gensim:NAME), "
                         "lm:ARTIFACT (a pretrained LSTM language model, then ULMFiT), or none")
+    vectors_format: str = setting(None, Choice(VECTOR_FORMATS, optional=True),
+                                  "the format of a word-vectors file given as init (default: from its name: .bin "
+                                  "word2vec or fastText, .vec fastText, .txt GloVe or word2vec by its first line, "
+                                  ".kv gensim)")
     units: int = setting(None, Integer(1, optional=True), "recurrent units per direction (default: the model's)")
     num_layers: int = setting(None, Integer(1, optional=True), "recurrent layers (default: the model's)")
     embedding_dim: int = setting(None, Integer(1, optional=True),
@@ -520,6 +525,9 @@ class ClassifierConfig(_Config):
         if self.probe and self.ensemble > 1:
             raise ConfigError("ensemble", "`probe` is one deterministic linear fit: an `ensemble` of probes would "
                                           "repeat it; use `probe_init` to fine-tune each member after the probe")
+        if self.vectors_format is not None and kind != "vectors":
+            raise ConfigError("vectors_format", f"`vectors_format` is for a word-vectors file as init, got "
+                                                f"init={self.init!r}")
         if self.embedding_dim is not None and kind == "vectors":
             raise ConfigError("embedding_dim", f"`embedding_dim` is for init='none'; the vectors {self.init!r} "
                                                "set the width")

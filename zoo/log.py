@@ -19,7 +19,10 @@ True
 """
 
 import logging
+import os
+import re
 import sys
+import tempfile
 
 logger = logging.getLogger("zoo")
 
@@ -63,3 +66,76 @@ def progress_bar(total, unit="step"):
     import keras
 
     return keras.utils.Progbar(total, unit_name=unit)
+
+
+# === TensorFlow's start-up lines ===
+#
+# Why: TensorFlow's C++ logging (absl) writes what it logs before it is initialised straight to stderr, whatever
+# TF_CPP_MIN_LOG_LEVEL says ("WARNING: All log messages before absl::InitializeLog() is called are written to
+# STDERR"): on a CPU machine every command opens with oneDNN and CPU-feature notes and, where the CUDA build of
+# TensorFlow finds no NVIDIA driver, "failed call to cuInit: ... UNKNOWN ERROR (303)", which reads like a failure.
+# start_tensorflow() captures stderr while TensorFlow loads and finds its devices, then passes on every line but
+# those TF_CPP_MIN_LOG_LEVEL asks to hide and, only where no NVIDIA driver is installed, the CUDA probe's errors.
+
+_ABSL_LINE = re.compile(r"^([IWEF])\d{4} ")
+_CUDA_PROBE = ("cuInit", "cuda_platform.cc", "cudart_stub.cc", "Could not find cuda drivers")
+_PREAMBLE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+
+
+def tensorflow_startup_lines_to_keep(text, min_level=2, gpu_driver=False):
+    """The lines of TensorFlow's start-up output worth showing (see the comment above).
+
+    Example:
+
+    >>> text = "\\n".join([_PREAMBLE, "I0000 00:00 port.cc:153] oneDNN custom operations are on.",
+    ...                     "E0000 00:00 cuda_platform.cc:52] failed call to cuInit: UNKNOWN ERROR (303)",
+    ...                     "E0000 00:00 something.cc:1] a real error"])
+    >>> tensorflow_startup_lines_to_keep(text)
+    ['E0000 00:00 something.cc:1] a real error']
+    >>> len(tensorflow_startup_lines_to_keep(text, min_level=0, gpu_driver=True))
+    4
+    """
+    kept, hidden = [], False
+    for line in text.splitlines():
+        match = _ABSL_LINE.match(line)
+        if match:
+            severity = "IWEF".index(match.group(1))
+            hidden = severity < min_level or (severity == 2 and not gpu_driver and any(p in line for p in _CUDA_PROBE))
+        elif line.startswith("To enable the following instructions"):
+            pass  # the second line of the CPU-feature note: hidden with it
+        else:
+            hidden = line.strip() == _PREAMBLE and min_level > 0
+        if not hidden and line.strip():
+            kept.append(line)
+    return kept
+
+
+def start_tensorflow():
+    """Imports TensorFlow and finds its devices, with only the start-up lines worth showing on stderr.
+
+    Does nothing when TensorFlow is already imported. Called by the ``zoo``
+    commands before their first TensorFlow work.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        min_level = int(os.environ["TF_CPP_MIN_LOG_LEVEL"])
+    except ValueError:
+        min_level = 0
+    gpu_driver = os.path.exists("/proc/driver/nvidia") or sys.platform != "linux"
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            for line in tensorflow_startup_lines_to_keep(capture.read().decode("utf-8", "replace"), min_level,
+                                                         gpu_driver):
+                print(line, file=sys.stderr)

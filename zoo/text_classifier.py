@@ -271,19 +271,19 @@ class TextClassifier:
         """A classifier saved by :meth:`save` (or written by ``zoo train``).
 
         Raises:
-            ExportError: ``path`` is not a saved classifier (a file is missing or unreadable).
+            DataError: ``path`` is not a saved classifier (a file is missing or unreadable).
         """
         path = Path(path)
         for name in FILES:
             if not (path / name).exists():
-                raise ExportError(f"{path}: not a saved TextClassifier (no {name})")
+                raise DataError(f"{path}: not a saved TextClassifier (no {name})")
         try:
             saved = json.loads((path / "classifier.json").read_text(encoding="utf-8"))
             vocabulary = json.loads((path / "vocabulary.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            raise ExportError(f"{path}: cannot read the saved classifier: {error}") from None
+            raise DataError(f"{path}: cannot read the saved classifier: {error}") from None
         if saved.get("format") != FORMAT:
-            raise ExportError(f"{path / 'classifier.json'}: format {saved.get('format')!r}, expected {FORMAT}")
+            raise DataError(f"{path / 'classifier.json'}: format {saved.get('format')!r}, expected {FORMAT}")
         clf = cls(**saved["params"])
         clf.settings_ = ClassifierConfig(**saved["settings"])
         clf.classes_ = list(saved["classes"])
@@ -392,8 +392,8 @@ class _Fit:
         if init_kind(s.init) == "vectors":
             from zoo.transfer.vectors import embedding_matrix, load_vectors
 
-            self.embeddings, coverage = embedding_matrix(load_vectors(s.init), self.vectorizer.get_vocabulary(),
-                                                         seed=s.seed)
+            vectors = load_vectors(s.init, format=s.vectors_format)
+            self.embeddings, coverage = embedding_matrix(vectors, self.vectorizer.get_vocabulary(), seed=s.seed)
             self.info["vector_coverage"] = coverage.to_dict()
             logger.info(str(coverage))
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from tests.cli.test_train import RECIPE, _rows, _write_csv
@@ -108,3 +109,57 @@ def test_killed_run_resumes_from_backup(data, tmp_path):
     assert metrics["epochs_run"] == 40  # the history spans the run before and after the kill
     assert (out / "export" / "saved_model.pb").exists() and (out / "report.md").exists()
     assert not backup.exists()  # a completed run removes its backup
+
+
+def _kill_after_first_backup(command, metadata):
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env())
+    try:
+        deadline = time.time() + DEADLINE_S
+        while not metadata.exists() and first.poll() is None and time.time() < deadline:
+            time.sleep(0.02)
+        assert metadata.exists(), "no backup was written after the first epoch"
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        _kill([first])
+    return json.loads(metadata.read_text())["epoch"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("extra", [
+    ["--epochs", "12", "--patience", "100"],  # one stage, dropout, a reshuffle every epoch
+    ["--epochs", "12", "--patience", "1"],  # early stopping: its patience count and best weights survive the kill
+    ["--epochs", "6", "--init", "{vectors}", "--frozen-epochs", "3"],  # two stages, killed in the first
+])
+def test_a_killed_and_resumed_run_ends_like_an_uninterrupted_one(data, tmp_path, extra):
+    """Weights, per-epoch losses and test metrics of a run killed after its first epoch and resumed equal an
+    uninterrupted run's: the backup keeps the dropout RNG and early stopping's state, and the shuffle order is
+    replayed (float32 results, compared at float32 noise)."""
+    from tests.cli.test_train import _glove
+    from zoo import load_model
+
+    extra = [x.format(vectors=_glove(tmp_path / "vectors.txt")) for x in extra]
+    init = [] if "--init" in extra else ["--init", "none", "--embedding-dim", "8"]
+    args = ["--train", data[0], "--test", data[1], "--units", "8", "--batch-size", "4", "--validation-split", "0.25",
+            "--seed", "3", "--no-baseline", *init, *extra]
+    whole, resumed = tmp_path / "whole", tmp_path / "resumed"
+    straight = subprocess.run([sys.executable, RECIPE, *args, "--output-dir", str(whole), "--backup-dir",
+                               str(tmp_path / "backup_whole")], capture_output=True, text=True, env=_env(),
+                              timeout=DEADLINE_S)
+    assert straight.returncode == 0, straight.stderr[-3000:]
+    command = [sys.executable, RECIPE, *args, "--output-dir", str(resumed), "--backup-dir", str(tmp_path / "backup")]
+    first_stage = "frozen_embedding" if "--frozen-epochs" in extra else "train"
+    epoch = _kill_after_first_backup(command, tmp_path / "backup" / first_stage / "training_metadata.json")
+    assert epoch >= 1
+    again = subprocess.run(command, capture_output=True, text=True, env=_env(), timeout=DEADLINE_S)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "resuming at epoch" in again.stderr and "start afresh" not in again.stderr
+
+    a, b = (json.loads((d / "metrics.json").read_text()) for d in (whole, resumed))
+    assert [h["stage"] for h in a["history"]] == [h["stage"] for h in b["history"]]
+    for ha, hb in zip(a["history"], b["history"]):
+        assert ha["loss"] == pytest.approx(hb["loss"], rel=1e-6)
+    assert a["accuracy"] == b["accuracy"] and a["confusion_matrix"] == b["confusion_matrix"]
+    for wa, wb in zip(load_model(whole / "model.keras", compile=False).get_weights(),
+                      load_model(resumed / "model.keras", compile=False).get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-6, atol=1e-7)

@@ -113,14 +113,14 @@ def test_resuming_with_other_settings_is_refused(search, files):
     assert last.startswith("error: ") and "epochs" in last and "--overwrite" in last
 
 
-@pytest.mark.parametrize("case, expected", [
-    ("missing_file", "nope.csv"),
-    ("bad_space", "cannot search over"),
-    ("bad_model", "not one of"),
-    ("no_data", "--dataset"),
-    ("bad_units", "--units"),
+@pytest.mark.parametrize("case, expected, code", [
+    ("missing_file", "nope.csv", 3),
+    ("bad_space", "cannot search over", 2),
+    ("bad_model", "not one of", 2),
+    ("no_data", "--dataset", 2),
+    ("bad_units", "--units", 2),
 ])
-def test_bad_input_gives_one_line_error(files, tmp_path, case, expected):
+def test_bad_input_gives_one_line_error(files, tmp_path, case, expected, code):
     base = ["--init", "none", "--max-trials", "1", "--epochs", "1", "--output-dir", str(tmp_path / "out")]
     data = ["--train", files["train"], "--test", files["test"]]
     args = {
@@ -131,7 +131,7 @@ def test_bad_input_gives_one_line_error(files, tmp_path, case, expected):
         "bad_units": data + ["--space", '{"units": [0, 8]}'],
     }[case]
     result = _run(TUNE, *args, *base)
-    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.returncode == code, result.stderr[-2000:]
     lines = [line for line in result.stderr.strip().splitlines() if not line.startswith(("[zoo", "WARNING", "I0000",
                                                                                         "E0000", "W0000"))]
     assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], result.stderr[-2000:]

@@ -101,5 +101,5 @@ def test_predict_cli(trained, tmp_path):
         assert label in ("ham", "spam") and 0.5 <= float(prob) <= 1 and echoed == txt
     bad = subprocess.run([sys.executable, "-m", "zoo", "predict", str(tmp_path), "x"], capture_output=True, text=True,
                          env=env)
-    assert bad.returncode == 2 and bad.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert bad.returncode == 3 and bad.stderr.strip().splitlines()[-1].startswith("error: ")
     assert "not a SavedModel directory" in bad.stderr and "Traceback" not in bad.stderr

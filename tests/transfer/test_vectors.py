@@ -169,7 +169,7 @@ ERRORS = {
     "bad_utf8": ("vecs.txt", b"a 1 2\nb\xff 1 2\n", {}, [":2: expected UTF-8 text, got byte 0xff at column 2"]),
     "blank_line_inside": ("vecs.txt", "a 1 2\n\nb 1 2\n", {}, [":2: empty line between word vectors"]),
     "no_header_in_vec": ("vecs.vec", "a 1 2\nb 1 2\n", {},
-                         [":1: expected a 'COUNT DIM' header, got 'a 1 2'", "format='glove'"]),
+                         [":1: expected a 'COUNT DIM' header, got 'a 1 2'", "format 'glove', `vectors_format`"]),
     "header_given_glove": ("vecs.data", "2 2\na 1 2\nb 1 2\n", {"format": "glove"},
                            [":1: expected a word and its vector, got a 'COUNT DIM' header", "word2vec-txt"]),
     "no_values": ("vecs.txt", "justaword\n", {}, [":1: expected a word and its values separated by spaces"]),

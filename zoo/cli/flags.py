@@ -22,7 +22,7 @@ import dataclasses
 import sys
 
 from zoo.config import Flag, Integer, Number, SequenceLength, read_config_file
-from zoo.errors import ConfigError
+from zoo.errors import ConfigError, DataError, ExportError, PretrainedError, VectorsError
 
 
 def flag(name):
@@ -139,10 +139,30 @@ class SettingsParser:
         return configs
 
 
-def fail(message, code=2):
+# Exit codes, one per kind of error (docs/bad-input.md).
+EXIT_USAGE = 2  # a flag, a setting or a config file (argparse's own usage errors too)
+EXIT_INPUT = 3  # what the command reads: a data or vectors file, a dataset, a pretrained model, an export
+EXIT_OUTPUT = 4  # what it writes: a finished run in the way, an output path that is a file or not writable
+
+
+def exit_code(error):
+    """The exit code for a zoo error, by its kind."""
+    if isinstance(error, (DataError, VectorsError, PretrainedError)):
+        return EXIT_INPUT
+    if isinstance(error, ExportError):
+        return EXIT_OUTPUT
+    return EXIT_USAGE
+
+
+def fail(message, code=EXIT_USAGE):
     """Ends the command with ``error: message`` on one line of stderr."""
     print(f"error: {message}", file=sys.stderr, flush=True)
     raise SystemExit(code)
+
+
+def fail_with(error):
+    """Ends the command for a zoo error: one line, the settings named as flags, the exit code of its kind."""
+    fail(ConfigError(None, str(error)).for_cli(), exit_code(error))
 
 
 def dry_run(prog, configs):

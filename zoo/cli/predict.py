@@ -10,8 +10,9 @@ stdin are classified in batches (``--batch-size``), so memory stays bounded.
 import argparse
 import sys
 
-from zoo.cli.flags import fail
-from zoo.errors import ZooError
+from zoo.cli.flags import fail, fail_with
+from zoo.errors import DataError, ZooError
+from zoo.log import start_tensorflow
 
 
 def _stdin_lines():
@@ -20,22 +21,26 @@ def _stdin_lines():
         try:
             line = raw.decode("utf-8-sig" if number == 1 else "utf-8").rstrip("\r\n")
         except UnicodeDecodeError as error:
-            raise ZooError(f"stdin:{number}: not valid UTF-8 (byte 0x{raw[error.start]:02x} at column "
+            raise DataError(f"stdin:{number}: not valid UTF-8 (byte 0x{raw[error.start]:02x} at column "
                            f"{error.start + 1}); expected UTF-8 text") from None
         if line.strip():
             yield line
 
 
 def main(argv=None):
-    from zoo.serving.predict import batches, classify, load
 
     parser = argparse.ArgumentParser(prog="zoo predict", description=__doc__.split("\n\n")[0])
     parser.add_argument("export_dir", help="the export/ directory of a run")
     parser.add_argument("texts", nargs="*", help="texts to classify (default: one per line on stdin)")
-    parser.add_argument("--batch-size", type=int, default=256, help="texts per call of the model (default: 256)")
+    # 64: with the main job's model (BiLSTM 96, 328 tokens), 50,000 lines from stdin peak at 786 MiB RSS and take
+    # 29 s on 2 cores; 256 peaks at 1,051 MiB (the LSTM's gate inputs for a whole batch) and takes 33 s.
+    parser.add_argument("--batch-size", type=int, default=64, help="texts per call of the model (default: 64)")
     args = parser.parse_args(argv)
     if args.batch_size < 1:
         fail(f"--batch-size must be an integer >= 1, got {args.batch_size}")
+    start_tensorflow()
+    from zoo.serving.predict import batches, classify, load
+
     try:
         serve = load(args.export_dir)
         found = False
@@ -46,4 +51,4 @@ def main(argv=None):
         if not found:
             fail("no texts given (as arguments or on stdin)")
     except ZooError as error:
-        fail(str(error))
+        fail_with(error)

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 
-from zoo.cli.flags import SettingsParser, dry_run, fail
+from zoo.cli.flags import EXIT_INPUT, EXIT_OUTPUT, SettingsParser, dry_run, fail, fail_with
 from zoo.config import PretrainConfig
 from zoo.errors import ConfigError, ZooError
 
@@ -28,7 +28,7 @@ def _metadata_settings(argv):
         if not isinstance(settings, dict):
             raise TypeError("'settings' is not an object")
     except (OSError, ValueError, KeyError, TypeError) as error:
-        fail(f"{path}: cannot read the settings of a metadata.json ({type(error).__name__}: {error})")
+        fail(f"{path}: cannot read the settings of a metadata.json ({type(error).__name__}: {error})", EXIT_INPUT)
     try:
         PretrainConfig.from_dict(settings, source=path)
     except ConfigError as error:
@@ -54,9 +54,11 @@ def main(argv=None):
         dry_run("zoo pretrain-lm", configs)
         return
     if os.path.exists(args.output_dir):
-        fail(f"{args.output_dir}: already exists; choose another --output-dir")
+        fail(f"{args.output_dir}: already exists; choose another --output-dir", EXIT_OUTPUT)
+    from zoo.log import start_tensorflow
     from zoo.transfer import pretraining
 
+    start_tensorflow()
     try:
         path, metadata = pretraining.pretrain(configs[PretrainConfig], args.output_dir,
                                               command="zoo pretrain-lm " + " ".join(argv))
@@ -70,4 +72,4 @@ def main(argv=None):
             entry = pretraining.register(path, metadata["name"])
             print(f"registered {metadata['name']} ({entry['size_bytes'] / 1e6:.1f} MB)")
     except ZooError as error:
-        fail(ConfigError(None, str(error)).for_cli())
+        fail_with(error)

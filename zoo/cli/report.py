@@ -10,6 +10,8 @@ and left out; the others still make the table.
 import argparse
 import sys
 
+from zoo.cli.flags import EXIT_INPUT
+
 
 def main(argv=None):
     from zoo.evaluation.report import runs_table
@@ -23,5 +25,5 @@ def main(argv=None):
         print(f"warning: {problem}", file=sys.stderr)
     if len(problems) == len(args.run_dirs):
         print("error: no finished run among the directories given", file=sys.stderr)
-        raise SystemExit(2)
+        raise SystemExit(EXIT_INPUT)
     print(table)

@@ -21,11 +21,12 @@ import os
 import platform
 import shutil
 import sys
+import tempfile
 
-from zoo.cli.flags import SettingsParser, dry_run, fail
+from zoo.cli.flags import SettingsParser, dry_run, fail_with
 from zoo.config import ClassifierConfig, DataConfig, RunConfig, init_kind, resolve_init_defaults
-from zoo.errors import ConfigError, ExportError, ZooError
-from zoo.log import logger
+from zoo.errors import ExportError, ZooError
+from zoo.log import logger, start_tensorflow
 
 FINISHED = "metrics.json"  # written last: a directory with it holds a finished run
 
@@ -59,12 +60,7 @@ def main(argv=None, defaults=None, prog="zoo train", description=None, recipe=No
     try:
         return run(configs[DataConfig], configs[RunConfig], configs[ClassifierConfig], recipe=recipe or prog)
     except ZooError as error:
-        fail(cli_message(error))
-
-
-def cli_message(error):
-    """A library message for the command line: every ```setting``` becomes ``--setting``."""
-    return ConfigError(None, str(error)).for_cli()
+        fail_with(error)
 
 
 def check_output_dir(path, overwrite):
@@ -74,15 +70,22 @@ def check_output_dir(path, overwrite):
     if os.path.exists(os.path.join(path, FINISHED)) and not overwrite:
         raise ExportError(f"{path}: a finished run already exists here; pass `overwrite` to replace it, or choose "
                           "another `output_dir`")
-    existing = path
+    existing = os.path.abspath(path)
     while not os.path.exists(existing):
-        existing = os.path.dirname(os.path.abspath(existing))
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ExportError(f"`output_dir` {path}: {existing} is not writable")
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ExportError(f"`output_dir` {path}: {existing} is a file, not a directory")
+    try:  # a probe file, removed at once: os.access says yes to root even on a read-only file system
+        fd, probe = tempfile.mkstemp(prefix=".zoo-write-test-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise ExportError(f"`output_dir` {path}: cannot write in {existing} ({error.strerror})") from None
 
 
 def run(data, output, settings, recipe="zoo train"):
     """Runs one training job (see the module docstring); returns the metrics."""
+    start_tensorflow()  # first: its start-up lines filtered
     from zoo.data.datasets import load_for_training
     from zoo.text_classifier import TextClassifier
     from zoo.training import distribute

@@ -9,8 +9,8 @@ leaderboard.csv/.md, best.json and summary.json to --output-dir. The same
 command run again resumes an interrupted search.
 """
 
-from zoo.cli.flags import SettingsParser, dry_run, fail
-from zoo.cli.train import cli_message, settings_groups
+from zoo.cli.flags import SettingsParser, dry_run, fail_with
+from zoo.cli.train import settings_groups
 from zoo.config import ClassifierConfig, DataConfig, TuneConfig
 from zoo.errors import ZooError
 
@@ -23,9 +23,11 @@ def main(argv=None, defaults=None, prog="zoo tune"):
     if configs["args"].dry_run:
         dry_run(prog, configs)
         return None
+    from zoo.log import start_tensorflow
     from zoo.training import tuning
 
+    start_tensorflow()
     try:
         return tuning.search(configs[DataConfig], configs[ClassifierConfig], configs[TuneConfig])
     except ZooError as error:
-        fail(cli_message(error))
+        fail_with(error)

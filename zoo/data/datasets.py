@@ -193,7 +193,21 @@ def load_files(train, test, valid=None, *, text_column="text", label_column="lab
     if valid is not None:
         valid_texts, valid_raw = read_labelled_file(valid, text_column=text_column, label_column=label_column)
         raw["valid"] = (valid_texts, encode_labels(valid_raw, class_names, valid, train))
+    _warn_about(train, train_texts, test, test_texts)
     return _finish(str(train), raw, validation_split, seed, max_train_examples)
+
+
+def _warn_about(train, train_texts, test, test_texts):
+    """Warnings for data that loads but is likely a mistake: empty texts, a test split that is the train split."""
+    for path, texts in ((train, train_texts), (test, test_texts)):
+        empty = [i for i, text in enumerate(texts) if not text.strip()]
+        if empty:
+            logger.warning(f"{path}: {len(empty)} of {len(texts)} texts are empty (the first is example "
+                           f"{empty[0] + 1}); they are kept, as all-padding inputs")
+    same_file = os.path.exists(train) and os.path.exists(test) and os.path.samefile(train, test)
+    if same_file or train_texts == test_texts:
+        logger.warning(f"{test}: the test split is the train split: its scores will not say how the model does "
+                       "on texts it has not seen")
 
 
 # === Splits ===

@@ -17,11 +17,13 @@ zoo.errors.DataError: ...train.csv: no column 'text' in the header row (columns:
 import csv
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
 
 from zoo.errors import DataError
+from zoo.log import logger
 
 SUPPORTED_FORMATS = (".csv", ".tsv", ".jsonl", ".ndjson")
 SKIPPED_CLASS_FOLDERS = {"unsup"}  # aclImdb's unlabelled reviews
@@ -106,8 +108,15 @@ def _read_delimited(path, suffix, text_column, label_column):
     header = [name.strip() for name in header]
     for column in (text_column, label_column):
         if column not in header:
+            hint = ""
+            if not tsv and len(header) == 1 and "\t" in header[0]:
+                hint = " (the header has tabs, no commas: a tab-separated file? name it .tsv)"
             raise DataError(f"{path}: no column {column!r} in the header row (columns: {', '.join(header)}); "
-                            f"pass `text_column`/`label_column` to pick others")
+                            f"pass `text_column`/`label_column` to pick others{hint}")
+        if header.count(column) > 1:
+            where = [i + 1 for i, name in enumerate(header) if name == column]
+            raise DataError(f"{path}:1: column {column!r} appears {len(where)} times in the header row (columns "
+                            f"{', '.join(map(str, where))}); expected each column once")
     text_at, label_at = header.index(text_column), header.index(label_column)
     texts, labels = [], []
     for line, end, row in rows:
@@ -123,6 +132,9 @@ def _read_delimited(path, suffix, text_column, label_column):
 
 def _numbered_rows(path, delimiter, quoting):
     """Yields ``(first_line, last_line, fields)`` of non-blank CSV records."""
+    # Python's csv module refuses fields over 131,072 characters by default; a long review or document is
+    # data, not an error (JSON lines have no such limit).
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     lines = (line for _, line in _utf8_lines(path))
     reader = csv.reader(lines, delimiter=delimiter, quoting=quoting)
     while True:
@@ -200,7 +212,10 @@ def _read_class_folders(path):
                         f"e.g. {path / 'pos'}/*.txt and {path / 'neg'}/*.txt)")
     texts, labels = [], []
     for folder in folders:
-        for file in sorted(folder.glob("*.txt")):
+        files = sorted(folder.glob("*.txt"))
+        if not files:
+            logger.warning(f"{folder}: no .txt files: class {folder.name!r} is left out")
+        for file in files:
             texts.append(_read_text_file(file))
             labels.append(folder.name)
     if not texts:

@@ -19,7 +19,7 @@ matplotlib.use("Agg")  # headless: reports are written on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from zoo.errors import ZooError  # noqa: E402
+from zoo.errors import DataError  # noqa: E402
 from zoo.files import atomic_file, write_text  # noqa: E402
 
 
@@ -107,7 +107,7 @@ def write_report(path, *, title, metrics, details, cudnn=None):
 # === Several runs ===
 
 
-class RunReadError(ZooError):
+class RunReadError(DataError):
     """A run directory cannot be read (no or broken config.json / metrics.json)."""
 
 

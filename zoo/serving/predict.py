@@ -9,24 +9,24 @@ Example:
 
 import os
 
-from zoo.errors import ExportError
+from zoo.errors import DataError
 
 
 def load(export_dir):
     """The ``serving_default`` function of an exported classifier.
 
     Raises:
-        ExportError: ``export_dir`` is not a readable SavedModel.
+        DataError: ``export_dir`` is not a readable SavedModel.
     """
     import tensorflow as tf
 
     if not os.path.isdir(export_dir) or not os.path.exists(os.path.join(export_dir, "saved_model.pb")):
-        raise ExportError(f"{export_dir}: not a SavedModel directory (no saved_model.pb)")
+        raise DataError(f"{export_dir}: not a SavedModel directory (no saved_model.pb)")
     try:
         return tf.saved_model.load(export_dir).signatures["serving_default"]
     except Exception as error:  # noqa: BLE001 - TensorFlow raises many types for a corrupt SavedModel
         first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-        raise ExportError(f"{export_dir}: cannot load the SavedModel ({type(error).__name__}: {first})") from None
+        raise DataError(f"{export_dir}: cannot load the SavedModel ({type(error).__name__}: {first})") from None
 
 
 def classify(serve, texts):

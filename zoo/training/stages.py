@@ -213,6 +213,9 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
     steps = steps_per_epoch or sum(1 for _ in train_ds)
     if backup_dir:
         os.makedirs(backup_dir, exist_ok=True)
+    # Every pass over train_ds (an iterator: the count above, then one per epoch) draws the next shuffle order.
+    # A resumed run replays the passes the run before the restart made, so each epoch sees the same order.
+    passes = {"made": 0 if steps_per_epoch else 1, "before": 0 if steps_per_epoch else 1}
     history = []
     for stage in stages:
         done = os.path.join(backup_dir, f"{stage.name}.done.weights.h5") if backup_dir else None
@@ -220,9 +223,14 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
             model.load_weights(done)
             stage_history = _stage_history(os.path.join(backup_dir, f"{stage.name}.csv"))
             history += [{"stage": stage.name, **h} for h in stage_history]
+            passes["before"] += len(stage_history)
             logger.info(f"stage {stage.name}: finished before the restart ({len(stage_history)} epochs); "
                         "weights restored")
             continue
+        if backup_dir and not steps_per_epoch:
+            for _ in range(passes["before"] + _resumed_epoch(os.path.join(backup_dir, stage.name)) - passes["made"]):
+                iter(train_ds)  # creating the iterator draws that pass's shuffle seeds
+            passes["made"] = passes["before"] + _resumed_epoch(os.path.join(backup_dir, stage.name))
         groups = apply_stage(model, stage)
         rate = distribute.scaled_learning_rate(stage.learning_rate, strategy, lr_scaling)
         schedule = learning_rate_schedule(stage.schedule, rate, stage.epochs * steps)
@@ -233,16 +241,23 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
         logger.info(f"stage {stage.name}: {stage.epochs} epoch(s), learning rate {rate:.3g} ({stage.schedule}"
                     f"{discriminative}), training {', '.join(groups)}")
         stage_callbacks = _callbacks(stage, valid_ds, patience, backup_dir, log_dir, chief) + list(callbacks)
+        # BackupAndRestore sets the model's private `_initial_epoch` when it restores a stage and Keras never
+        # resets it (fit reads `self._initial_epoch or initial_epoch`, keras/src/backend/tensorflow/trainer.py),
+        # so the next stage's fit would skip as many epochs. Each stage starts from its own backup, or epoch 0.
+        fit_model._initial_epoch = None
         # shuffle=False: the tf.data pipeline reshuffles every epoch itself.
         fit = fit_model.fit(train_ds, validation_data=valid_ds, epochs=stage.epochs, steps_per_epoch=steps_per_epoch,
                             callbacks=stage_callbacks, verbose=verbose, shuffle=False, class_weight=class_weight)
+        passes["made"] += len(next(iter(fit.history.values()), []))
         if backup_dir:
             stage_history = _stage_history(os.path.join(backup_dir, f"{stage.name}.csv"))
             model.save_weights(done + ".tmp.weights.h5")
             os.replace(done + ".tmp.weights.h5", done)
+            _ResumeState.remove(backup_dir, stage.name)
         else:
             stage_history = [{k: float(v[i]) for k, v in fit.history.items()}
                              for i in range(len(next(iter(fit.history.values()), [])))]
+        passes["before"] += len(stage_history)
         history += [{"stage": stage.name, **h} for h in stage_history]
     return history
 
@@ -269,18 +284,84 @@ def _callbacks(stage, valid_ds, patience, backup_dir, log_dir, chief):
     callbacks = []
     if log_dir and chief:  # one writer: TensorBoard event files of several workers would collide
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(log_dir, stage.name)))
+    early_stopping = None
     if valid_ds is not None and patience is not None:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
-                                                       restore_best_weights=True))
+        early_stopping = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
+                                                       restore_best_weights=True)
+        callbacks.append(early_stopping)
     if backup_dir:
         backup = os.path.join(backup_dir, stage.name)
         resumed = _resumed_epoch(backup)
         if resumed:
             logger.info(f"stage {stage.name}: resuming at epoch {resumed + 1} of {stage.epochs} from the backup in "
                         f"{backup}")
-        callbacks += [keras.callbacks.BackupAndRestore(backup),
+        # Before BackupAndRestore: at an epoch's end the extra state is written first, so a backup of epoch N
+        # always has it (a kill between the two leaves the state one epoch ahead, which on_train_begin detects).
+        callbacks += [_ResumeState(backup_dir, stage.name, early_stopping), keras.callbacks.BackupAndRestore(backup),
                       keras.callbacks.CSVLogger(os.path.join(backup_dir, f"{stage.name}.csv"), append=True)]
     return callbacks
+
+
+class _ResumeState(keras.callbacks.Callback):
+    """What ``keras.callbacks.BackupAndRestore`` does not keep, kept beside its backup.
+
+    Why: BackupAndRestore restores weights, optimizer state and the epoch, but
+    not the dropout layers' random state (Keras ``SeedGenerator`` variables
+    are not in ``save_weights``) nor ``EarlyStopping``'s (its best epoch,
+    best weights and patience count, reset by ``on_train_begin``). Without
+    them a resumed run draws other dropout masks and may stop at another
+    epoch. This callback saves both at every epoch's end and puts them back
+    when a stage resumes; with the shuffle passes replayed by the runner, a
+    run killed and resumed ends with the same weights as one never killed.
+    """
+
+    def __init__(self, backup_dir, stage, early_stopping=None):
+        super().__init__()
+        self.path = os.path.join(backup_dir, f"{stage}.state.npz")
+        self.backup = os.path.join(backup_dir, stage)
+        self.early_stopping = early_stopping
+
+    @staticmethod
+    def remove(backup_dir, stage):
+        path = os.path.join(backup_dir, f"{stage}.state.npz")
+        if os.path.exists(path):
+            os.unlink(path)
+
+    def _seed_states(self):
+        return [v for v in self.model.non_trainable_variables if v.path.endswith("seed_generator_state")]
+
+    def on_epoch_end(self, epoch, logs=None):
+        from zoo.files import atomic_file
+
+        arrays = {"epoch": np.array(epoch + 1)}
+        for k, v in enumerate(self._seed_states()):
+            arrays[f"seed_{k}"] = keras.ops.convert_to_numpy(v)
+        es = self.early_stopping
+        if es is not None:
+            arrays.update(es_wait=np.array(es.wait), es_best_epoch=np.array(es.best_epoch),
+                          es_best=np.array(np.nan if es.best is None else es.best, "float64"))
+            for k, w in enumerate(es.best_weights or []):
+                arrays[f"es_weight_{k}"] = w
+        with atomic_file(self.path, binary=True) as f:
+            np.savez(f, **arrays)
+
+    def on_train_begin(self, logs=None):
+        resumed = _resumed_epoch(self.backup)
+        if not resumed or not os.path.exists(self.path):
+            return
+        with np.load(self.path) as saved:
+            if int(saved["epoch"]) != resumed:
+                logger.warning(f"{self.path}: saved at epoch {int(saved['epoch'])}, the backup at {resumed}: "
+                               "the run resumes, but its dropout masks and early stopping start afresh")
+                return
+            for k, v in enumerate(self._seed_states()):
+                v.assign(saved[f"seed_{k}"])
+            es = self.early_stopping
+            if es is not None and "es_wait" in saved:
+                es.wait, es.best_epoch = int(saved["es_wait"]), int(saved["es_best_epoch"])
+                es.best = None if np.isnan(saved["es_best"]) else float(saved["es_best"])
+                weights = sorted((k for k in saved.files if k.startswith("es_weight_")), key=lambda k: int(k[10:]))
+                es.best_weights = [saved[k] for k in weights] or None
 
 
 def _stage_history(log_path):

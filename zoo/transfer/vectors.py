@@ -36,12 +36,13 @@ from pathlib import Path
 import numpy as np
 from gensim.models import KeyedVectors
 
+from zoo.config import VECTOR_FORMATS
 from zoo.data import cache
 from zoo.errors import DataError, VectorsError
 
 DEFAULT_VECTORS = "glove-6b-50d"
 
-_FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext-vec", "fasttext-bin", "kv")
+_FORMATS = VECTOR_FORMATS
 # Text formats -> whether their first line is a "COUNT DIM" header.
 _TEXT_FORMATS = {"word2vec-txt": True, "fasttext-vec": True, "glove": False}
 _SUFFIXES = {".vec": "fasttext-vec", ".kv": "kv"}
@@ -156,7 +157,7 @@ def _guess_format(path):
         return _SUFFIXES[suffix]
     raise VectorsError(
         f"{path}: cannot tell the vectors format from the name (expected .bin, .vec, .txt or .kv); "
-        f"pass format= one of: {', '.join(_FORMATS)}")
+        f"give the format, `vectors_format`: one of {', '.join(_FORMATS)}")
 
 
 def _first_bytes(path, n):
@@ -217,7 +218,7 @@ def _check_text_lines(path, has_header, limit):
             raise VectorsError(f"{path}:1: expected {expected}, got {'an empty line' if first else 'an empty file'}")
         count, dim, start = _text_layout(path, first, has_header)
         lines = f if has_header else _chain(first, f)
-        rows, line_no = _check_rows(path, lines, start, dim, limit)
+        rows, line_no = _check_rows(path, lines, start, dim, limit, first_line=first)
     if has_header:
         _check_row_count(path, count, rows, line_no, limit)
     return rows
@@ -245,18 +246,18 @@ def _text_layout(path, first, has_header):
     if has_header:
         if header is None:
             raise VectorsError(f"{path}:1: expected a 'COUNT DIM' header, got {_snippet(first)} "
-                               "(GloVe files have no header: use format='glove')")
+                               "(GloVe files have no header: use format 'glove', `vectors_format`)")
         return header[0], header[1], 2
     if header is not None:
         raise VectorsError(f"{path}:1: expected a word and its vector, got a 'COUNT DIM' header "
-                           f"{_snippet(first)} (use format='word2vec-txt')")
+                           f"{_snippet(first)} (use format 'word2vec-txt', `vectors_format`)")
     dim = first.rstrip().count(b" ")
     if dim == 0:
         raise VectorsError(f"{path}:1: expected a word and its values separated by spaces, got {_snippet(first)}")
     return None, dim, 1
 
 
-def _check_rows(path, lines, start, dim, limit):
+def _check_rows(path, lines, start, dim, limit, first_line=b""):
     """Returns (rows, last line number); rows stop at ``limit``; blank lines only at the end."""
     rows, blank, line_no = 0, None, start - 1
     for line_no, line in enumerate(lines, start):
@@ -270,6 +271,11 @@ def _check_rows(path, lines, start, dim, limit):
             raise VectorsError(f"{path}:{blank}: empty line between word vectors")
         got = stripped.count(b" ")
         if got != dim:
+            if line_no == 2 and start == 1 and dim == 1 and got > 1:
+                # The first line had one value, this one more: the first is a 'COUNT DIM' header gone wrong
+                # (the format was guessed as GloVe because the header did not parse), not a short vector.
+                raise VectorsError(f"{path}:1: expected a 'COUNT DIM' header (two integers) or a word and its "
+                                   f"{got} values, got {_snippet(first_line)}: a broken word2vec header?")
             # A last line without its newline is the usual sign of a cut-off copy.
             hint = " (truncated last line?)" if not line.endswith(b"\n") else ""
             raise VectorsError(f"{path}:{line_no}: expected {dim} values after the word, got {got}{hint}")

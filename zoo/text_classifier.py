@@ -35,8 +35,7 @@ import numpy as np
 
 from zoo.config import ClassifierConfig, init_kind, resolve_init_defaults
 from zoo.data.datasets import split_indices
-from zoo.data.text import make_vectorizer, predict_in_order, resolve_sequence_length, vectorize
-from zoo.data.text import make_dataset
+from zoo.data.text import make_dataset, make_vectorizer, predict_in_order, resolve_sequence_length, vectorize
 from zoo.errors import ConfigError, DataError, ExportError
 from zoo.evaluation.metrics import classification_metrics, tfidf_svm_baseline
 from zoo.files import write_json, write_text
@@ -178,13 +177,15 @@ class TextClassifier:
 
     def predict_proba(self, texts, batch_size=128):
         """Class probabilities, ``(len(texts), len(classes_))`` float32; columns in ``classes_`` order."""
+        member_probs = self._member_probabilities(texts, batch_size)
+        # An ensemble averages its members' probabilities (the exported model's `average` layer does the same).
+        return member_probs[0] if len(member_probs) == 1 else np.mean(member_probs, axis=0)
+
+    def _member_probabilities(self, texts, batch_size=128):
+        """Each member's probabilities (one array for a single model)."""
         self._check_fitted()
         ids = vectorize(self.vectorizer_, _texts("texts", texts), self.sequence_length_).ids
-        members = _members(self.model_)
-        if len(members) == 1:
-            return predict_in_order(self.model_, ids, batch_size=batch_size)
-        # An ensemble averages its members' probabilities (the exported model's `average` layer does the same).
-        return np.mean([predict_in_order(m, ids, batch_size=batch_size) for m in members], axis=0)
+        return [predict_in_order(m, ids, batch_size=batch_size) for m in _members(self.model_)]
 
     def predict(self, texts, batch_size=128):
         """The most probable label of each text (values of ``classes_``)."""
@@ -206,22 +207,19 @@ class TextClassifier:
             (``accuracy_by_ensemble_size``).
         """
         self._check_fitted()
-        texts = _texts("texts", texts)
         y = _encode("labels", labels, self.classes_)
+        member_probs = self._member_probabilities(texts)
         names = [str(c) for c in self.classes_]
-        ids = vectorize(self.vectorizer_, texts, self.sequence_length_).ids
-        members = _members(self.model_)
-        member_probs = [predict_in_order(m, ids) for m in members]
-        probs = member_probs[0] if len(members) == 1 else np.mean(member_probs, axis=0)
+        probs = member_probs[0] if len(member_probs) == 1 else np.mean(member_probs, axis=0)
         metrics = classification_metrics(y, probs.argmax(-1), names)
-        if len(members) > 1:
-            seeds = [self.settings_.seed + 1000 * k for k in range(len(members))]
+        if len(member_probs) > 1:
+            seeds = [self.settings_.seed + 1000 * k for k in range(len(member_probs))]
             scores = [classification_metrics(y, p.argmax(-1), names) for p in member_probs]
             metrics["members"] = [{"seed": seed, "accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
                                   for seed, s in zip(seeds, scores)]
             metrics["accuracy_by_ensemble_size"] = [
                 round(float(np.mean(np.mean(member_probs[:k], axis=0).argmax(-1) == y)), 4)
-                for k in range(1, len(members) + 1)]
+                for k in range(1, len(member_probs) + 1)]
         if baseline is not False and baseline is not None:
             if baseline is True:
                 if self._train_data is None:

@@ -78,25 +78,28 @@ def test_two_workers_train_a_recipe_and_agree(data, tmp_path):
     assert not (tmp_path / "backup").exists() and not list(tmp_path.glob("backup-worker-*"))
 
 
-@pytest.mark.slow
-def test_killed_run_resumes_from_backup(data, tmp_path):
-    out, backup = tmp_path / "run", tmp_path / "backup"
-    # Enough epochs that the run is still going when we kill it; no early stop.
-    command = _args(data, out, "--epochs", "40", "--patience", "100", "--backup-dir", str(backup),
-                    "--validation-split", "0.2")
-    metadata = backup / "train" / "training_metadata.json"
+def _kill_after_first_backup(command, metadata):
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env())
     try:
         deadline = time.time() + DEADLINE_S
         while not metadata.exists() and first.poll() is None and time.time() < deadline:
-            time.sleep(0.05)
+            time.sleep(0.02)
         assert metadata.exists(), "no backup was written after the first epoch"
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
     finally:
         _kill([first])
     assert first.returncode == -signal.SIGKILL
-    backed_up = json.loads(metadata.read_text())["epoch"]
+    return json.loads(metadata.read_text())["epoch"]
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_from_backup(data, tmp_path):
+    out, backup = tmp_path / "run", tmp_path / "backup"
+    # Enough epochs that the run is still going when we kill it; no early stop.
+    command = _args(data, out, "--epochs", "40", "--patience", "100", "--backup-dir", str(backup),
+                    "--validation-split", "0.2")
+    backed_up = _kill_after_first_backup(command, backup / "train" / "training_metadata.json")
     assert 1 <= backed_up < 40
     assert not (out / "export").exists() and not (out / "metrics.json").exists()
 
@@ -109,20 +112,6 @@ def test_killed_run_resumes_from_backup(data, tmp_path):
     assert metrics["epochs_run"] == 40  # the history spans the run before and after the kill
     assert (out / "export" / "saved_model.pb").exists() and (out / "report.md").exists()
     assert not backup.exists()  # a completed run removes its backup
-
-
-def _kill_after_first_backup(command, metadata):
-    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env())
-    try:
-        deadline = time.time() + DEADLINE_S
-        while not metadata.exists() and first.poll() is None and time.time() < deadline:
-            time.sleep(0.02)
-        assert metadata.exists(), "no backup was written after the first epoch"
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=30)
-    finally:
-        _kill([first])
-    return json.loads(metadata.read_text())["epoch"]
 
 
 @pytest.mark.slow

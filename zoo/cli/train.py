@@ -150,9 +150,8 @@ def write_run(out, clf, config, metrics):
     from zoo.files import write_json
 
     os.makedirs(out, exist_ok=True)
-    for stale in ("metrics.json", "classifier.json"):  # an interrupted rerun must not look finished
-        if os.path.exists(os.path.join(out, stale)):
-            os.unlink(os.path.join(out, stale))
+    if os.path.exists(os.path.join(out, FINISHED)):  # an interrupted rerun must not look finished
+        os.unlink(os.path.join(out, FINISHED))
     write_json(os.path.join(out, "config.json"), config)
     clf.save(out, overwrite=True)
     clf.export(os.path.join(out, "export"), overwrite=True)  # check_output_dir applied `overwrite`

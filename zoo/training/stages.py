@@ -215,7 +215,7 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
         os.makedirs(backup_dir, exist_ok=True)
     # Every pass over train_ds (an iterator: the count above, then one per epoch) draws the next shuffle order.
     # A resumed run replays the passes the run before the restart made, so each epoch sees the same order.
-    passes = {"made": 0 if steps_per_epoch else 1, "before": 0 if steps_per_epoch else 1}
+    made = before = 0 if steps_per_epoch else 1  # passes made in this process; made by the run, before this stage
     history = []
     for stage in stages:
         done = os.path.join(backup_dir, f"{stage.name}.done.weights.h5") if backup_dir else None
@@ -223,14 +223,15 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
             model.load_weights(done)
             stage_history = _stage_history(os.path.join(backup_dir, f"{stage.name}.csv"))
             history += [{"stage": stage.name, **h} for h in stage_history]
-            passes["before"] += len(stage_history)
+            before += len(stage_history)
             logger.info(f"stage {stage.name}: finished before the restart ({len(stage_history)} epochs); "
                         "weights restored")
             continue
+        resumed = _resumed_epoch(os.path.join(backup_dir, stage.name)) if backup_dir else 0
         if backup_dir and not steps_per_epoch:
-            for _ in range(passes["before"] + _resumed_epoch(os.path.join(backup_dir, stage.name)) - passes["made"]):
+            for _ in range(before + resumed - made):
                 iter(train_ds)  # creating the iterator draws that pass's shuffle seeds
-            passes["made"] = passes["before"] + _resumed_epoch(os.path.join(backup_dir, stage.name))
+            made = before + resumed
         groups = apply_stage(model, stage)
         rate = distribute.scaled_learning_rate(stage.learning_rate, strategy, lr_scaling)
         schedule = learning_rate_schedule(stage.schedule, rate, stage.epochs * steps)
@@ -240,7 +241,7 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
             else ""
         logger.info(f"stage {stage.name}: {stage.epochs} epoch(s), learning rate {rate:.3g} ({stage.schedule}"
                     f"{discriminative}), training {', '.join(groups)}")
-        stage_callbacks = _callbacks(stage, valid_ds, patience, backup_dir, log_dir, chief) + list(callbacks)
+        stage_callbacks = _callbacks(stage, valid_ds, patience, backup_dir, log_dir, chief, resumed) + list(callbacks)
         # BackupAndRestore sets the model's private `_initial_epoch` when it restores a stage and Keras never
         # resets it (fit reads `self._initial_epoch or initial_epoch`, keras/src/backend/tensorflow/trainer.py),
         # so the next stage's fit would skip as many epochs. Each stage starts from its own backup, or epoch 0.
@@ -248,7 +249,7 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
         # shuffle=False: the tf.data pipeline reshuffles every epoch itself.
         fit = fit_model.fit(train_ds, validation_data=valid_ds, epochs=stage.epochs, steps_per_epoch=steps_per_epoch,
                             callbacks=stage_callbacks, verbose=verbose, shuffle=False, class_weight=class_weight)
-        passes["made"] += len(next(iter(fit.history.values()), []))
+        made += len(next(iter(fit.history.values()), []))
         if backup_dir:
             stage_history = _stage_history(os.path.join(backup_dir, f"{stage.name}.csv"))
             model.save_weights(done + ".tmp.weights.h5")
@@ -257,7 +258,7 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
         else:
             stage_history = [{k: float(v[i]) for k, v in fit.history.items()}
                              for i in range(len(next(iter(fit.history.values()), [])))]
-        passes["before"] += len(stage_history)
+        before += len(stage_history)
         history += [{"stage": stage.name, **h} for h in stage_history]
     return history
 
@@ -280,7 +281,7 @@ def _compile(model, stage, schedule, optimizer, options, clipnorm, strategy, tra
         return model
 
 
-def _callbacks(stage, valid_ds, patience, backup_dir, log_dir, chief):
+def _callbacks(stage, valid_ds, patience, backup_dir, log_dir, chief, resumed=0):
     callbacks = []
     if log_dir and chief:  # one writer: TensorBoard event files of several workers would collide
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(log_dir, stage.name)))
@@ -291,7 +292,6 @@ def _callbacks(stage, valid_ds, patience, backup_dir, log_dir, chief):
         callbacks.append(early_stopping)
     if backup_dir:
         backup = os.path.join(backup_dir, stage.name)
-        resumed = _resumed_epoch(backup)
         if resumed:
             logger.info(f"stage {stage.name}: resuming at epoch {resumed + 1} of {stage.epochs} from the backup in "
                         f"{backup}")

@@ -38,7 +38,7 @@ import math
 import os
 import time
 
-from zoo.config import TUNERS, ClassifierConfig, resolve_init_defaults
+from zoo.config import TUNERS, ClassifierConfig, init_kind, resolve_init_defaults
 from zoo.errors import ConfigError, SearchError
 from zoo.files import write_json, write_text
 from zoo.log import logger
@@ -333,7 +333,7 @@ def search(data, settings, tune):
     if data.train:  # absolute, so best.json re-runs from any directory
         data = data.replace(**{k: os.path.abspath(getattr(data, k)) for k in ("train", "test", "valid")
                                if getattr(data, k)})
-    if init_kind_of(settings) == "lm":
+    if init_kind(settings.init) == "lm":
         raise SearchError("the search tunes word-vector or random-embedding models: `init` lm: is not searched")
     space = resolve_space(_read_space(tune.space))
     project = os.path.join(tune.output_dir, PROJECT_NAME)
@@ -391,12 +391,6 @@ def search(data, settings, tune):
                 f"({', '.join(f'{k}={_fmt(best[k])}' for k in space)})")
     logger.info(f"wrote {tune.output_dir}/ (leaderboard.csv, leaderboard.md, best.json, summary.json)")
     return summary
-
-
-def init_kind_of(settings):
-    from zoo.config import init_kind
-
-    return init_kind(settings.init)
 
 
 def _read_space(value):

@@ -431,6 +431,18 @@ class ClassifierConfig(_Config):
     sequence_length: object = setting(None, SequenceLength(optional=True),
                                       "tokens per text: a number or pNN, a percentile of the training lengths "
                                       "(default p90; 256 with init lm:); longer texts keep their first tokens")
+    truncation: str = setting("head", Choice(("head", "head_tail")),
+                              "texts longer than --sequence-length keep their first tokens (head) or their first "
+                              "and last halves (head_tail)")
+    standardize: str = setting("zoo", Choice(("zoo", "lower_and_strip_punctuation")),
+                               "tokenization with word vectors or init none: zoo (HTML removed, contractions and "
+                               "punctuation split off as GloVe was tokenized) or Keras' lower_and_strip_punctuation "
+                               "(zoo 0.1); init lm: uses the language model's own")
+    # --- the n-gram path (the hybrid model) ---
+    hybrid: bool = setting(True, Flag(), "add an n-gram path (TF-IDF word 1-2 grams + a linear SVM) and blend it "
+                                         "with the recurrent model, its weight chosen on the validation split")
+    ngram_max_tokens: int = setting(300000, Integer(2), "the n-gram path's vocabulary: the most frequent uni- and "
+                                                        "bigrams of the training texts")
     # --- training ---
     epochs: int = setting(10, Integer(1), "epochs (with init lm:, after one epoch per gradual-unfreezing stage)")
     frozen_epochs: int = setting(0, Integer(0), "with word vectors: a first stage of this many epochs with the "

@@ -36,12 +36,14 @@ import numpy as np
 from zoo.config import ClassifierConfig, init_kind, resolve_init_defaults
 from zoo.data.datasets import split_indices
 from zoo.data.text import make_dataset, make_vectorizer, predict_in_order, resolve_sequence_length, vectorize
+from zoo.data.tokenize import standardizer, standardizer_name
 from zoo.errors import ConfigError, DataError, ExportError
 from zoo.evaluation.metrics import classification_metrics, tfidf_svm_baseline
-from zoo.files import write_json, write_text
+from zoo.files import atomic_file, write_json, write_text
 from zoo.log import logger
 from zoo.models.cudnn import cudnn_report, format_cudnn_report
 from zoo.models.ensemble import build_ensemble
+from zoo.models.hybrid import NgramLinear, blend
 from zoo.models.registry import get_model
 from zoo.models.saving import load_model
 from zoo.training import distribute
@@ -50,6 +52,7 @@ from zoo.training.stages import class_weights, run_stages, word_vector_stages
 
 FORMAT = 1
 FILES = ("classifier.json", "vocabulary.json", "model.keras")  # classifier.json is written last
+NGRAM_FILES = ("ngram.npz", "ngram_vocabulary.json")  # a hybrid's n-gram path
 
 
 class TextClassifier:
@@ -72,6 +75,10 @@ class TextClassifier:
             trained with, every per-init default filled in.
         model_: the trained Keras model (token ids to probabilities).
         vectorizer_: the ``TextVectorization`` adapted on the training texts.
+        ngram_: the hybrid's n-gram path (:class:`zoo.models.hybrid.NgramLinear`:
+            raw texts to logits), or None.
+        blend_weight_: the recurrent path's weight in the hybrid's blend
+            (chosen on the validation split).
         sequence_length_: tokens per text (longer texts keep their first ones).
         history_: per-epoch dicts, each with its ``stage``.
         fit_info_: what the training did (time, epochs, vector coverage,
@@ -163,6 +170,7 @@ class TextClassifier:
             fit.ulmfit(lm_texts)
         else:
             fit.word_vectors()
+        self.ngram_, self.blend_weight_ = fit.ngram_path() if settings.hybrid else (None, 1.0)
         self.settings_ = settings
         self.classes_ = classes
         self.model_ = fit.model
@@ -177,15 +185,24 @@ class TextClassifier:
 
     def predict_proba(self, texts, batch_size=128):
         """Class probabilities, ``(len(texts), len(classes_))`` float32; columns in ``classes_`` order."""
-        member_probs = self._member_probabilities(texts, batch_size)
-        # An ensemble averages its members' probabilities (the exported model's `average` layer does the same).
-        return member_probs[0] if len(member_probs) == 1 else np.mean(member_probs, axis=0)
+        return self._path_probabilities(texts, batch_size)["model"]
 
-    def _member_probabilities(self, texts, batch_size=128):
-        """Each member's probabilities (one array for a single model)."""
+    def _path_probabilities(self, texts, batch_size=128):
+        """The probabilities of the model (``"model"``) and, for a hybrid or an ensemble, of its parts:
+        ``"members"`` (each member's), ``"recurrent"`` (their mean) and ``"ngram"``."""
         self._check_fitted()
-        ids = vectorize(self.vectorizer_, _texts("texts", texts), self.sequence_length_).ids
-        return [predict_in_order(m, ids, batch_size=batch_size) for m in _members(self.model_)]
+        texts = _texts("texts", texts)
+        ids = vectorize(self.vectorizer_, texts, self.sequence_length_, truncation=self.settings_.truncation).ids
+        members = [predict_in_order(m, ids, batch_size=batch_size) for m in _members(self.model_)]
+        # An ensemble averages its members' probabilities (the exported model's `average` layer does the same).
+        recurrent = members[0] if len(members) == 1 else np.mean(members, axis=0)
+        paths = {"members": members, "recurrent": recurrent, "model": recurrent}
+        if self.ngram_ is not None:
+            from zoo.training.ngram_path import ngram_logits
+
+            logits = ngram_logits(self.ngram_, texts)
+            paths.update(ngram=blend(recurrent, logits, 0.0), model=blend(recurrent, logits, self.blend_weight_))
+        return paths
 
     def predict(self, texts, batch_size=128):
         """The most probable label of each text (values of ``classes_``)."""
@@ -208,10 +225,15 @@ class TextClassifier:
         """
         self._check_fitted()
         y = _encode("labels", labels, self.classes_)
-        member_probs = self._member_probabilities(texts)
+        paths = self._path_probabilities(texts)
+        member_probs = paths["members"]
         names = [str(c) for c in self.classes_]
-        probs = member_probs[0] if len(member_probs) == 1 else np.mean(member_probs, axis=0)
-        metrics = classification_metrics(y, probs.argmax(-1), names)
+        metrics = classification_metrics(y, paths["model"].argmax(-1), names)
+        if self.ngram_ is not None:
+            parts = {name: classification_metrics(y, paths[name].argmax(-1), names) for name in ("recurrent", "ngram")}
+            for part in parts.values():
+                part.pop("confusion_matrix")
+            metrics["paths"] = {**parts, "blend_weight": self.blend_weight_}
         if len(member_probs) > 1:
             seeds = [self.settings_.seed + 1000 * k for k in range(len(member_probs))]
             scores = [classification_metrics(y, p.argmax(-1), names) for p in member_probs]
@@ -257,9 +279,19 @@ class TextClassifier:
         os.replace(tmp_model, path / "model.keras")
         write_text(path / "vocabulary.json", json.dumps(self.vectorizer_.get_vocabulary(), ensure_ascii=False))
         vectorizer = {k: self.vectorizer_.get_config()[k] for k in ("max_tokens", "standardize", "split")}
+        vectorizer["standardize"] = standardizer_name(vectorizer["standardize"])
+        hybrid = None
+        if self.ngram_ is not None:
+            hybrid = {"blend_weight": self.blend_weight_, "ngrams": self.ngram_.ngrams,
+                      "standardize": self.ngram_.standardize}
+            write_text(path / "ngram_vocabulary.json", json.dumps(self.ngram_.vocabulary, ensure_ascii=False))
+            with atomic_file(path / "ngram.npz", binary=True) as f:
+                np.savez(f, **{w.name: keras.ops.convert_to_numpy(w)[1:] if w.name != "bias"
+                               else keras.ops.convert_to_numpy(w) for w in (self.ngram_.idf, self.ngram_.kernel,
+                                                                               self.ngram_.bias)})
         params = {**self.get_params(), "strategy": self._config.strategy}
         write_json(path / "classifier.json", {
-            "format": FORMAT, "params": params, "settings": self.settings_.to_dict(),
+            "format": FORMAT, "params": params, "settings": self.settings_.to_dict(), "hybrid": hybrid,
             "classes": [_plain(c) for c in self.classes_], "sequence_length": self.sequence_length_,
             "vectorizer": vectorizer, "history": self.history_, "fit_info": self.fit_info_})
         return path
@@ -286,9 +318,11 @@ class TextClassifier:
         clf.settings_ = ClassifierConfig(**saved["settings"])
         clf.classes_ = list(saved["classes"])
         clf.sequence_length_ = int(saved["sequence_length"])
+        options = {**saved["vectorizer"], "standardize": standardizer(saved["vectorizer"]["standardize"])}
         clf.vectorizer_ = keras.layers.TextVectorization(vocabulary=vocabulary, ragged=True, name="vectorizer",
-                                                         **saved["vectorizer"])
+                                                         **options)
         clf.model_ = load_model(path / "model.keras")
+        clf.ngram_, clf.blend_weight_ = _load_ngram_path(path, saved.get("hybrid"))
         clf.history_ = saved.get("history", [])
         clf.fit_info_ = saved.get("fit_info", {})
         return clf
@@ -301,7 +335,9 @@ class TextClassifier:
 
         self._check_fitted()
         export_text_classifier(self.model_, self.vectorizer_, self.sequence_length_,
-                               [str(c) for c in self.classes_], os.fspath(path), overwrite=overwrite)
+                               [str(c) for c in self.classes_], os.fspath(path), overwrite=overwrite,
+                               ngram=self.ngram_, blend_weight=self.blend_weight_,
+                               truncation=self.settings_.truncation)
         return path
 
     def _check_fitted(self):
@@ -340,8 +376,8 @@ class _Fit:
         self.vectorizer = vectorizer
         full = vectorize(vectorizer, self.texts)
         self.length = resolve_sequence_length(self.s.sequence_length, full.lengths)
-        self.train_ids = vectorize(vectorizer, self.texts, self.length)
-        self.valid_ids = vectorize(vectorizer, self.valid_texts, self.length)
+        self.train_ids = vectorize(vectorizer, self.texts, self.length, truncation=self.s.truncation)
+        self.valid_ids = vectorize(vectorizer, self.valid_texts, self.length, truncation=self.s.truncation)
         self.info["truncated_train_texts"] = self.train_ids.truncated
         logger.info(f"vocabulary {len(vectorizer.get_vocabulary())} tokens; sequence length {self.length} "
                     f"({self.train_ids.truncated} training texts cut)")
@@ -385,7 +421,7 @@ class _Fit:
     def prepare_word_vectors(self):
         """The vocabulary, sequence length, ids and the embedding matrix (done once per search in tuning)."""
         s = self.s
-        self.vectorize(make_vectorizer(self.texts, max_tokens=s.max_tokens))
+        self.vectorize(make_vectorizer(self.texts, max_tokens=s.max_tokens, standardize=standardizer(s.standardize)))
         self.embeddings = None
         if init_kind(s.init) == "vectors":
             from zoo.transfer.vectors import embedding_matrix, load_vectors
@@ -426,6 +462,25 @@ class _Fit:
                          model=s.model or "bilstm")
         self.model = self.local_copy(model)
         _remove_backup(backup)
+
+    # --- the n-gram path ---
+
+    def ngram_path(self):
+        """The hybrid's n-gram path and blend weight, both fitted here (the validation split chooses)."""
+        from zoo.training.ngram_path import choose_blend_weight, fit_ngram_path, ngram_logits
+
+        start = time.time()
+        layer, info = fit_ngram_path(self.texts, self.y, len(self.classes), self.s.ngram_max_tokens,
+                                     self.valid_texts, self.valid_y, seed=self.s.seed)
+        recurrent = (np.mean([predict_in_order(m, self.valid_ids.ids) for m in _members(self.model)], axis=0)
+                     if len(self.valid_y) else None)
+        logits = ngram_logits(layer, self.valid_texts) if len(self.valid_y) else None
+        weight, scores = choose_blend_weight(recurrent, logits, self.valid_y)
+        info.update(blend_weight=weight, valid_accuracy=scores, seconds=round(time.time() - start, 1))
+        self.info["hybrid"] = info
+        scored = f" (validation accuracy {', '.join(f'{k} {v:.4f}' for k, v in scores.items())})" if scores else ""
+        logger.info(f"hybrid: the recurrent path weighs {weight:.2f} in the blend{scored}")
+        return layer, weight
 
     # --- ULMFiT ---
 
@@ -530,6 +585,21 @@ def _make_strategy(name):
 def _remove_backup(backup):
     if backup:  # the training is complete: a rerun starts afresh
         shutil.rmtree(backup, ignore_errors=True)
+
+
+def _load_ngram_path(path, hybrid):
+    """The n-gram path saved beside the model, or ``(None, 1.0)`` for a classifier without one."""
+    if not hybrid:
+        return None, 1.0
+    try:
+        vocabulary = json.loads((path / "ngram_vocabulary.json").read_text(encoding="utf-8"))
+        with np.load(path / "ngram.npz") as arrays:
+            layer = NgramLinear.from_arrays(vocabulary, arrays["idf"], arrays["kernel"], arrays["bias"],
+                                            ngrams=hybrid["ngrams"], standardize=hybrid["standardize"],
+                                            name="ngram_path")
+    except (OSError, ValueError, KeyError) as error:
+        raise DataError(f"{path}: cannot read the hybrid's n-gram path: {error}") from None
+    return layer, float(hybrid["blend_weight"])
 
 
 def _members(model):

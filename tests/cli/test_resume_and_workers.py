@@ -51,7 +51,7 @@ def _args(data, out, *extra):
 
 
 def _model_row(stdout):
-    return next(line for line in stdout.splitlines() if line.startswith("| zoo model |"))
+    return next(line for line in stdout.splitlines() if line.startswith(("| zoo model |", "| zoo hybrid |")))
 
 
 @pytest.mark.slow

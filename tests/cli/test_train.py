@@ -57,7 +57,8 @@ def test_text_classifier_end_to_end(files, tmp_path):
                   "--output-dir", str(out), "--epochs", "3", "--frozen-epochs", "1", "--units", "8",
                   "--batch-size", "8", "--learning-rate", "0.01")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "| zoo model |" in result.stdout and "| TF-IDF + LinearSVC |" in result.stdout
+    assert "| zoo hybrid |" in result.stdout and "| TF-IDF + LinearSVC |" in result.stdout
+    assert "| recurrent path alone |" in result.stdout and "| n-gram path alone |" in result.stdout
     for name in ("config.json", "metrics.json", "report.md", "confusion_matrix.png", "curves_loss.png",
                  "model.keras", "classifier.json", "vocabulary.json", "export/saved_model.pb", "logs"):
         assert (out / name).exists(), name

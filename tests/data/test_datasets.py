@@ -256,8 +256,8 @@ def test_file_errors_are_one_line_and_name_the_file(tmp_path, case):
 
 
 def test_unknown_dataset_lists_allowed_names():
-    assert data.list_datasets() == ["20newsgroups", "sms_spam"]
-    with pytest.raises(DataError, match=r"unknown dataset 'imdb'.*20newsgroups, sms_spam.*tfds:NAME"):
+    assert data.list_datasets() == ["20newsgroups", "kjv_divisions", "shakespeare_genres", "sms_spam"]
+    with pytest.raises(DataError, match=r"unknown dataset 'imdb'.*20newsgroups, kjv_divisions, shakespeare_genres, sms_spam.*tfds:NAME"):
         data.load_dataset("imdb")
 
 
@@ -353,3 +353,18 @@ def test_a_csv_field_longer_than_the_csv_modules_default_limit_is_read(tmp_path)
     path.write_text("text,label\nok,a\n" + "x" * 140_000 + ",b\n")
     texts, labels = data.read_labelled_file(path)
     assert len(texts[1]) == 140_000 and labels == ["a", "b"]
+
+
+def test_kjv_divisions_are_every_verse_in_ten_classes():
+    ds = data.load_dataset("kjv_divisions", validation_split=0.1, seed=0)
+    assert len(ds.class_names) == 10 and ds.class_names[0] == "law" and ds.class_names[-1] == "revelation"
+    assert len(ds.train_texts) + len(ds.valid_texts) + len(ds.test_texts) == 31103
+    assert set(np.unique(ds.test_labels)) == set(range(10))
+
+
+def test_shakespeare_genres_are_scenes_without_speakers_or_stage_directions():
+    ds = data.load_dataset("shakespeare_genres", validation_split=0.1, seed=0)
+    assert ds.class_names == ["comedies", "histories", "problems", "roman", "romances", "tragedies"]
+    texts = ds.train_texts + ds.valid_texts + ds.test_texts
+    assert len(texts) > 700 and all(len(t.split()) >= 20 for t in texts)
+    assert not any("**" in t or "_Enter" in t or "_Exit" in t for t in texts)

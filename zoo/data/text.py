@@ -2,8 +2,10 @@
 
 * A ``TextVectorization`` adapted on the training texts only.
 * A sequence-length policy: a fixed number of tokens, or a percentile of the
-  training lengths (``"p95"``). Longer texts keep their first tokens; how many
-  texts were cut is reported, never hidden.
+  training lengths (``"p95"``). Longer texts keep their first tokens
+  (``truncation="head"``) or their first and last halves (``"head_tail"``: a
+  review's verdict is often at its end); how many texts were cut is
+  reported, never hidden.
 * ``tf.data`` pipelines that vectorize once, cache the ids, and batch by
   length with ``bucket_by_sequence_length`` so that batches carry little
   padding. Padding is on the right (id 0), as cuDNN needs.
@@ -20,6 +22,7 @@ from zoo.errors import ConfigError
 from zoo.log import progress_bar
 
 PAD, OOV = "", "[UNK]"
+TRUNCATIONS = ("head", "head_tail")
 
 
 @dataclasses.dataclass
@@ -63,8 +66,8 @@ def serving_vectorizer(vectorizer, sequence_length):
     )
 
 
-def vectorize(vectorizer, texts, sequence_length=None, batch_size=2048):
-    """Token ids of ``texts``, cut to ``sequence_length`` tokens.
+def vectorize(vectorizer, texts, sequence_length=None, batch_size=2048, truncation="head"):
+    """Token ids of ``texts``, cut to ``sequence_length`` tokens (see :func:`cut`).
 
     Empty texts become one padding id so that every example has a timestep
     (a fully masked one).
@@ -77,9 +80,81 @@ def vectorize(vectorizer, texts, sequence_length=None, batch_size=2048):
         flat = ragged.flat_values.numpy().astype("int32")
         for row in np.split(flat, np.cumsum(ragged.row_lengths().numpy())[:-1]):
             if sequence_length is not None and len(row) > sequence_length:
-                row, truncated = row[:sequence_length], truncated + 1
+                row, truncated = cut(row, sequence_length, truncation), truncated + 1
             ids.append(row if len(row) else np.zeros(1, "int32"))
     return Vectorized(ids, truncated)
+
+
+def cut(ids, sequence_length, truncation="head"):
+    """The first ``sequence_length`` ids, or (``"head_tail"``) the first half of them and the last.
+
+    Example:
+
+    >>> cut([1, 2, 3, 4, 5, 6, 7], 4).tolist(), cut([1, 2, 3, 4, 5, 6, 7], 4, "head_tail").tolist()
+    ([1, 2, 3, 4], [1, 2, 6, 7])
+    """
+    ids = np.asarray(ids)
+    if len(ids) <= sequence_length:
+        return ids
+    if truncation == "head":
+        return ids[:sequence_length]
+    head = sequence_length - sequence_length // 2
+    return np.concatenate([ids[:head], ids[len(ids) - (sequence_length - head):]])
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class TextToIds(keras.layers.Layer):
+    """Raw strings -> right-padded token ids, each batch only as wide as its longest text.
+
+    A ``TextVectorization`` with ``output_sequence_length=N`` pads every text
+    to N, and the recurrent layers then run N steps for a five-word text;
+    this layer vectorizes raggedly, cuts as :func:`cut` does, and pads to the
+    batch's longest text (at least one step). Trailing padding is masked, so
+    the probabilities are those of the fixed-length ids.
+
+    Args:
+        vocabulary, standardize, split, max_tokens: the adapted vectorizer's.
+        sequence_length: the most tokens a text keeps.
+        truncation: ``"head"`` or ``"head_tail"``.
+    """
+
+    def __init__(self, vocabulary, sequence_length, truncation="head", standardize="lower_and_strip_punctuation",
+                 split="whitespace", max_tokens=None, **kwargs):
+        super().__init__(**kwargs)
+        self.sequence_length, self.truncation = int(sequence_length), truncation
+        self.vectorizer = keras.layers.TextVectorization(
+            max_tokens=max_tokens, standardize=standardize, split=split, vocabulary=list(vocabulary), ragged=True,
+            name="vectorizer")
+
+    @classmethod
+    def like(cls, vectorizer, sequence_length, truncation="head", **kwargs):
+        """One with the vocabulary and standardizer of an adapted ``vectorizer``."""
+        config = vectorizer.get_config()
+        return cls(vectorizer.get_vocabulary(), sequence_length, truncation, standardize=config["standardize"],
+                   split=config["split"], max_tokens=config["max_tokens"], **kwargs)
+
+    def call(self, texts):
+        ids = self.vectorizer(texts)
+        n = self.sequence_length
+        if self.truncation == "head":
+            ids = ids[:, :n]
+        else:  # keep positions p < head or p >= length - tail; rows of at most n ids keep every position
+            lengths = ids.row_lengths()
+            head = n - n // 2
+            positions = tf.ragged.range(lengths)
+            keep = (positions < head) | (positions >= tf.expand_dims(lengths - (n - head), 1))
+            ids = tf.ragged.boolean_mask(ids, keep)
+        width = tf.maximum(tf.reduce_max(ids.row_lengths()), 1)
+        batch = tf.shape(texts, out_type=tf.int64)[0]
+        return ids.to_tensor(default_value=0, shape=tf.stack([batch, width]))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], None)
+
+    def get_config(self):
+        # Not saved on its own: the classifier saves the vocabulary (vocabulary.json) and rebuilds this layer.
+        return {**super().get_config(), "vocabulary": [], "sequence_length": self.sequence_length,
+                "truncation": self.truncation}
 
 
 _POLICY = re.compile(r"^p(\d{1,2}(?:\.\d+)?|100)$")

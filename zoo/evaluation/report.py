@@ -26,12 +26,16 @@ from zoo.files import atomic_file, write_text  # noqa: E402
 def metrics_table(metrics):
     """A markdown table of the model against the baseline (when present).
 
-    Binary tasks also get each class's F1 (the minority class is usually the
-    one that matters, as with spam).
+    A hybrid gets a row for each of its paths alone. Binary tasks also get
+    each class's F1 (the minority class is usually the one that matters, as
+    with spam).
     """
     keys = ["accuracy", "macro_precision", "macro_recall", "macro_f1"]
     classes = list(metrics["per_class"]) if len(metrics["per_class"]) == 2 else []
     rows = [("zoo model", metrics)]
+    if "paths" in metrics:  # a hybrid: its two paths, each alone
+        rows = [("zoo hybrid", metrics), ("recurrent path alone", metrics["paths"]["recurrent"]),
+                ("n-gram path alone", metrics["paths"]["ngram"])]
     if "baseline" in metrics:
         rows.append(("TF-IDF + LinearSVC", metrics["baseline"]))
     header = keys + [f"f1 {c}" for c in classes]
@@ -153,7 +157,8 @@ def runs_table(run_dirs):
         one line per run directory that could not.
     """
     lines = ["| run | dataset | train examples | model | init | frozen epochs | epochs run | train s | accuracy "
-             "| macro F1 | class-1 F1 | baseline acc | baseline macro F1 | baseline class-1 F1 |", "|---" * 14 + "|"]
+             "| macro F1 | class-1 F1 | recurrent alone acc | baseline acc | baseline macro F1 | baseline class-1 F1 |",
+             "|---" * 15 + "|"]
     problems = []
     for run in run_dirs:
         try:
@@ -168,11 +173,13 @@ def runs_table(run_dirs):
         def f1(m):  # the second class's F1 (spam, for sms_spam): binary tasks only
             return f"{m['per_class'][second]['f1']:.3f}" if second and m else "-"
 
+        paths = metrics.get("paths")  # a hybrid's recurrent path alone
+        recurrent = f"{paths['recurrent']['accuracy']:.3f}" if paths else "-"
         lines.append(
             f"| {os.path.basename(os.path.normpath(run))} | {dataset} | {train} | {model} | {init} | "
             f"{frozen if init not in (None, 'none') and frozen is not None else '-'} | "
             f"{metrics['epochs_run']} | {metrics['train_seconds']:.0f} | "
             f"{metrics['accuracy']:.3f} | {metrics['macro_f1']:.3f} | {f1(metrics)} | "
-            f"{base.get('accuracy', float('nan')):.3f} | {base.get('macro_f1', float('nan')):.3f} | {f1(base)} |"
+            f"{recurrent} | {base.get('accuracy', float('nan')):.3f} | {base.get('macro_f1', float('nan')):.3f} | {f1(base)} |"
         )
     return "\n".join(lines), problems

@@ -16,16 +16,28 @@ import os
 import keras
 import tensorflow as tf
 
-from zoo.data.text import serving_vectorizer
+from zoo.data.text import TextToIds
 from zoo.errors import ExportError
 from zoo.files import atomic_directory
+from zoo.models.hybrid import HybridBlend
 
 
-def text_model(model, vectorizer, sequence_length):
-    """Wraps ``model`` (token ids -> probabilities) into a raw-text model."""
+def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0, truncation="head"):
+    """Wraps ``model`` (token ids -> probabilities) into a raw-text model.
+
+    Each batch of texts becomes ids only as wide as its longest text (at most
+    ``sequence_length``, cut by ``truncation``; :class:`zoo.data.text.TextToIds`).
+
+    With ``ngram`` (a hybrid's :class:`zoo.models.hybrid.NgramLinear`), the
+    raw texts also go through the n-gram path, and a
+    :class:`zoo.models.hybrid.HybridBlend` layer named ``blend`` joins the two.
+    """
     texts = keras.Input(shape=(), dtype="string", name="texts")
-    ids = serving_vectorizer(vectorizer, sequence_length)(texts)
-    return keras.Model(texts, model(ids), name="text_classifier")
+    ids = TextToIds.like(vectorizer, sequence_length, truncation, name="text_to_ids")(texts)
+    probabilities = model(ids)
+    if ngram is not None:
+        probabilities = HybridBlend(blend_weight, name="blend")([probabilities, ngram(texts)])
+    return keras.Model(texts, probabilities, name="text_classifier")
 
 
 def check_export_target(path, overwrite=False):
@@ -34,7 +46,8 @@ def check_export_target(path, overwrite=False):
         raise ExportError(f"{path}: an export already exists (pass `overwrite` to replace it)")
 
 
-def export_text_classifier(model, vectorizer, sequence_length, class_names, path, overwrite=False):
+def export_text_classifier(model, vectorizer, sequence_length, class_names, path, overwrite=False, ngram=None,
+                           blend_weight=1.0, truncation="head"):
     """Writes the raw-text SavedModel to ``path``; returns the raw-text Keras model.
 
     Example:
@@ -42,7 +55,7 @@ def export_text_classifier(model, vectorizer, sequence_length, class_names, path
         export_text_classifier(model, vectorizer, 256, ["ham", "spam"], "run/export")
     """
     check_export_target(path, overwrite)
-    serving = text_model(model, vectorizer, sequence_length)
+    serving = text_model(model, vectorizer, sequence_length, ngram, blend_weight, truncation)
     names = tf.constant([str(c) for c in class_names])
 
     archive = keras.export.ExportArchive()

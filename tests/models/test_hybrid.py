@@ -1,0 +1,104 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from zoo import TextClassifier
+from zoo.models.hybrid import HybridBlend, NgramLinear, blend
+from zoo.training.ngram_path import choose_blend_weight, fit_ngram_path, ngram_logits
+
+TEXTS = ["win cash now", "free prize win now", "see you at lunch", "call me later tonight",
+         "cash prize for you", "lunch at noon then"] * 6
+LABELS = np.array([1, 1, 0, 0, 1, 0] * 6)
+
+
+def test_features_are_scikit_learns_sublinear_tfidf():
+    texts = ["the cat sat on the mat", "the dog sat", "a cat and a dog and a cat"]
+    reference = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+")
+    expected = reference.fit_transform(texts)
+    vocabulary = list(reference.get_feature_names_out())
+    idf = reference.idf_
+    layer = NgramLinear.from_arrays(vocabulary, idf, np.eye(len(vocabulary)), np.zeros(len(vocabulary)))
+    got = ngram_logits(layer, texts)  # kernel = identity: the logits are the features
+    np.testing.assert_allclose(got, expected.toarray(), atol=1e-6)
+
+
+def test_fit_chooses_a_temperature_and_binary_logits_are_two_columns():
+    layer, info = fit_ngram_path(TEXTS, LABELS, 2, max_tokens=1000, valid_texts=TEXTS[:12], valid_y=LABELS[:12])
+    logits = ngram_logits(layer, ["free cash", "lunch later"])
+    assert logits.shape == (2, 2) and np.all(logits[:, 0] == 0)
+    assert logits[0, 1] > 0 > logits[1, 1]
+    assert info["temperature"] >= 1 and info["features"] == len(layer.vocabulary)
+
+
+def test_blend_weight_is_chosen_on_the_given_labels():
+    p = np.array([[0.9, 0.1], [0.55, 0.45], [0.2, 0.8]], "float32")  # the recurrent path: right, wrong, right
+    z = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]], "float32")  # the n-gram path: always class 1
+    # All three are right for 0.31 < w < 0.83: w log(0.9 / 0.1) > 1 - w and w log(0.55 / 0.45) < 1 - w.
+    weight, scores = choose_blend_weight(p, z, np.array([0, 1, 1]))
+    assert scores["recurrent"] == pytest.approx(2 / 3) and scores["ngram"] == pytest.approx(2 / 3)
+    assert scores["hybrid"] == 1.0 and 0.31 < weight < 0.83
+    np.testing.assert_allclose(blend(p, z, 1.0), p, atol=1e-6)
+    layer = HybridBlend(weight)
+    np.testing.assert_allclose(np.asarray(layer([p, z])), blend(p, z, weight), atol=1e-6)
+    assert HybridBlend.from_config(layer.get_config()).weight == weight
+
+
+@pytest.fixture(scope="module")
+def hybrid():
+    clf = TextClassifier(init="none", units=4, embedding_dim=4, epochs=2, learning_rate=0.02, verbose=0)
+    return clf.fit(TEXTS, LABELS, validation_data=(TEXTS[:12], LABELS[:12]))
+
+
+def test_hybrid_reports_both_paths_and_saves(hybrid, tmp_path):
+    assert hybrid.ngram_ is not None and 0 <= hybrid.blend_weight_ <= 1
+    metrics = hybrid.evaluate(TEXTS, LABELS, baseline=True)
+    assert set(metrics["paths"]) == {"recurrent", "ngram", "blend_weight"}
+    assert 0 <= metrics["paths"]["ngram"]["accuracy"] <= 1
+    hybrid.save(tmp_path / "c")
+    loaded = TextClassifier.load(tmp_path / "c")
+    probe = ["win a prize", "lunch?", "", "unknown words"]
+    np.testing.assert_array_equal(loaded.predict_proba(probe), hybrid.predict_proba(probe))
+
+
+def test_hybrid_off_is_the_recurrent_model():
+    clf = TextClassifier(init="none", units=4, embedding_dim=4, epochs=1, hybrid=False, verbose=0)
+    clf.fit(TEXTS, LABELS, validation_data=(TEXTS[:12], LABELS[:12]))
+    assert clf.ngram_ is None and "paths" not in clf.evaluate(TEXTS, LABELS)
+
+
+@pytest.mark.slow
+def test_hybrid_export_loads_with_tensorflow_alone(hybrid, tmp_path):
+    path = str(tmp_path / "export")
+    hybrid.export(path)
+    probe = ["win a free prize", "lunch later?", "", "unknown words only here"]
+    expected = hybrid.predict_proba(probe)
+    script = (
+        "import json, sys, tensorflow as tf\n"
+        f"f = tf.saved_model.load({path!r}).signatures['serving_default']\n"
+        f"print(json.dumps(f(texts=tf.constant({probe!r}))['probabilities'].numpy().tolist()))\n"
+        "assert 'zoo' not in sys.modules\n"
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    np.testing.assert_allclose(json.loads(result.stdout.strip().splitlines()[-1]), expected, atol=1e-6)
+
+
+def test_head_tail_export_serves_the_in_process_probabilities(tmp_path):
+    import tensorflow as tf
+
+    texts = [("great fun film " * k) + "the end" for k in range(1, 7)] + [("boring slow " * k) + "a mess"
+                                                                           for k in range(1, 7)]
+    labels = ["pos"] * 6 + ["neg"] * 6
+    clf = TextClassifier(init="none", units=4, embedding_dim=4, epochs=1, sequence_length=5, truncation="head_tail",
+                         verbose=0).fit(texts * 3, labels * 3, validation_data=(texts, labels))
+    probe = ["great fun film great fun film a mess", "so dull", "", "boring"]
+    clf.export(tmp_path / "export")
+    serve = tf.saved_model.load(str(tmp_path / "export")).signatures["serving_default"]
+    for batch in (probe, probe[:1], probe[2:3]):  # batches of other widths
+        got = serve(texts=tf.constant(batch))["probabilities"].numpy()
+        np.testing.assert_allclose(got, clf.predict_proba(batch), atol=1e-6)

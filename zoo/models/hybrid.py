@@ -1,0 +1,127 @@
+"""The hybrid model's two Keras layers: the n-gram path and the blend with the recurrent path.
+
+The hybrid (``TextClassifier(hybrid=True)``, the default) adds to the recurrent
+model a linear model on TF-IDF word uni- and bigrams (Wang & Manning 2012;
+Cheng et al. 2016's wide & deep) and blends the two in log space (Mesnil et al.
+2014 ensembled an RNN-LM with NBSVM the same way):
+
+    log p_hybrid = w * log p_recurrent + (1 - w) * logits_ngram + const
+
+``w`` and the n-gram logits' temperature are chosen on the validation split
+(:mod:`zoo.training.ngram_path`). Both layers are TensorFlow-only (the n-gram
+path starts with a ``TextVectorization``), so the raw-text model, in process
+and exported, is one graph of TensorFlow ops.
+
+``NgramLinear`` holds a vocabulary of up to hundreds of thousands of n-grams
+and a kernel of that many rows: rather than JSON in ``get_config``, the
+classifier saves them as ``ngram.npz`` and rebuilds the layer
+(:meth:`NgramLinear.from_arrays`).
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.data.tokenize import standardizer
+
+EPSILON = 1e-7  # recurrent probabilities are clipped here before the log
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class NgramLinear(keras.layers.Layer):
+    """Raw strings -> class logits of a linear model on sublinear TF-IDF n-gram features.
+
+    Features are scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``:
+    ``(1 + log count) * idf``, each row L2-normalised; logits are
+    ``features @ kernel + bias``.
+
+    Args:
+        vocabulary: the n-grams (bigrams joined by a space), without padding or OOV.
+        num_classes: number of logits.
+        ngrams: the largest n-gram.
+        standardize: a name from :data:`zoo.data.tokenize.STANDARDIZERS`.
+    """
+
+    def __init__(self, vocabulary, num_classes, ngrams=2, standardize="zoo_words", **kwargs):
+        super().__init__(**kwargs)
+        self.vocabulary, self.num_classes = list(vocabulary), int(num_classes)
+        self.ngrams, self.standardize = int(ngrams), standardize
+        # Keras' TextVectorization puts the OOV n-gram first: feature i is column i + 1.
+        self.vectorizer = keras.layers.TextVectorization(
+            standardize=standardizer(standardize), ngrams=self.ngrams, output_mode="count", sparse=True,
+            vocabulary=self.vocabulary, name="ngram_vectorizer")
+        features = len(self.vocabulary) + 1
+        self.idf = self.add_weight(shape=(features,), initializer="zeros", trainable=False, name="idf")
+        self.kernel = self.add_weight(shape=(features, self.num_classes), initializer="zeros", trainable=False,
+                                      name="kernel")
+        self.bias = self.add_weight(shape=(self.num_classes,), initializer="zeros", trainable=False, name="bias")
+
+    @classmethod
+    def from_arrays(cls, vocabulary, idf, kernel, bias, **kwargs):
+        """A layer with the given weights (``idf`` and ``kernel`` rows per n-gram, without the OOV row)."""
+        layer = cls(vocabulary, np.shape(bias)[0], **kwargs)
+        pad = lambda a: np.concatenate([np.zeros((1, *np.shape(a)[1:]), "float32"), a]).astype("float32")  # noqa: E731
+        layer.idf.assign(pad(idf))
+        layer.kernel.assign(pad(kernel))
+        layer.bias.assign(np.asarray(bias, "float32"))
+        return layer
+
+    def features(self, texts):
+        """The L2-normalised sublinear TF-IDF rows, a ``tf.SparseTensor`` (batch, features)."""
+        counts = self.vectorizer(texts)
+        counts = tf.sparse.retain(counts, counts.indices[:, 1] > 0)  # drop the OOV column
+        values = (1.0 + tf.math.log(tf.cast(counts.values, "float32"))) * tf.gather(self.idf, counts.indices[:, 1])
+        rows = counts.indices[:, 0]
+        norms = tf.sqrt(tf.math.unsorted_segment_sum(tf.square(values), rows, tf.shape(texts, tf.int64)[0]))
+        values = values / tf.gather(tf.maximum(norms, 1e-12), rows)
+        return tf.SparseTensor(counts.indices, values, counts.dense_shape)
+
+    def call(self, texts):
+        return tf.sparse.sparse_dense_matmul(self.features(texts), self.kernel) + self.bias
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.num_classes)
+
+    def get_config(self):
+        # The vocabulary and weights travel in ngram.npz (see the module docstring).
+        return {**super().get_config(), "vocabulary": [], "num_classes": self.num_classes, "ngrams": self.ngrams,
+                "standardize": self.standardize}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class HybridBlend(keras.layers.Layer):
+    """``[recurrent probabilities, n-gram logits]`` -> the blended probabilities.
+
+    ``softmax(weight * log(max(p, 1e-7)) + (1 - weight) * logits)``: a
+    product of experts, so a confident path outvotes an unsure one.
+
+    Example:
+
+    >>> blend = HybridBlend(weight=1.0)
+    >>> p = np.array([[0.25, 0.75]], "float32")
+    >>> np.allclose(keras.ops.convert_to_numpy(blend([p, np.zeros((1, 2), "float32")])), p)
+    True
+    """
+
+    def __init__(self, weight=0.5, **kwargs):
+        super().__init__(**kwargs)
+        self.weight = float(weight)
+
+    def call(self, inputs):
+        probabilities, logits = inputs
+        log_p = keras.ops.log(keras.ops.maximum(keras.ops.cast(probabilities, "float32"), EPSILON))
+        return keras.ops.softmax(self.weight * log_p + (1.0 - self.weight) * keras.ops.cast(logits, "float32"))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "weight": self.weight}
+
+
+def blend(probabilities, logits, weight):
+    """:class:`HybridBlend` in NumPy (float32), for choosing ``weight`` on the validation split."""
+    z = weight * np.log(np.maximum(probabilities.astype("float32"), EPSILON)) + (1.0 - weight) * logits
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=-1, keepdims=True)).astype("float32")

@@ -1,0 +1,126 @@
+"""Fitting the hybrid model's n-gram path and choosing its blend on the validation split.
+
+The path is the same-run baseline's model, made part of the classifier: TF-IDF
+word uni- and bigrams (sublinear tf) and a ``LinearSVC`` (scikit-learn's
+liblinear: a convex fit in seconds that Keras' optimizers would take epochs
+to match), its weights then held by :class:`zoo.models.hybrid.NgramLinear`
+so that serving needs only TensorFlow. Two numbers are chosen on the
+validation split, never on test:
+
+* the temperature that turns SVM margins into logits (temperature scaling,
+  Guo et al. 2017): the one with the lowest validation log loss;
+* the blend weight ``w`` of :class:`zoo.models.hybrid.HybridBlend`: the best
+  validation accuracy on a grid of 21 weights, ties to the lower log loss.
+
+How this design was chosen, by validation accuracy on 20 Newsgroups: ``bench/hybrid_design.py``
+and ``docs/hybrid.md``.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+import tensorflow as tf
+import keras
+
+from zoo.data.tokenize import standardizer
+from zoo.log import logger
+from zoo.models.hybrid import NgramLinear, blend
+
+NGRAMS, STANDARDIZE, SVM_C = 2, "zoo_words", 1.0
+TEMPERATURES = tuple(2.0 ** (k / 2) for k in range(0, 15))  # 1 ... 128
+WEIGHTS = tuple(np.round(np.linspace(0.0, 1.0, 21), 2))
+# Without a validation split (e.g. `--labels N`), these fixed values: SMS spam's validation split chose them
+# (20 Newsgroups' chose 5.7 and 0.2, the Shakespeare scenes' 0.65), and a warning says they were not chosen.
+DEFAULT_TEMPERATURE, DEFAULT_WEIGHT = 8.0, 0.3
+
+
+def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=(), seed=0):
+    """Fits the n-gram path on the training texts; returns ``(layer, info)``.
+
+    The layer's logits are the SVM's margins times the temperature chosen on
+    the validation split (``info["temperature"]``).
+    """
+    from sklearn.svm import LinearSVC
+
+    vectorizer = keras.layers.TextVectorization(max_tokens=max_tokens, standardize=standardizer(STANDARDIZE),
+                                                ngrams=NGRAMS, output_mode="count", sparse=True)
+    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
+    vocabulary = vectorizer.get_vocabulary()[1:]  # [UNK] first
+    counts = _counts(vectorizer, texts)[:, 1:]
+    df = np.asarray((counts > 0).sum(axis=0)).ravel()
+    idf = np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0  # scikit-learn's smooth idf
+    svm = LinearSVC(C=SVM_C, random_state=seed).fit(_tfidf(counts, idf), y)
+    kernel, bias = svm.coef_.T, svm.intercept_
+    if num_classes == 2:  # one margin: logits [0, m] give softmax = sigmoid(m)
+        kernel = np.concatenate([np.zeros_like(kernel), kernel], axis=1)
+        bias = np.array([0.0, bias[0]])
+    layer = NgramLinear.from_arrays(vocabulary, idf, kernel, bias, ngrams=NGRAMS, standardize=STANDARDIZE,
+                                    name="ngram_path")
+    info = {"features": len(vocabulary), "model": "TF-IDF word 1-2 grams (sublinear tf) + LinearSVC",
+            "C": SVM_C}
+    if len(valid_y):
+        margins = ngram_logits(layer, valid_texts)
+        temperature = min(TEMPERATURES, key=lambda t: _log_loss(_softmax(t * margins), valid_y))
+    else:
+        temperature = DEFAULT_TEMPERATURE
+        logger.warning(f"no validation split: the n-gram path's temperature is {DEFAULT_TEMPERATURE}")
+    layer.kernel.assign(layer.kernel * temperature)
+    layer.bias.assign(layer.bias * temperature)
+    info["temperature"] = float(temperature)
+    logger.info(f"n-gram path: {len(vocabulary)} uni- and bigrams, LinearSVC, temperature {temperature:.3g}")
+    return layer, info
+
+
+def choose_blend_weight(recurrent_probabilities, logits, y):
+    """The blend weight with the best accuracy on ``y`` (ties: the lower log loss); returns ``(weight, scores)``.
+
+    Example:
+
+    >>> p = np.array([[0.9, 0.1], [0.6, 0.4]], "float32")   # recurrent: right, wrong
+    >>> z = np.array([[-1.0, 1.0], [-2.0, 2.0]], "float32")  # n-gram: wrong, right
+    >>> choose_blend_weight(p, z, np.array([0, 1]))[0] > 0
+    True
+    """
+    if not len(y):
+        logger.warning(f"no validation split: the hybrid's blend weight is {DEFAULT_WEIGHT}")
+        return DEFAULT_WEIGHT, {}
+    scored = []
+    for w in WEIGHTS:
+        q = blend(recurrent_probabilities, logits, w)
+        scored.append((float(np.mean(q.argmax(-1) == y)), -_log_loss(q, y), float(w)))
+    accuracy, _, weight = max(scored)
+    at = {w: a for a, _, w in scored}
+    return weight, {"hybrid": accuracy, "recurrent": at[1.0], "ngram": at[0.0]}
+
+
+def ngram_logits(layer, texts, batch_size=1024):
+    """The layer's logits for ``texts`` (NumPy float32), in batches."""
+    texts = list(texts)
+    out = [layer(tf.constant(texts[i:i + batch_size])).numpy() for i in range(0, len(texts), batch_size)]
+    return np.concatenate(out) if out else np.zeros((0, layer.num_classes), "float32")
+
+
+def _counts(vectorizer, texts, batch_size=1024):
+    texts, blocks = list(texts), []
+    for i in range(0, len(texts), batch_size):
+        s = vectorizer(tf.constant(texts[i:i + batch_size]))
+        index = s.indices.numpy()
+        blocks.append(sp.csr_matrix((s.values.numpy(), (index[:, 0], index[:, 1])), shape=tuple(s.dense_shape.numpy())))
+    return sp.vstack(blocks).tocsr()
+
+
+def _tfidf(counts, idf):
+    x = counts.astype(np.float64)
+    x.data = 1.0 + np.log(x.data)
+    x = x @ sp.diags(idf)
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    return sp.diags(1.0 / np.maximum(norms, 1e-12)) @ x
+
+
+def _softmax(z):
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _log_loss(p, y):
+    return float(-np.mean(np.log(np.maximum(p[np.arange(len(y)), y], 1e-12))))

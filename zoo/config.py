@@ -382,7 +382,7 @@ _MODEL_KNOBS = ("units", "num_layers", "embedding_dim", "pooling", "dropout", "s
 
 
 def init_kind(init):
-    """``"lm"`` for ``lm:ARTIFACT``, ``"none"`` for no pretrained start, else ``"vectors"``.
+    """``"lm"`` for ``lm:ARTIFACT``, ``"none"`` for no pretrained start, ``"auto"``, else ``"vectors"``.
 
     Example:
 
@@ -391,6 +391,8 @@ def init_kind(init):
     """
     if init in (None, "none", "random"):
         return "none"
+    if init == "auto":
+        return "auto"
     return "lm" if str(init).startswith("lm:") else "vectors"
 
 
@@ -408,7 +410,13 @@ class ClassifierConfig(_Config):
     init: str = setting("glove-6b-50d", Init(),
                         "how the model starts: pretrained word vectors (glove-6b-50d, offline; a word2vec "
                         ".bin/.txt, GloVe .txt, fastText .vec/.bin or gensim .kv file; gensim:NAME), "
-                        "lm:ARTIFACT (a pretrained LSTM language model, then ULMFiT), or none")
+                        "lm:ARTIFACT (a pretrained LSTM language model, then ULMFiT), none, or auto (compare "
+                        "--auto-vectors and --auto-lm on a validation split within --auto-budget, keep the best)")
+    auto_vectors: str = setting("glove-6b-50d", Init(), "init auto: the word vectors it tries")
+    auto_lm: str = setting("lm:wiki-books-lstm-lm-v2", Init(), "init auto: the language model it tries")
+    auto_budget: float = setting(30.0, Number(low=0.0, low_open=True),
+                                 "init auto: minutes for the comparison; a candidate whose estimated time does "
+                                 "not fit what is left is skipped")
     vectors_format: str = setting(None, Choice(VECTOR_FORMATS, optional=True),
                                   "the format of a word-vectors file given as init (default: from its name: .bin "
                                   "word2vec or fastText, .vec fastText, .txt GloVe or word2vec by its first line, "
@@ -532,6 +540,13 @@ class ClassifierConfig(_Config):
             if self.frozen_epochs:
                 raise ConfigError("frozen_epochs", f"`frozen_epochs` is for word vectors; with init={self.init!r} "
                                                    "gradual unfreezing stages the training")
+        if init_kind(self.auto_lm) != "lm":
+            raise ConfigError("auto_lm", f"`auto_lm` must be 'lm:ARTIFACT', got {self.auto_lm!r}")
+        if init_kind(self.auto_vectors) != "vectors":
+            raise ConfigError("auto_vectors", f"`auto_vectors` must be word vectors, got {self.auto_vectors!r}")
+        if kind == "auto" and self.frozen_epochs:
+            raise ConfigError("frozen_epochs", "`frozen_epochs` with init='auto': auto picks the staging; "
+                                               "pass word vectors as init to set it")
         if self.probe and self.probe_init:
             raise ConfigError("probe", "`probe` fits the probe only, `probe_init` fine-tunes after it: pass one")
         if self.probe and self.ensemble > 1:

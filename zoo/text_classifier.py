@@ -141,6 +141,8 @@ class TextClassifier:
             ConfigError, DataError, VectorsError, PretrainedError: one line
             naming the setting, file or problem.
         """
+        if init_kind(self._config.init) == "auto":
+            return self._fit_auto(texts, labels, validation_data, classes, lm_texts)
         settings = resolve_init_defaults(self._config)
         # Multi-worker collectives must be set up before any other TensorFlow work.
         strategy = self._strategy_object or _make_strategy(settings.strategy)
@@ -165,6 +167,7 @@ class TextClassifier:
         self._train_data = (texts, y)
 
         fit = _Fit(settings, strategy, classes, texts, y, valid_texts, valid_y)
+        fit.fixed_blend = getattr(self, "_fixed_blend", None)
         if init_kind(settings.init) == "lm":
             lm_texts = list(lm_texts) if lm_texts is not None else texts + valid_texts
             fit.ulmfit(lm_texts)
@@ -179,6 +182,83 @@ class TextClassifier:
         self.history_ = fit.history
         self.fit_info_ = {**fit.info, "precision": precision, "replicas": strategy.num_replicas_in_sync,
                           "global_batch_size": distribute.global_batch_size(settings.batch_size, strategy)}
+        return self
+
+    def _fit_auto(self, texts, labels, validation_data, classes, lm_texts):
+        """``init="auto"``: each candidate of :mod:`zoo.training.auto` that fits the budget, the best kept."""
+        from zoo.training import auto
+
+        start = time.time()
+        s = self._config
+        texts = _texts("texts", texts)
+        labels = [_plain(v) for v in labels]
+        classes = _class_order(labels) if classes is None else list(classes)
+        lm_texts = list(lm_texts) if lm_texts is not None else texts + (
+            _texts("validation texts", validation_data[0]) if validation_data else [])
+        refit = validation_data is None or not len(validation_data[0])
+        if refit:  # hold out part of the labelled texts for the comparison, then train the winner on all
+            keep, held = split_indices(_encode("labels", labels, classes), s.seed, test_size=auto.HOLD_OUT)
+            pick_data = ([texts[i] for i in keep], [labels[i] for i in keep])
+            validation = ([texts[i] for i in held], [labels[i] for i in held])
+        else:
+            pick_data, validation = (texts, labels), validation_data
+        cache = s.lm_cache_dir or str(temporary_cache())
+        budget, results, finetune = 60.0 * s.auto_budget, [], None
+        spent = auto.vector_seconds(s, pick_data[0])  # the vectors always run: the reference
+        params = {**self.get_params(), "lm_cache_dir": cache}
+        for name, changes in auto.candidates(s):
+            estimate = spent if name == "vectors" else 0.0
+            if name != "vectors":
+                if finetune is None:  # decided once: the probe and ULMFiT share the fine-tuned language model
+                    finetune_cost = auto.finetune_seconds(s, lm_texts)
+                    finetune = s.lm_finetune and spent + finetune_cost + auto.probe_seconds(pick_data[0]) <= budget
+                    spent += finetune_cost if finetune else 0.0
+                changes = {**changes, "lm_finetune": finetune}
+                estimate = auto.probe_seconds(pick_data[0]) if name == "lm_probe" else auto.ulmfit_seconds(
+                    s, pick_data[0])
+                if spent + estimate > budget:
+                    results.append({"name": name, "estimated_minutes": round(estimate / 60, 1),
+                                    "skipped": f"estimated {estimate / 60:.1f} min, "
+                                                             f"{max(budget - spent, 0) / 60:.1f} min of the "
+                                                             "budget left"})
+                    logger.info(f"init auto: skipping {name} ({results[-1]['skipped']})")
+                    continue
+                spent += estimate
+            logger.info(f"init auto: candidate {name} ({', '.join(f'{k}={v}' for k, v in changes.items() if v is not None)})")
+            began = time.time()
+            candidate = TextClassifier(**{**params, **changes})
+            candidate.fit(*pick_data, validation_data=validation, classes=classes, lm_texts=lm_texts)
+            accuracy = float(np.mean(np.array(candidate.predict(validation[0]), dtype=object)
+                                     == np.array(validation[1], dtype=object)))
+            results.append({"name": name, "settings": {k: v for k, v in changes.items() if v is not None},
+                            "estimated_minutes": round(estimate / 60, 1), "valid_accuracy": accuracy, "seconds": round(time.time() - began, 1),
+                            "classifier": candidate, "changes": changes})
+            logger.info(f"init auto: {name} scored {accuracy:.4f} on the validation split")
+        winner = auto.best(results)
+        chosen, changes = winner.pop("classifier"), winner.pop("changes")
+        for r in results:
+            r.pop("classifier", None), r.pop("changes", None)
+        if refit:
+            logger.info(f"init auto: training {winner['name']} again on all {len(texts)} labelled texts")
+            again = TextClassifier(**{**params, **changes})
+            hybrid = chosen.fit_info_.get("hybrid")
+            again._fixed_blend = (hybrid["temperature"], hybrid["blend_weight"]) if hybrid else None
+            chosen = again.fit(texts, labels, validation_data=([], []), classes=classes, lm_texts=lm_texts)
+        if not s.lm_cache_dir:
+            shutil.rmtree(cache, ignore_errors=True)
+        for name in ("settings_", "classes_", "model_", "vectorizer_", "sequence_length_", "history_", "ngram_",
+                     "blend_weight_", "_train_data"):
+            setattr(self, name, getattr(chosen, name))
+        self.fit_info_ = {**chosen.fit_info_, "train_seconds": round(time.time() - start, 1), "auto": {
+            "chose": winner["name"], "why": "the best validation accuracy" + (
+                " (ties: the cheaper)" if sum(r.get("valid_accuracy") == winner["valid_accuracy"]
+                                              for r in results) > 1 else ""),
+            "validation": "the validation split" if not refit else (
+                f"a seeded {auto.HOLD_OUT:.0%} of the labelled texts (the winner then trained on all)"),
+            "candidates": results}}
+        logger.info(f"init auto: chose {winner['name']} (" + ", ".join(
+            f"{r['name']} {r['valid_accuracy']:.4f}" if "valid_accuracy" in r else f"{r['name']} skipped"
+            for r in results) + ")")
         return self
 
     # === Prediction ===
@@ -470,12 +550,14 @@ class _Fit:
         from zoo.training.ngram_path import choose_blend_weight, fit_ngram_path, ngram_logits
 
         start = time.time()
+        fixed = getattr(self, "fixed_blend", None)  # (temperature, weight) an init-auto comparison chose
         layer, info = fit_ngram_path(self.texts, self.y, len(self.classes), self.s.ngram_max_tokens,
-                                     self.valid_texts, self.valid_y, seed=self.s.seed)
+                                     self.valid_texts, self.valid_y, seed=self.s.seed,
+                                     temperature=fixed and fixed[0])
         recurrent = (np.mean([predict_in_order(m, self.valid_ids.ids) for m in _members(self.model)], axis=0)
                      if len(self.valid_y) else None)
         logits = ngram_logits(layer, self.valid_texts) if len(self.valid_y) else None
-        weight, scores = choose_blend_weight(recurrent, logits, self.valid_y)
+        weight, scores = (fixed[1], {}) if fixed else choose_blend_weight(recurrent, logits, self.valid_y)
         info.update(blend_weight=weight, valid_accuracy=scores, seconds=round(time.time() - start, 1))
         self.info["hybrid"] = info
         scored = f" (validation accuracy {', '.join(f'{k} {v:.4f}' for k, v in scores.items())})" if scores else ""
@@ -585,6 +667,13 @@ def _make_strategy(name):
 def _remove_backup(backup):
     if backup:  # the training is complete: a rerun starts afresh
         shutil.rmtree(backup, ignore_errors=True)
+
+
+def temporary_cache():
+    """A fresh directory for the language model init auto fine-tunes once for its candidates."""
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix="zoo-auto-lm-"))
 
 
 def _load_ngram_path(path, hybrid):

@@ -102,3 +102,11 @@ def test_head_tail_export_serves_the_in_process_probabilities(tmp_path):
     for batch in (probe, probe[:1], probe[2:3]):  # batches of other widths
         got = serve(texts=tf.constant(batch))["probabilities"].numpy()
         np.testing.assert_allclose(got, clf.predict_proba(batch), atol=1e-6)
+
+
+def test_a_class_without_training_texts_gets_a_column_it_never_wins():
+    y = np.where(LABELS == 1, 2, 0)  # class 1 of 3 only in the (absent) validation split
+    layer, _ = fit_ngram_path(TEXTS, y, 3, max_tokens=1000)
+    logits = ngram_logits(layer, ["free cash", "lunch later"])
+    assert logits.shape == (2, 3) and (logits.argmax(-1) != 1).all()
+    assert logits[0].argmax() != logits[1].argmax()

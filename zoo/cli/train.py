@@ -111,7 +111,7 @@ def run(data, output, settings, recipe="zoo train"):
     names = dataset.class_names
     clf.fit(dataset.train_texts, [names[i] for i in dataset.train_labels],
             validation_data=(dataset.valid_texts, [names[i] for i in dataset.valid_labels]), classes=names,
-            lm_texts=all_train_texts if init_kind(resolved.init) == "lm" else None)
+            lm_texts=all_train_texts if init_kind(resolved.init) in ("lm", "auto") else None)
     split = "test" if data.dev is None else "dev"
     logger.info("evaluating on the test split" if split == "test" else
                 f"evaluating on the dev split: {data.dev} held-out train examples (the test split is not used)")
@@ -121,7 +121,7 @@ def run(data, output, settings, recipe="zoo train"):
     metrics.update(train_seconds=info["train_seconds"], epochs_run=info["epochs_run"],
                    truncated_train_texts=info["truncated_train_texts"], history=clf.history_,
                    labels=len(dataset.train_labels), evaluated_on=split)
-    for key in ("vector_coverage", "language_model"):
+    for key in ("vector_coverage", "language_model", "hybrid", "auto"):
         if key in info:
             metrics[key] = info[key]
     if "baseline" in metrics:  # keep the old key order of metrics.json: the baseline last
@@ -169,6 +169,16 @@ def write_run(out, clf, config, metrics):
         f"({metrics.get('truncated_train_texts', 0)} training texts cut)",
         f"seed: {settings['seed']}",
     ]
+    hybrid = metrics.get("hybrid")
+    if hybrid:
+        details.append(f"hybrid: the recurrent path weighs {hybrid['blend_weight']:.2f} against the n-gram path "
+                       f"({hybrid['features']} uni- and bigrams, temperature {hybrid['temperature']:.3g}), chosen "
+                       "on the validation split" if hybrid.get("valid_accuracy") else "(no validation split: fixed)")
+    chosen = metrics.get("auto")
+    if chosen:
+        compared = "; ".join(f"{c['name']} {c['valid_accuracy']:.3f}" if "valid_accuracy" in c
+                             else f"{c['name']} skipped ({c['skipped']})" for c in chosen["candidates"])
+        details.append(f"init auto chose {chosen['chose']}: {chosen['why']} on {chosen['validation']}; {compared}")
     dataset = config["data"]["dataset"] or config["data"]["train"]
     report.write_report(os.path.join(out, "report.md"), title=f"{config['recipe']}: {dataset} with {config['model']}",
                         metrics=metrics, details=details, cudnn=clf.fit_info_.get("cudnn"))

@@ -75,7 +75,7 @@ def perplexity(lm, stream, batch_size=32, bptt=70):
     if len(stream) < 2:
         raise ValueError(f"a perplexity needs at least 2 tokens, got {len(stream)}")
     bptt = min(bptt, len(stream) - 1)
-    batch_size = max(1, min(batch_size, (len(stream) - 1) // bptt))
+    batch_size = max(1, min(batch_size, len(stream) // (bptt + 1)))  # each row reads bptt + 1 tokens
     ds, steps = lm_dataset(stream, batch_size, bptt, variable=False)
     loss = lm.evaluate(ds, steps=steps, verbose=0, return_dict=True)["loss"]
     return float(np.exp(loss))

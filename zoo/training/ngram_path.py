@@ -27,17 +27,19 @@ from zoo.models.hybrid import NgramLinear, blend
 
 NGRAMS, STANDARDIZE, SVM_C = 2, "zoo_words", 1.0
 TEMPERATURES = tuple(2.0 ** (k / 2) for k in range(0, 15))  # 1 ... 128
+ABSENT_CLASS_LOGIT = -30.0  # margins are within a few units of 0
 WEIGHTS = tuple(np.round(np.linspace(0.0, 1.0, 21), 2))
 # Without a validation split (e.g. `--labels N`), these fixed values: SMS spam's validation split chose them
 # (20 Newsgroups' chose 5.7 and 0.2, the Shakespeare scenes' 0.65), and a warning says they were not chosen.
 DEFAULT_TEMPERATURE, DEFAULT_WEIGHT = 8.0, 0.3
 
 
-def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=(), seed=0):
+def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=(), seed=0, temperature=None):
     """Fits the n-gram path on the training texts; returns ``(layer, info)``.
 
     The layer's logits are the SVM's margins times the temperature chosen on
-    the validation split (``info["temperature"]``).
+    the validation split (``info["temperature"]``), or times ``temperature``
+    when given.
     """
     from sklearn.svm import LinearSVC
 
@@ -49,18 +51,15 @@ def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=()
     df = np.asarray((counts > 0).sum(axis=0)).ravel()
     idf = np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0  # scikit-learn's smooth idf
     svm = LinearSVC(C=SVM_C, random_state=seed).fit(_tfidf(counts, idf), y)
-    kernel, bias = svm.coef_.T, svm.intercept_
-    if num_classes == 2:  # one margin: logits [0, m] give softmax = sigmoid(m)
-        kernel = np.concatenate([np.zeros_like(kernel), kernel], axis=1)
-        bias = np.array([0.0, bias[0]])
+    kernel, bias = _class_columns(svm, counts.shape[1], num_classes)
     layer = NgramLinear.from_arrays(vocabulary, idf, kernel, bias, ngrams=NGRAMS, standardize=STANDARDIZE,
                                     name="ngram_path")
     info = {"features": len(vocabulary), "model": "TF-IDF word 1-2 grams (sublinear tf) + LinearSVC",
             "C": SVM_C}
-    if len(valid_y):
+    if temperature is None and len(valid_y):  # (a given temperature was chosen elsewhere: init auto's comparison)
         margins = ngram_logits(layer, valid_texts)
         temperature = min(TEMPERATURES, key=lambda t: _log_loss(_softmax(t * margins), valid_y))
-    else:
+    elif temperature is None:
         temperature = DEFAULT_TEMPERATURE
         logger.warning(f"no validation split: the n-gram path's temperature is {DEFAULT_TEMPERATURE}")
     layer.kernel.assign(layer.kernel * temperature)
@@ -68,6 +67,25 @@ def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=()
     info["temperature"] = float(temperature)
     logger.info(f"n-gram path: {len(vocabulary)} uni- and bigrams, LinearSVC, temperature {temperature:.3g}")
     return layer, info
+
+
+def _class_columns(svm, features, num_classes):
+    """The SVM's margins as one logit column per class (``kernel``, ``bias``).
+
+    Two classes have one margin ``m`` for the second: logits ``[0, m]`` give
+    softmax = sigmoid(m). A class without training texts (it may be only in the
+    validation split) gets a logit far below any margin.
+    """
+    kernel = np.zeros((features, num_classes))
+    bias = np.full(num_classes, ABSENT_CLASS_LOGIT)
+    present = np.asarray(svm.classes_)
+    if len(present) == 2:
+        bias[present] = [0.0, svm.intercept_[0]]
+        kernel[:, present[1]] = svm.coef_[0]
+    else:
+        bias[present] = svm.intercept_
+        kernel[:, present] = svm.coef_.T
+    return kernel, bias
 
 
 def choose_blend_weight(recurrent_probabilities, logits, y):

@@ -295,10 +295,13 @@ def _callbacks(stage, valid_ds, patience, backup_dir, log_dir, chief, resumed=0)
         if resumed:
             logger.info(f"stage {stage.name}: resuming at epoch {resumed + 1} of {stage.epochs} from the backup in "
                         f"{backup}")
-        # Before BackupAndRestore: at an epoch's end the extra state is written first, so a backup of epoch N
-        # always has it (a kill between the two leaves the state one epoch ahead, which on_train_begin detects).
-        callbacks += [_ResumeState(backup_dir, stage.name, early_stopping), keras.callbacks.BackupAndRestore(backup),
-                      keras.callbacks.CSVLogger(os.path.join(backup_dir, f"{stage.name}.csv"), append=True)]
+        # Before BackupAndRestore: at an epoch's end the extra state and the epoch's history row are written
+        # first, so a backup of epoch N always has both (a kill between them leaves the state one epoch ahead,
+        # which on_train_begin detects, and a row the re-run epoch rewrites; _stage_history counts it once).
+        # With the CSVLogger after BackupAndRestore, a kill in between lost the epoch's row from the history.
+        callbacks += [_ResumeState(backup_dir, stage.name, early_stopping),
+                      keras.callbacks.CSVLogger(os.path.join(backup_dir, f"{stage.name}.csv"), append=True),
+                      keras.callbacks.BackupAndRestore(backup)]
     return callbacks
 
 

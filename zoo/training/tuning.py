@@ -333,8 +333,9 @@ def search(data, settings, tune):
     if data.train:  # absolute, so best.json re-runs from any directory
         data = data.replace(**{k: os.path.abspath(getattr(data, k)) for k in ("train", "test", "valid")
                                if getattr(data, k)})
-    if init_kind(settings.init) == "lm":
-        raise SearchError("the search tunes word-vector or random-embedding models: `init` lm: is not searched")
+    if init_kind(settings.init) in ("lm", "auto"):
+        raise SearchError(f"the search tunes word-vector or random-embedding models: `init` {settings.init!r} "
+                          "is not searched")
     space = resolve_space(_read_space(tune.space))
     project = os.path.join(tune.output_dir, PROJECT_NAME)
     fingerprint = _fingerprint(data, settings, space, tune.tuner)

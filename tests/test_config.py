@@ -10,9 +10,9 @@ from zoo.errors import ConfigError
 
 
 @pytest.mark.parametrize("cls, values, message", [
-    (zc.ClassifierConfig, {"epochs": 0}, "`epochs` must be an integer >= 1, got 0"),
-    (zc.ClassifierConfig, {"epochs": "ten"}, "`epochs` must be an integer >= 1, got 'ten'"),
-    (zc.ClassifierConfig, {"epochs": True}, "`epochs` must be an integer >= 1, got True"),
+    (zc.ClassifierConfig, {"epochs": 0}, "`epochs` must be an integer >= 1 or None, got 0"),
+    (zc.ClassifierConfig, {"epochs": "ten"}, "`epochs` must be an integer >= 1 or None, got 'ten'"),
+    (zc.ClassifierConfig, {"epochs": True}, "`epochs` must be an integer >= 1 or None, got True"),
     (zc.ClassifierConfig, {"learning_rate": -1.0}, "`learning_rate` must be a number > 0 or None, got -1.0"),
     (zc.ClassifierConfig, {"learning_rate": float("nan")}, "`learning_rate` must be a number > 0"),
     (zc.ClassifierConfig, {"batch_size": 0}, "`batch_size` must be an integer >= 1, got 0"),
@@ -54,7 +54,7 @@ def test_cli_form_of_an_error_names_the_flag():
 def test_from_dict_refuses_unknown_settings_and_names_the_file():
     with pytest.raises(ConfigError, match=r"best.json: unknown setting\(s\) 'epoch'; known: model, init"):
         zc.ClassifierConfig.from_dict({"epoch": 3}, source="best.json")
-    with pytest.raises(ConfigError, match=r"^best.json: `epochs` must be an integer >= 1, got 'ten'$"):
+    with pytest.raises(ConfigError, match=r"^best.json: `epochs` must be an integer >= 1 or None, got 'ten'$"):
         zc.ClassifierConfig.from_dict({"epochs": "ten"}, source="best.json")
 
 

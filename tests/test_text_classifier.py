@@ -31,12 +31,12 @@ def test_constructor_arguments_are_the_settings():
     assert params["model"] == "gru" and params["epochs"] == 3 and params["init"] == "glove-6b-50d"
     assert repr(clf) == "TextClassifier(model='gru', epochs=3)"
     signature = inspect.signature(TextClassifier)
-    assert signature.parameters["epochs"].default == 10 and "learning_rate" in signature.parameters
+    assert signature.parameters["epochs"].default is None and "learning_rate" in signature.parameters
     assert clf.set_params(epochs=5).get_params()["epochs"] == 5
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"epochs": 0}, "`epochs` must be an integer >= 1, got 0"),
+    ({"epochs": 0}, "`epochs` must be an integer >= 1 or None, got 0"),
     ({"dropout": 1.5}, "`dropout` must be a number in [0, 1)"),
     ({"epoch": 3}, "unknown argument(s) 'epoch'"),
     ({"pooling": "median"}, "`pooling` must be one of"),

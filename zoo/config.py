@@ -362,6 +362,7 @@ INIT_DEFAULTS = {
         "early_stopping": True,
     },
     "lm": {
+        "epochs": 10,
         "max_tokens": 20000,
         "sequence_length": 256,
         # The top group's rate in the first (head-only) stage; each later stage multiplies it by
@@ -452,7 +453,13 @@ class ClassifierConfig(_Config):
     ngram_max_tokens: int = setting(300000, Integer(2), "the n-gram path's vocabulary: the most frequent uni- and "
                                                         "bigrams of the training texts")
     # --- training ---
-    epochs: int = setting(10, Integer(1), "epochs (with init lm:, after one epoch per gradual-unfreezing stage)")
+    epochs: int = setting(None, Integer(1, optional=True),
+                          "epochs (default 10, raised for small training sets by --min-steps; with init lm:, 10 "
+                          "after one epoch per gradual-unfreezing stage)")
+    min_steps: int = setting(3000, Integer(0), "when --epochs is not given, with word vectors or init none: more "
+                                               "than 10 epochs (up to 40) for a small training set, to make about "
+                                               "this many optimizer steps; early stopping still ends a run that "
+                                               "stops improving; 0: always 10")
     frozen_epochs: int = setting(0, Integer(0), "with word vectors: a first stage of this many epochs with the "
                                                 "embedding frozen, then everything at --finetune-lr-factor")
     batch_size: int = setting(32, Integer(1), "examples per batch, per replica")

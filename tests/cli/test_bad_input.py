@@ -81,7 +81,7 @@ def _case(d, name):
         return ["--sequence-length", "q9"], 2, "--sequence-length must be an integer >= 1 or 'pNN'"
     if name in ("epochs 0", "epochs -1"):
         value = name.split()[1]
-        return ["--epochs", value], 2, f"--epochs must be an integer >= 1, got {value}"
+        return ["--epochs", value], 2, f"--epochs must be an integer >= 1 or None, got {value}"
     if name == "negative learning rate":
         return ["--learning-rate", "-1"], 2, "--learning-rate must be a number > 0"
     if name == "batch size 0":
@@ -98,7 +98,7 @@ def _case(d, name):
         return ["--strategy", "tpu"], 2, "--strategy 'tpu': no TPU found"
     if name == "config value of the wrong type":
         (d / "best.json").write_text(json.dumps({"epochs": "ten"}))
-        return ["--config", str(d / "best.json")], 2, f"{d / 'best.json'}: `epochs` must be an integer >= 1, got 'ten'"
+        return ["--config", str(d / "best.json")], 2, f"{d / 'best.json'}: `epochs` must be an integer >= 1 or None, got 'ten'"
     if name == "output dir is a file":
         (d / "a_file").write_text("x")
         return ["--output-dir", str(d / "a_file")], 4, "is a file, not a directory"

@@ -43,8 +43,8 @@ def test_values_are_layered_defaults_recipe_config_file_flags(tmp_path):
 
 
 @pytest.mark.parametrize("argv, expected", [
-    (["--epochs", "0"], "error: --epochs must be an integer >= 1, got 0"),
-    (["--epochs", "ten"], "error: --epochs must be an integer >= 1, got 'ten'"),
+    (["--epochs", "0"], "error: --epochs must be an integer >= 1 or None, got 0"),
+    (["--epochs", "ten"], "error: --epochs must be an integer >= 1 or None, got 'ten'"),
     (["--learning-rate", "-1"], "error: --learning-rate must be a number > 0 or None, got -1.0"),
     (["--pooling", "median"], "error: --pooling must be one of"),
     (["--init", "glove-6b-50d", "--probe"], "error: --probe needs init='lm:ARTIFACT'"),

@@ -128,7 +128,7 @@ def test_linear_probe_needs_two_examples_per_class():
 @pytest.mark.parametrize("settings, message", [
     ({"probe": True, "probe_init": True}, "`probe` fits the probe only.*pass one"),
     ({"lm_batch_size": 0}, "`lm_batch_size` must be an integer >= 1, got 0"),
-    ({"epochs": -1}, "`epochs` must be an integer >= 1, got -1"),
+    ({"epochs": -1}, "`epochs` must be an integer >= 1 or None, got -1"),
     ({"pooling": "avg"}, "`pooling` must be one of 'last', 'max', 'mean', 'attention', 'concat' or None; got 'avg'"),
     ({"ensemble": 0}, "`ensemble` must be an integer >= 1, got 0"),
     ({"probe": True, "ensemble": 3}, "`probe` is one deterministic linear fit.*use `probe_init`"),

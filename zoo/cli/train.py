@@ -171,9 +171,10 @@ def write_run(out, clf, config, metrics):
     ]
     hybrid = metrics.get("hybrid")
     if hybrid:
+        how = ("chosen on the validation split" if hybrid.get("valid_accuracy") else
+               "chosen by init auto's comparison" if metrics.get("auto") else "fixed: no validation split")
         details.append(f"hybrid: the recurrent path weighs {hybrid['blend_weight']:.2f} against the n-gram path "
-                       f"({hybrid['features']} uni- and bigrams, temperature {hybrid['temperature']:.3g}), chosen "
-                       "on the validation split" if hybrid.get("valid_accuracy") else "(no validation split: fixed)")
+                       f"({hybrid['features']} uni- and bigrams, temperature {hybrid['temperature']:.3g}; {how})")
     chosen = metrics.get("auto")
     if chosen:
         compared = "; ".join(f"{c['name']} {c['valid_accuracy']:.3f}" if "valid_accuracy" in c

@@ -75,7 +75,10 @@ def _capped_words(texts, cap):
 
 def vector_seconds(settings, texts):
     """Estimated seconds of training the word-vector model (``epochs`` over words up to the p90 length)."""
-    return settings.epochs * _capped_words(texts, None) / VECTOR_WORDS_PER_SECOND
+    from zoo.training.stages import adaptive_epochs
+
+    epochs = settings.epochs or adaptive_epochs(len(texts), settings.batch_size, settings.min_steps)
+    return epochs * _capped_words(texts, None) / VECTOR_WORDS_PER_SECOND
 
 
 def probe_seconds(texts):
@@ -91,7 +94,7 @@ def finetune_seconds(settings, lm_texts):
 def ulmfit_seconds(settings, texts, num_groups=4):
     """Estimated seconds of ULMFiT's classifier training (one epoch per unfrozen group, then ``epochs``)."""
     cap = 256 if settings.sequence_length is None else settings.sequence_length
-    epochs = settings.epochs + (num_groups - 1 if settings.gradual_unfreezing else 0)
+    epochs = (settings.epochs or 10) + (num_groups - 1 if settings.gradual_unfreezing else 0)
     return epochs * _capped_words(texts, cap) / CLASSIFIER_TOKENS_PER_SECOND
 
 

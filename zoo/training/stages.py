@@ -77,6 +77,29 @@ class Stage:
 # === Plans ===
 
 
+DEFAULT_EPOCHS, MAX_ADAPTIVE_EPOCHS = 10, 40
+
+
+def adaptive_epochs(examples, batch_size, min_steps=3000):
+    """Epochs for a word-vector model when none are given: 10, or up to 40 to make ``min_steps`` steps.
+
+    A small training set makes few optimizer steps per epoch: 200 texts in
+    batches of 32 make 70 in 10 epochs. The measurements behind the rule are
+    in ``docs/hybrid.md`` (validation splits only).
+
+    Example:
+
+    >>> adaptive_epochs(10182, 32), adaptive_epochs(1000, 32), adaptive_epochs(200, 32)
+    (10, 40, 40)
+    >>> adaptive_epochs(4013, 32)
+    24
+    """
+    steps = max(1, -(-int(examples) // int(batch_size)))
+    if not min_steps:
+        return DEFAULT_EPOCHS
+    return max(DEFAULT_EPOCHS, min(MAX_ADAPTIVE_EPOCHS, -(-int(min_steps) // steps)))
+
+
 def word_vector_stages(epochs, learning_rate, schedule="cosine", frozen_epochs=0, finetune_lr_factor=0.5,
                        pretrained=True):
     """One stage of ``epochs``; or, with pretrained vectors and ``frozen_epochs``, the embedding frozen first.

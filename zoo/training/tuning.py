@@ -39,6 +39,7 @@ import os
 import time
 
 from zoo.config import TUNERS, ClassifierConfig, init_kind, resolve_init_defaults
+from zoo.training.stages import DEFAULT_EPOCHS
 from zoo.errors import ConfigError, SearchError
 from zoo.files import write_json, write_text
 from zoo.log import logger
@@ -344,7 +345,9 @@ def search(data, settings, tune):
 
     from zoo.training import distribute
 
+    # Every trial trains exactly the epochs the tuner gives it (Hyperband's budgets): no adaptive epochs.
     resolved = resolve_init_defaults(settings)
+    resolved = resolved.replace(epochs=resolved.epochs or DEFAULT_EPOCHS)
     distribute.resolve_precision(resolved.precision)
     dataset, fit = prepare(data, resolved)
     hypermodel = _hypermodel_class()(resolved, fit, space)

@@ -38,7 +38,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     import keras
-    from scipy.special import log_softmax, softmax
+    from scipy.special import softmax
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
 
@@ -63,15 +63,14 @@ def main(argv=None):
                                                     ngrams=2, output_mode="count", sparse=True)
         vectorizer.adapt(train_texts, batch_size=1024)
         train_counts = ngram_path._counts(vectorizer, train_texts)[:, 1:]
-        df = np.asarray((train_counts > 0).sum(axis=0)).ravel()
-        idf = np.log((1.0 + train_counts.shape[0]) / (1.0 + df)) + 1.0
+        idf = ngram_path._idf(train_counts)
         features = ngram_path._tfidf(train_counts, idf)
         valid_features = ngram_path._tfidf(ngram_path._counts(vectorizer, valid_texts)[:, 1:], idf)
         if model == "svm":
-            margins = LinearSVC(C=ngram_path.SVM_C, random_state=0).fit(features, train_y).decision_function(valid_features)
+            svm = LinearSVC(C=ngram_path.SVM_C, random_state=0).fit(features, train_y)
+            margins = svm.decision_function(valid_features)
             margins = margins if margins.ndim == 2 else np.stack([np.zeros_like(margins), margins], axis=1)
-            t = min(ngram_path.TEMPERATURES, key=lambda t: -log_softmax(t * margins, axis=1)[np.arange(len(y)), y].mean())
-            logits = t * margins
+            logits = ngram_path.choose_temperature(margins, y) * margins
         else:
             logits = np.log(LogisticRegression(C=16.0, max_iter=300).fit(features, train_y)
                             .predict_proba(valid_features) + 1e-12)
@@ -81,7 +80,8 @@ def main(argv=None):
                 return blend(recurrent, logits, w) if combine == "product" else w * recurrent + (1 - w) * ngram
             scores = [(float(np.mean(mixed(w).argmax(-1) == y)), float(w)) for w in ngram_path.WEIGHTS]
             accuracy, weight = max(scores)
-            rows.append({"linear_model": model, "tokens": tokens, "blend": combine, "ngram_alone": float(np.mean(ngram.argmax(-1) == y)),
+            rows.append({"linear_model": model, "tokens": tokens, "blend": combine,
+                         "ngram_alone": float(np.mean(ngram.argmax(-1) == y)),
                          "recurrent_alone": float(np.mean(recurrent.argmax(-1) == y)), "hybrid": accuracy,
                          "blend_weight": weight, "seconds": round(time.time() - start, 1)})
             print(rows[-1], flush=True)

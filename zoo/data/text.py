@@ -53,19 +53,6 @@ def make_vectorizer(texts, max_tokens=30000, standardize="lower_and_strip_punctu
     return vectorizer
 
 
-def serving_vectorizer(vectorizer, sequence_length):
-    """A copy of ``vectorizer`` with the same vocabulary that pads or cuts to ``sequence_length``."""
-    config = vectorizer.get_config()
-    return keras.layers.TextVectorization(
-        max_tokens=config["max_tokens"],
-        standardize=config["standardize"],
-        split=config["split"],
-        vocabulary=vectorizer.get_vocabulary(),
-        output_sequence_length=sequence_length,
-        name="vectorizer",
-    )
-
-
 def vectorize(vectorizer, texts, sequence_length=None, batch_size=2048, truncation="head"):
     """Token ids of ``texts``, cut to ``sequence_length`` tokens (see :func:`cut`).
 

@@ -180,6 +180,7 @@ def runs_table(run_dirs):
             f"{frozen if init not in (None, 'none') and frozen is not None else '-'} | "
             f"{metrics['epochs_run']} | {metrics['train_seconds']:.0f} | "
             f"{metrics['accuracy']:.3f} | {metrics['macro_f1']:.3f} | {f1(metrics)} | "
-            f"{recurrent} | {base.get('accuracy', float('nan')):.3f} | {base.get('macro_f1', float('nan')):.3f} | {f1(base)} |"
+            f"{recurrent} | {base.get('accuracy', float('nan')):.3f} | "
+            f"{base.get('macro_f1', float('nan')):.3f} | {f1(base)} |"
         )
     return "\n".join(lines), problems

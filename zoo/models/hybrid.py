@@ -66,6 +66,11 @@ class NgramLinear(keras.layers.Layer):
         layer.bias.assign(np.asarray(bias, "float32"))
         return layer
 
+    def arrays(self):
+        """``idf``, ``kernel``, ``bias`` as :meth:`from_arrays` takes them (without the OOV row)."""
+        return {"idf": keras.ops.convert_to_numpy(self.idf)[1:], "kernel": keras.ops.convert_to_numpy(self.kernel)[1:],
+                "bias": keras.ops.convert_to_numpy(self.bias)}
+
     def features(self, texts):
         """The L2-normalised sublinear TF-IDF rows, a ``tf.SparseTensor`` (batch, features)."""
         counts = self.vectorizer(texts)

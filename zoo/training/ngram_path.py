@@ -48,8 +48,7 @@ def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=()
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
     vocabulary = vectorizer.get_vocabulary()[1:]  # [UNK] first
     counts = _counts(vectorizer, texts)[:, 1:]
-    df = np.asarray((counts > 0).sum(axis=0)).ravel()
-    idf = np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0  # scikit-learn's smooth idf
+    idf = _idf(counts)
     svm = LinearSVC(C=SVM_C, random_state=seed).fit(_tfidf(counts, idf), y)
     kernel, bias = _class_columns(svm, counts.shape[1], num_classes)
     layer = NgramLinear.from_arrays(vocabulary, idf, kernel, bias, ngrams=NGRAMS, standardize=STANDARDIZE,
@@ -57,8 +56,7 @@ def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=()
     info = {"features": len(vocabulary), "model": "TF-IDF word 1-2 grams (sublinear tf) + LinearSVC",
             "C": SVM_C}
     if temperature is None and len(valid_y):  # (a given temperature was chosen elsewhere: init auto's comparison)
-        margins = ngram_logits(layer, valid_texts)
-        temperature = min(TEMPERATURES, key=lambda t: _log_loss(_softmax(t * margins), valid_y))
+        temperature = choose_temperature(ngram_logits(layer, valid_texts), valid_y)
     elif temperature is None:
         temperature = DEFAULT_TEMPERATURE
         logger.warning(f"no validation split: the n-gram path's temperature is {DEFAULT_TEMPERATURE}")
@@ -67,6 +65,11 @@ def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=()
     info["temperature"] = float(temperature)
     logger.info(f"n-gram path: {len(vocabulary)} uni- and bigrams, LinearSVC, temperature {temperature:.3g}")
     return layer, info
+
+
+def choose_temperature(margins, y):
+    """The temperature (of :data:`TEMPERATURES`) whose ``softmax(t * margins)`` has the lowest log loss on ``y``."""
+    return min(TEMPERATURES, key=lambda t: _log_loss(_softmax(t * margins), y))
 
 
 def _class_columns(svm, features, num_classes):
@@ -124,6 +127,12 @@ def _counts(vectorizer, texts, batch_size=1024):
         index = s.indices.numpy()
         blocks.append(sp.csr_matrix((s.values.numpy(), (index[:, 0], index[:, 1])), shape=tuple(s.dense_shape.numpy())))
     return sp.vstack(blocks).tocsr()
+
+
+def _idf(counts):
+    """scikit-learn's smooth idf of a documents x n-grams count matrix."""
+    df = np.asarray((counts > 0).sum(axis=0)).ravel()
+    return np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0
 
 
 def _tfidf(counts, idf):

@@ -15,10 +15,23 @@ tracing (once per new batch shape) and for filling the tf.data cache, so it
 is reported separately. Extra rows try variants (other bucket counts, no
 masking, no bucketing, XLA); library code is not changed.
 
+* **PyTorch nn.LSTM (peer)**, when torch is importable
+  (``pip install -r bench/requirements-peer.txt``): the same BiLSTM in plain
+  PyTorch (``bench/_torch_peer.py``) trained on zoo's own batches (each epoch's
+  pass over the bucketed ``tf.data`` pipeline, written to a file), in a
+  subprocess with ``torch.set_num_threads`` = the usable cores, TensorFlow's
+  default; without torch the row is skipped with one line saying why.
+
 Run from the repo root: ``python bench/train_throughput.py [--quick]``.
 """
 
 import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 
@@ -37,6 +50,8 @@ from zoo.data import load_dataset  # noqa: E402
 from zoo.data.text import make_dataset, make_vectorizer, resolve_sequence_length, vectorize  # noqa: E402
 from zoo.training.optimizers import compile_model  # noqa: E402
 
+PEER = "PyTorch nn.LSTM (peer)"
+PEER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_torch_peer.py")
 # name -> how the run differs from the default zoo / reference setting.
 VARIANTS = {
     "zoo": dict(kind="zoo"),
@@ -47,11 +62,12 @@ VARIANTS = {
     "zoo, no bucketing (pad per batch)": dict(kind="zoo", bucket=False),
     "reference, jit_compile=True": dict(kind="reference", jit=True),
     "reference, mask_zero=False (keras-io literal)": dict(kind="reference", mask_zero=False),
+    PEER: dict(kind="torch"),
 }
-# The default run keeps within ~6 minutes on 2 shared cores; the others are
+# The default run keeps within ~6 minutes on 2 shared cores (plus the peer row); the others are
 # available with --variants (or --variants all).
-DEFAULT_VARIANTS = ["zoo", "reference", "zoo, 8 buckets"]
-QUICK_VARIANTS = ["zoo", "reference", "zoo, mask_zero=False"]
+DEFAULT_VARIANTS = ["zoo", "reference", "zoo, 8 buckets", PEER]
+QUICK_VARIANTS = ["zoo", "reference", "zoo, mask_zero=False", PEER]
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -158,12 +174,69 @@ def run_reference(d, args, mask_zero=True, jit=False):
     return timer.seconds, accuracy, int(x.size)
 
 
+_PEER_SKIP = []
+
+
+def peer_skip_reason():
+    """Why the PyTorch row cannot run here, or None: torch is tried in a fresh interpreter, never in this one."""
+    if not _PEER_SKIP:
+        reason = None
+        if importlib.util.find_spec("torch") is None:
+            reason = "torch is not installed"
+        else:
+            proc = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                lines = proc.stderr.strip().splitlines()
+                reason = f"import torch failed ({lines[-1] if lines else proc.returncode})"
+        if reason:
+            reason += "; pip install -r bench/requirements-peer.txt for the row"
+        _PEER_SKIP.append(reason)
+    return _PEER_SKIP[0]
+
+
+def usable_cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def run_torch(d, args):
+    """The PyTorch peer on zoo's batches: one pass of zoo's train pipeline per epoch, in a subprocess."""
+    train = make_dataset(d["train_ids"], d["train_labels"], batch_size=args.batch_size, shuffle=True,
+                         seed=args.seed, bucket=True)
+    valid = make_dataset(d["valid_ids"], d["valid_labels"], batch_size=args.batch_size, bucket=True)
+    arrays = {}
+    for epoch in range(args.epochs):  # each pass reshuffles, as fit's epochs do
+        for i, (x, y) in enumerate(train):
+            arrays[f"train{epoch}_{i}_x"], arrays[f"train{epoch}_{i}_y"] = x.numpy(), y.numpy()
+    for i, (x, y) in enumerate(valid):
+        arrays[f"valid_{i}_x"], arrays[f"valid_{i}_y"] = x.numpy(), y.numpy()
+    meta = {"vocab_size": d["vocab_size"], "num_classes": d["num_classes"], "embedding_dim": args.embedding_dim,
+            "units": args.units, "learning_rate": args.learning_rate, "epochs": args.epochs, "seed": args.seed,
+            "threads": usable_cores()}
+    with tempfile.TemporaryDirectory() as tmp:
+        data_path, result_path = os.path.join(tmp, "batches.npz"), os.path.join(tmp, "result.json")
+        np.savez(data_path, meta=json.dumps(meta), **arrays)
+        proc = subprocess.run([sys.executable, PEER_SCRIPT, data_path, result_path], capture_output=True,
+                              text=True, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{PEER_SCRIPT} failed:\n{proc.stderr[-3000:]}")
+        with open(result_path) as f:
+            result = json.load(f)
+    timesteps = sum(int(v.size) for k, v in arrays.items() if k.startswith("train0_") and k.endswith("_x"))
+    return result["epoch_seconds"], result["valid_accuracy"], timesteps, result
+
+
 def measure(name, d, args):
     """Trains one row and turns its epoch times into throughput numbers."""
     spec = dict(VARIANTS[name])
     kind = spec.pop("kind")
-    runner = run_zoo if kind == "zoo" else run_reference
-    seconds, accuracy, steps_tokens = runner(d, args, **spec)
+    extra = {}
+    if kind == "torch":
+        seconds, accuracy, steps_tokens, result = run_torch(d, args)
+        extra = {"torch": result["torch"], "torch_threads": result["threads"],
+                 "torch_interop_threads": result["interop_threads"]}
+    else:
+        runner = run_zoo if kind == "zoo" else run_reference
+        seconds, accuracy, steps_tokens = runner(d, args, **spec)
     timed = seconds[1:] or seconds  # epochs 2..N; epoch 1 only if there is no other
     n, tokens = len(d["train_ids"]), real_tokens(d["train_ids"])
     return {
@@ -180,15 +253,19 @@ def measure(name, d, args):
         "timesteps_per_epoch": steps_tokens,
         "padding_fraction": 1 - tokens / steps_tokens,
         "valid_accuracy": float(accuracy),
+        **extra,
     }
 
 
 def add_ratios(rows):
-    """Each row's throughput relative to the reference row (the headline is zoo/reference)."""
+    """Each row's throughput relative to the reference row (the headline is zoo/reference) and to zoo's."""
     ref = next((r for r in rows if r["name"] == "reference"), None)
+    zoo_row = next((r for r in rows if r["name"] == "zoo"), None)
     for row in rows:
         row["speedup_vs_reference"] = (row["real_tokens_per_second"] / ref["real_tokens_per_second"]
                                        if ref else None)
+        row["speedup_vs_zoo"] = (row["real_tokens_per_second"] / zoo_row["real_tokens_per_second"]
+                                 if zoo_row else None)
 
 
 COLUMNS = [
@@ -196,6 +273,7 @@ COLUMNS = [
     ("examples_per_second", "examples/s", "{:.1f}"),
     ("real_tokens_per_second", "real tokens/s", "{:.0f}"),
     ("speedup_vs_reference", "x reference", "{:.2f}"),
+    ("speedup_vs_zoo", "x zoo", "{:.2f}"),
     ("padding_fraction", "padding", "{:.0%}"),
     ("first_epoch_seconds", "epoch 1 s (tracing)", "{:.1f}"),
     ("valid_accuracy", "valid acc", "{:.3f}"),
@@ -213,8 +291,12 @@ def main(argv=None):
     print(f"20 Newsgroups: {len(d['train_ids'])} train / {len(d['valid_ids'])} valid, "
           f"L={d['sequence_length']} ({args.sequence_length}, {d['truncated']} train texts cut), "
           f"median length {d['median_length']:.0f}, vocab {d['vocab_size']}, {args.epochs} epochs")
-    rows = []
+    rows, skipped = [], {}
     for name in names:
+        if VARIANTS[name]["kind"] == "torch" and peer_skip_reason():
+            skipped[name] = peer_skip_reason()
+            print(f"  {name}: skipped: {skipped[name]}", flush=True)
+            continue
         rows.append(measure(name, d, args))
         print(f"  {name}: {rows[-1]['examples_per_second']:.1f} examples/s", flush=True)
     add_ratios(rows)
@@ -230,6 +312,11 @@ def main(argv=None):
         "timing": "examples/s and real (non-padding) tokens/s of the fastest of epochs 2..N; epoch 1 reported apart",
         "rows": rows,
         "zoo_vs_reference": zoo_row["speedup_vs_reference"] if zoo_row else None,
+        "peer_vs_zoo": next((r["speedup_vs_zoo"] for r in rows if r["name"] == PEER), None),
+        "peer": ("the same BiLSTM in plain PyTorch (bench/_torch_peer.py: nn.LSTM over packed batches, masked max "
+                 "pooling, Adam) on zoo's own bucketed batches, in a subprocess with torch.set_num_threads = the "
+                 "usable cores"),
+        "skipped": skipped,
         "table": table,
     }
     _common.write_json(_common.output_path(args, "train_throughput"), payload)

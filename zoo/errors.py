@@ -37,6 +37,10 @@ class SearchError(ZooError, ValueError):
     """A hyperparameter search cannot start or finish (bad search space, no validation split, ...)."""
 
 
+class BackendError(ZooError, RuntimeError):
+    """A TensorFlow-only feature (text pipeline, estimator, export, distribution) on another Keras backend."""
+
+
 class ConfigError(ZooError, ValueError):
     """A setting is out of range or inconsistent (for example ``dropout=1.5``).
 

@@ -33,6 +33,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from zoo.backend import require_tensorflow
+
+require_tensorflow("TextClassifier (its text pipeline, n-gram path and SavedModel export)")
+
 from zoo.config import ClassifierConfig, init_kind, resolve_init_defaults
 from zoo.data.datasets import split_indices
 from zoo.data.text import make_dataset, make_vectorizer, predict_in_order, resolve_sequence_length, vectorize
@@ -412,9 +416,12 @@ class TextClassifier:
         clf.fit_info_ = saved.get("fit_info", {})
         return clf
 
-    def export(self, path, overwrite=False):
+    def export(self, path, overwrite=False, fixed_length=False):
         """Writes a TF SavedModel that classifies raw strings (``serving_default``: texts -> probabilities,
         label_id, label); it needs only TensorFlow to load. Written atomically (see :mod:`zoo.serving.export`).
+
+        Each batch is padded to its longest text; ``fixed_length=True`` pads every text to the sequence
+        length instead (one static shape, the same probabilities, slower on short texts).
         """
         from zoo.serving.export import export_text_classifier
 
@@ -422,7 +429,7 @@ class TextClassifier:
         export_text_classifier(self.model_, self.vectorizer_, self.sequence_length_,
                                [str(c) for c in self.classes_], os.fspath(path), overwrite=overwrite,
                                ngram=self.ngram_, blend_weight=self.blend_weight_,
-                               truncation=self.settings_.truncation)
+                               truncation=self.settings_.truncation, fixed_length=fixed_length)
         return path
 
     def _check_fitted(self):

@@ -2,9 +2,11 @@
 
 No timing is asserted (the machine is shared); only that every script runs,
 prints its markdown table and writes the expected keys, into tmp_path so the
-committed results in bench/results are never overwritten.
+committed results in bench/results are never overwritten. ``bench/gpu.py``
+runs as its CPU ``--dry-run`` (it needs torch, not TensorFlow).
 """
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -16,9 +18,10 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 
 # script -> top-level JSON keys it must write, and keys every row must carry.
 EXPECTED = {
-    "train_throughput": (["machine", "settings", "data", "rows", "zoo_vs_reference", "table"],
+    "train_throughput": (["machine", "settings", "data", "rows", "zoo_vs_reference", "peer_vs_zoo", "skipped",
+                          "table"],
                          ["name", "examples_per_second", "real_tokens_per_second", "valid_accuracy",
-                          "speedup_vs_reference"]),
+                          "speedup_vs_reference", "speedup_vs_zoo"]),
     "flops": (["machine", "settings", "matmul_peak", "fp32_peak_gflops", "bf16_peak_gflops", "lstm", "best",
                "notes", "table"],
               ["units", "batch", "train_gflops", "fraction_of_fp32_peak"]),
@@ -29,6 +32,16 @@ EXPECTED = {
 }
 ROWS = {"train_throughput": "rows", "flops": "lstm", "scaling": "by_length", "serving": "rows"}
 MACHINE_KEYS = ["cpu", "usable_cores", "tensorflow", "keras"]
+PEER = "PyTorch nn.LSTM (peer)"
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+def _run(args, env=None, timeout=240):
+    env = {**os.environ, "ZOO_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    proc = subprocess.run([sys.executable, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return proc
 
 
 @pytest.mark.slow
@@ -52,3 +65,70 @@ def test_script_quick(script, tmp_path):
     assert rows
     for row in rows:
         assert set(row_keys) <= set(row), sorted(set(row_keys) - set(row))
+    if script == "train_throughput":  # the PyTorch peer row when torch is here, a reason when it is not
+        names = [row["name"] for row in rows]
+        assert (PEER in names) == HAS_TORCH, (names, result["skipped"])
+        assert (PEER in result["skipped"]) == (not HAS_TORCH), result["skipped"]
+
+
+@pytest.mark.slow
+def test_train_throughput_without_torch(tmp_path):
+    """With torch unimportable the peer row is skipped, with one line saying why, and the rest runs."""
+    fake = tmp_path / "no_torch" / "torch"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text('raise ImportError("torch hidden by the test")\n')
+    output = tmp_path / "train_throughput.json"
+    proc = _run([os.path.join("bench", "train_throughput.py"), "--quick", "--variants", "zoo", PEER,
+                 "--output", str(output)], env={"PYTHONPATH": str(tmp_path / "no_torch")})
+    skip_lines = [line for line in proc.stdout.splitlines() if PEER in line and "skipped" in line]
+    assert len(skip_lines) == 1 and "torch hidden by the test" in skip_lines[0], proc.stdout
+    result = json.loads(output.read_text())
+    assert [row["name"] for row in result["rows"]] == ["zoo"]
+    assert PEER in result["skipped"] and result["peer_vs_zoo"] is None
+
+
+GPU_MACHINE_KEYS = ["gpu", "cuda", "cudnn", "torch", "keras", "keras_backend", "tensorflow"]
+GPU_ROW_KEYS = ["model", "impl", "precision", "batch", "train_tokens_per_second", "infer_tokens_per_second",
+                "train_vs_peer", "infer_vs_peer", "cudnn_rnn", "rnn_kernels", "train_peak_gib", "infer_peak_gib",
+                "padding_fraction"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_TORCH, reason="bench/gpu.py needs torch (pip install -r bench/requirements-peer.txt)")
+def test_gpu_dry_run(tmp_path):
+    """bench/gpu.py --dry-run: every model, implementation and precision on the CPU at tiny sizes, no TensorFlow."""
+    output = tmp_path / "gpu.json"
+    proc = _run([os.path.join("bench", "gpu.py"), "--dry-run", "--output", str(output)])
+    assert "machine:" in proc.stdout and "|---|" in proc.stdout, proc.stdout
+
+    result = json.loads(output.read_text())
+    assert {"script", "machine", "settings", "data", "rows", "skipped", "table"} <= set(result)
+    assert set(GPU_MACHINE_KEYS) <= set(result["machine"])
+    assert result["machine"]["tensorflow"] is None and result["machine"]["keras_backend"] == "torch"
+    assert result["settings"]["dry_run"] is True and result["settings"]["device"] == "cpu"
+    assert result["skipped"] == [], result["skipped"]  # every configuration ran
+    rows = result["rows"]
+    combos = {(r["model"], r["impl"], r["precision"], r["batch"]) for r in rows}
+    assert len(combos) == len(rows) == 2 * 3 * 2 * 1  # models x implementations x precisions x batch sizes
+    assert {r["impl"] for r in rows} == {"zoo Keras (torch backend)", "zoo Keras, mask_zero=False", PEER}
+    assert {r["precision"] for r in rows} == {"float32", "mixed_bfloat16"}
+    for row in rows:
+        assert set(GPU_ROW_KEYS) <= set(row), sorted(set(GPU_ROW_KEYS) - set(row))
+        assert row["train_tokens_per_second"] > 0 and row["infer_tokens_per_second"] > 0
+        assert row["cudnn_rnn"] == "no CUDA"
+    keras_rows = [r for r in rows if r["impl"] == "zoo Keras (torch backend)"]
+    # zoo's defaults, read back from the built models
+    assert all(r["mask_zero"] and r["pooling"] == "MaskedGlobalMaxPooling1D" for r in keras_rows)
+    assert {r["dropout"] for r in keras_rows} == {0.35, 0.2}  # build_bilstm's default, build_stacked_lstm's
+
+
+def test_gpu_without_cuda_exits_with_one_line():
+    """Without --dry-run and without CUDA, one clear line and a non-zero exit (no traceback)."""
+    if not HAS_TORCH:
+        pytest.skip("bench/gpu.py needs torch (pip install -r bench/requirements-peer.txt)")
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.run([sys.executable, os.path.join("bench", "gpu.py"), "--output", os.devnull],
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines()[-1].startswith("bench/gpu.py needs a CUDA GPU"), proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -78,3 +78,6 @@ def test_text_to_ids_trims_each_batch_and_cuts_as_training_does(truncation):
         assert not row[len(ids):].any()
     assert layer(tf.constant(["a b", "c"])).numpy().shape == (2, 2)  # the batch's longest text, not 5
     assert layer(tf.constant([""])).numpy().shape == (1, 1)  # one fully masked step, never zero
+    fixed = text.TextToIds.like(vectorizer, 5, truncation, fixed_length=True)
+    np.testing.assert_array_equal(fixed(tf.constant(texts)).numpy(), got)
+    assert fixed(tf.constant(["a b", "c"])).numpy().shape == (2, 5)  # output_sequence_length's shape

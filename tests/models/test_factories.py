@@ -102,9 +102,17 @@ def test_get_model_rejects_unknown_name_and_fixed_argument():
 
 
 def test_cudnn_report_defaults_eligible_and_explains_why_not():
+    backend = keras.backend.backend()
     for name, factory in FACTORIES.items():
         report = zoo.cudnn_report(factory(VOCAB_SIZE, 3, **TINY))
-        assert report and all(row["eligible"] for row in report), (name, report)
+        assert report and all(row["backend"] == backend for row in report)
+        if backend == "tensorflow":
+            assert all(row["eligible"] for row in report), (name, report)
+        else:  # JAX and PyTorch take cuDNN only without a mask: the defaults mask padding
+            assert all(row["reasons"] == [f"a masked input (mask_zero=True) on the {backend} backend (its cuDNN "
+                                          f"path takes no mask)"] for row in report), (name, report)
+            unmasked = zoo.cudnn_report(factory(VOCAB_SIZE, 3, mask_zero=False, **TINY))
+            assert all(row["eligible"] for row in unmasked), (name, unmasked)
     bad = zoo.build_bilstm(VOCAB_SIZE, 3, recurrent_dropout=0.2, **TINY)
     report = zoo.cudnn_report(bad)
     assert len(report) == 2 and not any(row["eligible"] for row in report)

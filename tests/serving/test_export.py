@@ -49,6 +49,20 @@ def test_export_round_trip_in_fresh_process(trained, tmp_path):
     assert out["label"] == [["ham", "spam"][i] for i in out["label_id"]]
 
 
+def test_per_batch_export_gives_the_fixed_length_exports_probabilities(trained, tmp_path):
+    import tensorflow as tf
+
+    model, vectorizer = trained
+    probe = ["win", "see you at lunch", "", "free prize win cash now call me later tonight at lunch"]
+    out = {}
+    for fixed in (False, True):
+        path = str(tmp_path / f"fixed_{fixed}")
+        export_text_classifier(model, vectorizer, 8, ["ham", "spam"], path, fixed_length=fixed)
+        out[fixed] = tf.saved_model.load(path).signatures["serving_default"](texts=tf.constant(probe))
+    np.testing.assert_allclose(out[False]["probabilities"].numpy(), out[True]["probabilities"].numpy(), atol=1e-6)
+    assert out[False]["label"].numpy().tolist() == out[True]["label"].numpy().tolist()
+
+
 def test_existing_export_is_not_overwritten(trained, tmp_path):
     model, vectorizer = trained
     path = tmp_path / "export"

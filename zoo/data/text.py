@@ -14,12 +14,17 @@
 import dataclasses
 import re
 
-import numpy as np
-import tensorflow as tf
 import keras
+import numpy as np
 
-from zoo.errors import ConfigError
-from zoo.log import progress_bar
+from zoo.backend import require_tensorflow
+
+require_tensorflow("zoo.data.text (TextVectorization and tf.data pipelines)")
+
+import tensorflow as tf  # noqa: E402
+
+from zoo.errors import ConfigError  # noqa: E402
+from zoo.log import progress_bar  # noqa: E402
 
 PAD, OOV = "", "[UNK]"
 TRUNCATIONS = ("head", "head_tail")
@@ -103,12 +108,16 @@ class TextToIds(keras.layers.Layer):
         vocabulary, standardize, split, max_tokens: the adapted vectorizer's.
         sequence_length: the most tokens a text keeps.
         truncation: ``"head"`` or ``"head_tail"``.
+        fixed_length: pad every batch to ``sequence_length`` instead (what
+            ``output_sequence_length`` does: for servers or accelerators that
+            need one static shape; the probabilities are the same).
     """
 
     def __init__(self, vocabulary, sequence_length, truncation="head", standardize="lower_and_strip_punctuation",
-                 split="whitespace", max_tokens=None, **kwargs):
+                 split="whitespace", max_tokens=None, fixed_length=False, **kwargs):
         super().__init__(**kwargs)
         self.sequence_length, self.truncation = int(sequence_length), truncation
+        self.fixed_length = bool(fixed_length)
         self.vectorizer = keras.layers.TextVectorization(
             max_tokens=max_tokens, standardize=standardize, split=split, vocabulary=list(vocabulary), ragged=True,
             name="vectorizer")
@@ -131,17 +140,17 @@ class TextToIds(keras.layers.Layer):
             positions = tf.ragged.range(lengths)
             keep = (positions < head) | (positions >= tf.expand_dims(lengths - (n - head), 1))
             ids = tf.ragged.boolean_mask(ids, keep)
-        width = tf.maximum(tf.reduce_max(ids.row_lengths()), 1)
+        width = n if self.fixed_length else tf.maximum(tf.reduce_max(ids.row_lengths()), 1)
         batch = tf.shape(texts, out_type=tf.int64)[0]
         return ids.to_tensor(default_value=0, shape=tf.stack([batch, width]))
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], None)
+        return (input_shape[0], self.sequence_length if self.fixed_length else None)
 
     def get_config(self):
         # Not saved on its own: the classifier saves the vocabulary (vocabulary.json) and rebuilds this layer.
         return {**super().get_config(), "vocabulary": [], "sequence_length": self.sequence_length,
-                "truncation": self.truncation}
+                "truncation": self.truncation, "fixed_length": self.fixed_length}
 
 
 _POLICY = re.compile(r"^p(\d{1,2}(?:\.\d+)?|100)$")

@@ -9,7 +9,12 @@ Example:
 """
 
 import numpy as np
-import tensorflow as tf
+
+from zoo.backend import require_tensorflow
+
+require_tensorflow("zoo.data.token_stream (the language model's tf.data windows)")
+
+import tensorflow as tf  # noqa: E402
 
 from zoo.data.text import make_vectorizer
 from zoo.errors import ConfigError

@@ -27,7 +27,12 @@ Example:
 """
 
 import keras
-import tensorflow as tf
+
+from zoo.backend import require_tensorflow
+
+require_tensorflow("zoo.data.tokenize (the tokenizer's TensorFlow string ops)")
+
+import tensorflow as tf  # noqa: E402
 
 from zoo.errors import ConfigError
 

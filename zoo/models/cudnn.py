@@ -9,6 +9,11 @@ why not. Conditions, from ``keras.src.backend.tensorflow.rnn``:
 ``reset_after=True``, ``use_cudnn`` not False. At run time cuDNN also needs
 right-padded masks (Keras raises an error on a left-padded mask rather than
 falling back), which zoo's pipelines produce.
+
+The JAX and PyTorch backends (``keras.src.backend.{jax,torch}.rnn``) have the
+same activation, bias and unroll conditions, and one more: they take **no
+mask**. A layer that receives one (zoo's default ``mask_zero=True``) runs
+Keras' generic per-timestep loop there, on GPU too.
 """
 
 import keras
@@ -16,7 +21,7 @@ import keras
 _RECURRENT = (keras.layers.LSTM, keras.layers.GRU)
 
 
-def _reasons(layer):
+def _reasons(layer, backend, masked):
     reasons = []
     cell = layer.cell
     activation = keras.activations.serialize(cell.activation)
@@ -35,7 +40,31 @@ def _reasons(layer):
         reasons.append("reset_after=False (needs True)")
     if getattr(layer, "use_cudnn", "auto") is False:
         reasons.append("use_cudnn=False")
+    if masked and backend != "tensorflow":
+        reasons.append(f"a masked input (mask_zero=True) on the {backend} backend (its cuDNN path takes no mask)")
     return reasons
+
+
+def _gpu_visible(backend):
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_logical_devices("GPU"))
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.is_available() and torch.backends.cudnn.is_available()
+    if backend == "jax":
+        import jax
+
+        return jax.default_backend() == "gpu"
+    return False
+
+
+def _masked(model):
+    """Whether the model's inputs carry a mask: an embedding with ``mask_zero``."""
+    return any(isinstance(layer, keras.layers.Embedding) and layer.mask_zero
+               or isinstance(layer, keras.Model) and _masked(layer) for layer in model.layers)
 
 
 def _recurrent_layers(model):
@@ -59,8 +88,9 @@ def cudnn_report(model):
     Returns:
         A list of dicts, one per LSTM/GRU (two per bidirectional layer), with
         ``layer`` (the model-level name), ``sublayer``, ``eligible`` (bool),
-        ``reasons`` (why not, empty when eligible) and ``gpu`` (whether a GPU
-        is visible, so the fast path will actually run).
+        ``reasons`` (why not, empty when eligible), ``backend`` (Keras'
+        backend, whose conditions apply) and ``gpu`` (whether that backend
+        sees a GPU, so the fast path will actually run).
 
     Example:
 
@@ -70,15 +100,13 @@ def cudnn_report(model):
     >>> cudnn_report(build_lstm(100, 2, units=4, recurrent_dropout=0.1))[0]["reasons"]
     ['recurrent_dropout=0.1 (needs 0)']
     """
-    import tensorflow as tf
-
-    gpu = bool(tf.config.list_logical_devices("GPU"))
+    backend = keras.backend.backend()
+    gpu, masked = _gpu_visible(backend), _masked(model)
     report = []
     for name, layer in _recurrent_layers(model):
-        reasons = _reasons(layer)
-        report.append(
-            {"layer": name, "sublayer": layer.name, "eligible": not reasons, "reasons": reasons, "gpu": gpu}
-        )
+        reasons = _reasons(layer, backend, masked)
+        report.append({"layer": name, "sublayer": layer.name, "eligible": not reasons, "reasons": reasons,
+                       "backend": backend, "gpu": gpu})
     return report
 
 

@@ -20,7 +20,12 @@ classifier saves them as ``ngram.npz`` and rebuilds the layer
 
 import keras
 import numpy as np
-import tensorflow as tf
+
+from zoo.backend import require_tensorflow
+
+require_tensorflow("zoo.models.hybrid (the n-gram path on TensorFlow sparse ops)")
+
+import tensorflow as tf  # noqa: E402
 
 from zoo.data.tokenize import standardizer
 

@@ -99,9 +99,11 @@ class LanguageModel(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         kernel, bias = self.get_layer("embedding").decoder_weights()
         num_sampled = (self.lm_config.get("num_sampled") or 0) if training else 0
-        loss = next_token_loss(kernel, bias, y_pred, y, num_sampled)
+        # The embedding's generator also draws the sampled classes off TensorFlow: a generator of the
+        # model's own would add a variable that the committed artifacts do not have.
+        loss = next_token_loss(kernel, bias, y_pred, y, num_sampled, self.get_layer("embedding").seed_generator)
         if training and self.losses:
-            loss = loss + ops.sum(self.losses)
+            loss = loss + ops.sum(ops.stack(self.losses))
         return loss
 
     def get_config(self):
@@ -112,7 +114,7 @@ class LanguageModel(keras.Model):
         return build_lstm_lm(**config)
 
 
-def next_token_loss(kernel, bias, hidden, targets, num_sampled=0):
+def next_token_loss(kernel, bias, hidden, targets, num_sampled=0, seed=None):
     """Mean next-token cross-entropy of ``hidden`` states against ``targets`` (id 0 is never a target).
 
     Args:
@@ -121,23 +123,62 @@ def next_token_loss(kernel, bias, hidden, targets, num_sampled=0):
         num_sampled: > 0 (and below the vocabulary size) for a sampled softmax
             over that many Zipf-sampled classes (the vocabulary is sorted by
             frequency); 0 for the full softmax.
+        seed: a ``keras.random.SeedGenerator`` for the sampled classes on the
+            JAX and PyTorch backends.
     """
     vocab = kernel.shape[0]
     hidden = ops.reshape(hidden, (-1, ops.shape(hidden)[-1]))
     labels = ops.reshape(ops.cast(targets, "int32"), (-1,))
-    if 0 < num_sampled < vocab:
-        # Keras has no sampled softmax; TensorFlow's is the reference implementation (candidate sampling
-        # with accidental-hit removal).
+    if 0 < num_sampled < vocab and keras.backend.backend() == "tensorflow":
+        # TensorFlow's sampled softmax (unique candidates, accidental hits removed) is the reference
+        # implementation, and the committed language models were trained with it.
         import tensorflow as tf
 
         losses = tf.nn.sampled_softmax_loss(
             weights=kernel, biases=bias, labels=ops.cast(labels[:, None], "int64"), inputs=hidden,
             num_sampled=num_sampled, num_classes=vocab, remove_accidental_hits=True)
+    elif 0 < num_sampled < vocab:
+        # Keras has no sampled softmax: the same estimator in keras.ops for the other backends.
+        losses = sampled_softmax_losses(kernel, bias, hidden, labels, log_uniform_candidates(vocab, num_sampled, seed))
     else:
         losses = keras.losses.sparse_categorical_crossentropy(
             labels, ops.matmul(hidden, ops.transpose(kernel)) + bias, from_logits=True)
     weights = ops.cast(labels > 0, losses.dtype)
     return ops.sum(losses * weights) / ops.maximum(ops.sum(weights), 1.0)
+
+
+def log_uniform_candidates(vocab_size, num_sampled, seed=None):
+    """``num_sampled`` class ids drawn (with replacement) from the log-uniform (Zipf) distribution
+    ``P(k) = log((k + 2) / (k + 1)) / log(vocab_size + 1)``, by inverting its CDF."""
+    u = keras.random.uniform((num_sampled,), seed=seed)
+    ids = ops.floor(ops.exp(u * np.log(vocab_size + 1.0))) - 1.0
+    return ops.clip(ops.cast(ids, "int32"), 0, vocab_size - 1)
+
+
+def sampled_softmax_losses(kernel, bias, hidden, labels, candidates):
+    """Per-row sampled-softmax cross-entropy (Jean et al. 2015) with the classes ``candidates``.
+
+    Each logit is corrected by the log of its class's expected count among the
+    candidates (drawn with replacement from :func:`log_uniform_candidates`), and
+    a candidate equal to the row's label (an accidental hit) is left out.
+    """
+    vocab = kernel.shape[0]
+    num_sampled = ops.shape(candidates)[0]
+
+    def log_expected(ids):
+        k = ops.cast(ids, "float32")
+        return ops.log(num_sampled * (ops.log(k + 2.0) - ops.log(k + 1.0)) / np.log(vocab + 1.0))
+
+    hidden = ops.cast(hidden, "float32")
+    kernel, bias = ops.cast(kernel, "float32"), ops.cast(bias, "float32")
+    true_logits = (ops.sum(hidden * ops.take(kernel, labels, axis=0), axis=-1) + ops.take(bias, labels)
+                   - log_expected(labels))
+    sampled_logits = (ops.matmul(hidden, ops.transpose(ops.take(kernel, candidates, axis=0)))
+                      + ops.take(bias, candidates) - log_expected(candidates))
+    hits = ops.expand_dims(labels, 1) == ops.expand_dims(candidates, 0)
+    sampled_logits = ops.where(hits, -1e30, sampled_logits)
+    logits = ops.concatenate([ops.expand_dims(true_logits, 1), sampled_logits], axis=1)
+    return -ops.log_softmax(logits, axis=-1)[:, 0]
 
 
 def build_lstm_lm(vocab_size, **kwargs):

@@ -81,9 +81,10 @@ class AuxiliaryLMClassifier(keras.Model):
         output_bias: the language model's output bias, one value per token id.
         aux_weight: weight of the language-model loss.
         num_sampled: classes of the sampled softmax.
+        seed: seed of the sampled classes off TensorFlow.
     """
 
-    def __init__(self, classifier, output_bias, aux_weight, num_sampled=512, **kwargs):
+    def __init__(self, classifier, output_bias, aux_weight, num_sampled=512, seed=None, **kwargs):
         top = encoder_layer_names(classifier)[-1]
         states = classifier.get_layer(top).output[0]
         super().__init__(classifier.input, [classifier.output, states], **kwargs)
@@ -92,6 +93,8 @@ class AuxiliaryLMClassifier(keras.Model):
         self.lm_bias = self.add_weight(shape=(len(output_bias),), name="aux_lm_bias",
                                        initializer=keras.initializers.Constant(np.asarray(output_bias)))
         self.accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        # Draws the sampled classes on the JAX and PyTorch backends (TensorFlow's sampler keeps its own).
+        self.sampler_seed = keras.random.SeedGenerator(seed)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         probs, states = y_pred
@@ -99,7 +102,7 @@ class AuxiliaryLMClassifier(keras.Model):
         if training and self.aux_weight:
             kernel = self.get_layer("embedding").embeddings
             lm_loss = next_token_loss(kernel, self.lm_bias, states[:, :-1], x[:, 1:],
-                                             min(self.num_sampled, kernel.shape[0] - 1))
+                                      min(self.num_sampled, kernel.shape[0] - 1), self.sampler_seed)
             loss = loss + self.aux_weight * lm_loss
         return loss
 

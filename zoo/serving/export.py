@@ -14,7 +14,12 @@ and an existing export is only replaced when ``overwrite=True``.
 import os
 
 import keras
-import tensorflow as tf
+
+from zoo.backend import require_tensorflow
+
+require_tensorflow("zoo.serving.export (the TensorFlow SavedModel)")
+
+import tensorflow as tf  # noqa: E402
 
 from zoo.data.text import TextToIds
 from zoo.errors import ExportError
@@ -22,18 +27,21 @@ from zoo.files import atomic_directory
 from zoo.models.hybrid import HybridBlend
 
 
-def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0, truncation="head"):
+def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0, truncation="head",
+               fixed_length=False):
     """Wraps ``model`` (token ids -> probabilities) into a raw-text model.
 
     Each batch of texts becomes ids only as wide as its longest text (at most
-    ``sequence_length``, cut by ``truncation``; :class:`zoo.data.text.TextToIds`).
+    ``sequence_length``, cut by ``truncation``; :class:`zoo.data.text.TextToIds`),
+    or, with ``fixed_length``, always ``sequence_length`` wide (the same
+    probabilities, one static shape, every recurrent step run).
 
     With ``ngram`` (a hybrid's :class:`zoo.models.hybrid.NgramLinear`), the
     raw texts also go through the n-gram path, and a
     :class:`zoo.models.hybrid.HybridBlend` layer named ``blend`` joins the two.
     """
     texts = keras.Input(shape=(), dtype="string", name="texts")
-    ids = TextToIds.like(vectorizer, sequence_length, truncation, name="text_to_ids")(texts)
+    ids = TextToIds.like(vectorizer, sequence_length, truncation, fixed_length=fixed_length, name="text_to_ids")(texts)
     probabilities = model(ids)
     if ngram is not None:
         probabilities = HybridBlend(blend_weight, name="blend")([probabilities, ngram(texts)])
@@ -47,15 +55,15 @@ def check_export_target(path, overwrite=False):
 
 
 def export_text_classifier(model, vectorizer, sequence_length, class_names, path, overwrite=False, ngram=None,
-                           blend_weight=1.0, truncation="head"):
-    """Writes the raw-text SavedModel to ``path``; returns the raw-text Keras model.
+                           blend_weight=1.0, truncation="head", fixed_length=False):
+    """Writes the raw-text SavedModel to ``path``; returns the raw-text Keras model (see :func:`text_model`).
 
     Example:
 
         export_text_classifier(model, vectorizer, 256, ["ham", "spam"], "run/export")
     """
     check_export_target(path, overwrite)
-    serving = text_model(model, vectorizer, sequence_length, ngram, blend_weight, truncation)
+    serving = text_model(model, vectorizer, sequence_length, ngram, blend_weight, truncation, fixed_length)
     names = tf.constant([str(c) for c in class_names])
 
     archive = keras.export.ExportArchive()

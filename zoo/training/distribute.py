@@ -36,7 +36,12 @@ import os
 import threading
 
 import keras
-import tensorflow as tf
+
+from zoo.backend import require_tensorflow
+
+require_tensorflow("zoo.training.distribute (tf.distribute)")
+
+import tensorflow as tf  # noqa: E402
 
 from zoo.config import LR_SCALES, PRECISIONS, STRATEGIES
 from zoo.errors import ConfigError

@@ -18,8 +18,13 @@ and ``docs/hybrid.md``.
 
 import numpy as np
 import scipy.sparse as sp
-import tensorflow as tf
-import keras
+
+from zoo.backend import require_tensorflow
+
+require_tensorflow("zoo.training.ngram_path (the n-gram path)")
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from zoo.data.tokenize import standardizer
 from zoo.log import logger

@@ -1,0 +1,126 @@
+"""zoo's models on Keras' JAX and PyTorch backends, and ``.keras`` files that cross backends.
+
+Keras fixes its backend when it is first imported, so the other backends run
+in subprocesses: each runs the shared model checks (the factory helper on
+every factory, the language model, the layers, freezing and weight transfer)
+with ``KERAS_BACKEND`` set, and :func:`test_exchange_with_the_parent`, which
+loads the models this (TensorFlow) process saved and saves its own. Both
+backends run at once, one per core. Back here, every model the other backends
+saved loads under TensorFlow with the same predictions.
+
+The checks are skipped, with the reason, where JAX or PyTorch is not
+installed; ``.ci/run`` installs both (the ``backends`` extra).
+"""
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from tests.helpers import TINY, VOCAB_SIZE, random_ids
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OTHER_BACKENDS = ("jax", "torch")
+# The shared checks every backend runs (the TensorFlow suite runs them too).
+CHECKS = ["tests/models/test_factories.py::test_factory", "tests/models/test_factories.py::test_cudnn_report_"
+          "defaults_eligible_and_explains_why_not", "tests/models/test_language_model.py", "tests/layers",
+          "tests/training/test_freezing.py", "tests/transfer/test_encoder.py", "tests/models/test_backends.py"]
+EXCHANGE = "ZOO_TEST_BACKEND_EXCHANGE"  # the folder where the backends leave their models for each other
+NUM_CLASSES = 3
+
+
+def exchanged_models():
+    """name -> a tiny model of each kind: every factory, the language model, ULMFiT's classifier."""
+    from zoo.models.language_model import build_lstm_lm
+    from zoo.models.ulmfit_classifier import build_ulmfit_classifier
+
+    models = {name: zoo.get_model(name, VOCAB_SIZE, NUM_CLASSES, **TINY) for name in zoo.list_models()}
+    lm = build_lstm_lm(VOCAB_SIZE, embedding_dim=8, num_layers=2, num_sampled=10, seed=1)
+    models["language_model"] = lm
+    models["ulmfit_classifier"] = build_ulmfit_classifier(lm.lm_config, VOCAB_SIZE, NUM_CLASSES)
+    return models
+
+
+def probe_ids():
+    ids = random_ids(4, 11, seed=7)
+    ids[1, 6:] = 0  # a right-padded row
+    return ids
+
+
+def save_models(folder):
+    """Saves every exchanged model and its predictions on the probe ids into ``folder``."""
+    os.makedirs(folder, exist_ok=True)
+    for name, model in exchanged_models().items():
+        model.save(os.path.join(folder, f"{name}.keras"))
+        np.save(os.path.join(folder, f"{name}.npy"), keras.ops.convert_to_numpy(model.predict(probe_ids(), verbose=0)))
+
+
+def check_models(folder):
+    """Loads every model in ``folder`` here; their predictions match those saved beside them."""
+    names = sorted(f[:-len(".keras")] for f in os.listdir(folder) if f.endswith(".keras"))
+    assert names == sorted(exchanged_models()), names
+    for name in names:
+        restored = zoo.load_model(os.path.join(folder, f"{name}.keras"))
+        got = keras.ops.convert_to_numpy(restored.predict(probe_ids(), verbose=0))
+        np.testing.assert_allclose(got, np.load(os.path.join(folder, f"{name}.npy")), atol=1e-5, rtol=1e-5,
+                                   err_msg=f"{name} saved under another backend")
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # compiled, never-trained models
+def test_shared_checks_and_keras_files_on_jax_and_torch(tmp_path):
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the parent of the backend runs is the TensorFlow suite")
+    missing = [b for b in OTHER_BACKENDS if importlib.util.find_spec(b) is None]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed (pip install -e '.[backends]')")
+    save_models(tmp_path / "tensorflow")
+    runs = {}
+    for backend in OTHER_BACKENDS:
+        env = {**os.environ, "KERAS_BACKEND": backend, EXCHANGE: str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "2",
+               "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu", "OMP_NUM_THREADS": "1"}
+        log = open(tmp_path / f"{backend}.log", "w+")
+        runs[backend] = (subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                                           "-p", "no:randomly", *CHECKS], cwd=REPO_ROOT, env=env, stdout=log,
+                                          stderr=subprocess.STDOUT), log)
+    failed = {}
+    for backend, (proc, log) in runs.items():
+        code = proc.wait(timeout=900)
+        log.seek(0)
+        output = log.read()
+        log.close()
+        if code != 0 or " passed" not in output:
+            failed[backend] = output[-3000:]
+    assert not failed, "\n\n".join(f"--- KERAS_BACKEND={b}:\n{out}" for b, out in failed.items())
+    for backend in OTHER_BACKENDS:
+        check_models(tmp_path / backend)
+
+
+def test_exchange_with_the_parent():
+    """Run by the parent above on each other backend: loads TensorFlow's models, then saves its own."""
+    folder = os.environ.get(EXCHANGE)
+    if not folder or keras.backend.backend() == "tensorflow":
+        pytest.skip("runs only inside test_shared_checks_and_keras_files_on_jax_and_torch")
+    check_models(os.path.join(folder, "tensorflow"))
+    save_models(os.path.join(folder, keras.backend.backend()))
+    # What needs TensorFlow says so in one line.
+    with pytest.raises(zoo.ZooError, match="needs Keras' TensorFlow backend"):
+        zoo.TextClassifier
+
+
+def test_tensorflow_only_features_say_so_in_one_line(monkeypatch):
+    from zoo import backend
+    from zoo.errors import BackendError
+
+    backend.require_tensorflow("anything")  # this suite runs on TensorFlow
+    monkeypatch.setattr(backend, "backend", lambda: "torch")
+    with pytest.raises(BackendError) as error:
+        backend.require_tensorflow("zoo.serving.export (the TensorFlow SavedModel)")
+    message = str(error.value)
+    assert "\n" not in message and "'torch'" in message and "KERAS_BACKEND=tensorflow" in message
+    assert message.startswith("zoo.serving.export (the TensorFlow SavedModel) needs Keras' TensorFlow backend")

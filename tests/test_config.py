@@ -21,7 +21,10 @@ from zoo.errors import ConfigError
     (zc.ClassifierConfig, {"patience": -1}, "`patience` must be an integer >= 0, got -1"),
     (zc.ClassifierConfig, {"init": "none", "embedding_dim": 0}, "`embedding_dim` must be an integer >= 1"),
     (zc.ClassifierConfig, {"pooling": "median"}, "`pooling` must be one of 'last', 'max', 'mean'"),
-    (zc.ClassifierConfig, {"optimizer": "lbfgs"}, "`optimizer` must be one of 'adam', 'adamw', 'sgd'"),
+    (zc.ClassifierConfig, {"optimizer": "lbfgs"}, "`optimizer` must be one of 'adam', 'adamw', 'gd', 'sgd'"),
+    (zc.ClassifierConfig, {"optimizer": "sgd", "momentum": 1.0}, "`momentum` must be a number in [0, 1) or None"),
+    (zc.ClassifierConfig, {"momentum": 0.5}, "`momentum` is a setting of optimizer='sgd', got optimizer='adam'"),
+    (zc.ClassifierConfig, {"optimizer": "gd", "nesterov": True}, "(gd is plain gradient descent: sgd with"),
     (zc.ClassifierConfig, {"strategy": "gpu"}, "`strategy` must be one of 'auto', 'default'"),
     (zc.ClassifierConfig, {"sequence_length": "q9"}, "`sequence_length` must be an integer >= 1 or 'pNN'"),
     (zc.ClassifierConfig, {"sequence_length": 0}, "`sequence_length` must be an integer >= 1 or 'pNN'"),
@@ -124,3 +127,21 @@ def test_the_committed_language_model_was_trained_with_these_defaults():
     settings = json.loads((pretrained_dir() / "wiki-books-lstm-lm-v2" / "metadata.json").read_text())["settings"]
     defaults = zc.PretrainConfig().to_dict()
     assert {k: defaults[k] for k in settings} == settings
+
+
+def test_momentum_and_nesterov_reach_the_optimizer_of_every_training_path():
+    import tensorflow as tf
+
+    from zoo.text_classifier import _Fit
+    from zoo.training.optimizers import make_optimizer
+
+    settings = zc.resolve_init_defaults(zc.ClassifierConfig(optimizer="sgd", momentum=0.5, nesterov=False))
+    options = _Fit(settings, tf.distribute.get_strategy(), [0, 1], [], [], [], []).run_options(None, None)
+    assert options["optimizer"] == "sgd" and options["optimizer_options"] == {"momentum": 0.5, "nesterov": False}
+    opt = make_optimizer(options["optimizer"], 0.1, **options["optimizer_options"])
+    assert (opt.momentum, opt.nesterov) == (0.5, False)
+    plain = make_optimizer("gd", 0.1)
+    assert (plain.momentum, plain.nesterov) == (0.0, False)
+    default = _Fit(zc.resolve_init_defaults(zc.ClassifierConfig()), tf.distribute.get_strategy(), [0, 1], [], [], [],
+                   []).run_options(None, None)
+    assert default["optimizer_options"] == {}  # sgd's own defaults (0.9, Nesterov) come from the optimizer table

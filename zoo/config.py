@@ -190,9 +190,10 @@ class Init(_Check):
     def check(self, name, value):
         if value is None:
             return "none"
-        if not isinstance(value, str) or not value.strip() or value == "lm:":
+        if not isinstance(value, str) or not value.strip() or value in ("lm:", "model:"):
             raise ConfigError(name, f"`{name}` must be word vectors (glove-6b-50d, a vectors file or gensim:NAME), "
-                                    f"'lm:ARTIFACT' (a pretrained language model) or 'none', got {value!r}")
+                                    f"'lm:ARTIFACT' (a pretrained language model), 'model:RUN_DIR' (a classifier "
+                                    f"zoo trained) or 'none', got {value!r}")
         return value
 
 
@@ -211,7 +212,7 @@ def _validate(config):
 # The allowed values of the settings that name an option. The modules that implement the options import these
 # (the factories their poolings, the stage runner its schedules...), so there is one list of each.
 POOLINGS = ("last", "max", "mean", "attention", "concat")
-CELLS = ("lstm", "gru")
+CELLS = ("lstm", "gru", "peephole", "cifg")
 TASKS = ("classification", "regression")
 LR_SCHEDULES = ("constant", "cosine", "stlr")
 CLASS_WEIGHTS = ("none", "balanced")
@@ -302,7 +303,8 @@ class ModelConfig(_Config):
     mask_zero: bool = setting(True, Flag(), "id 0 is padding and is masked")
     multi_label: bool = setting(False, Flag(), "independent sigmoid outputs")
     task: str = setting("classification", Choice(TASKS), "classification or regression (linear outputs, MSE)")
-    cell: str = setting("lstm", Choice(CELLS), "recurrent cell")
+    cell: str = setting("lstm", Choice(CELLS), "recurrent cell: lstm, gru, peephole (LSTM with peephole "
+                                               "connections) or cifg (coupled input and forget gates)")
     bidirectional: bool = setting(False, Flag(), "read the text in both directions")
     residual: bool = setting(False, Flag(), "residual connections around layers whose widths match")
     batch_norm: bool = setting(False, Flag(), "BatchNormalization after each recurrent layer")
@@ -360,6 +362,7 @@ INIT_DEFAULTS = {
         "clipnorm": 1.0,
         "lr_schedule": "cosine",
         "early_stopping": True,
+        "frozen_epochs": 0,
     },
     "lm": {
         "epochs": 10,
@@ -378,22 +381,27 @@ INIT_DEFAULTS = {
         "spatial_dropout": 0.1,
     },
 }
+# init model:RUN_DIR: the word-vector path's defaults, with one epoch of the new head alone first.
+INIT_DEFAULTS["model"] = {**INIT_DEFAULTS["vectors"], "frozen_epochs": 1}
 _MODEL_KNOBS = ("units", "num_layers", "embedding_dim", "pooling", "dropout", "spatial_dropout",
                 "recurrent_dropout", "l1", "l2")
 
 
 def init_kind(init):
-    """``"lm"`` for ``lm:ARTIFACT``, ``"none"`` for no pretrained start, ``"auto"``, else ``"vectors"``.
+    """``"lm"`` for ``lm:ARTIFACT``, ``"model"`` for ``model:RUN_DIR`` (a classifier zoo trained), ``"none"``
+    for no pretrained start, ``"auto"``, else ``"vectors"``.
 
     Example:
 
-    >>> init_kind("lm:wiki-books-lstm-lm-v2"), init_kind("glove-6b-50d"), init_kind("none")
-    ('lm', 'vectors', 'none')
+    >>> init_kind("lm:wiki-books-lstm-lm-v2"), init_kind("glove-6b-50d"), init_kind("none"), init_kind("model:runs/a")
+    ('lm', 'vectors', 'none', 'model')
     """
     if init in (None, "none", "random"):
         return "none"
     if init == "auto":
         return "auto"
+    if str(init).startswith("model:"):
+        return "model"
     return "lm" if str(init).startswith("lm:") else "vectors"
 
 
@@ -411,7 +419,8 @@ class ClassifierConfig(_Config):
     init: str = setting("glove-6b-50d", Init(),
                         "how the model starts: pretrained word vectors (glove-6b-50d, offline; a word2vec "
                         ".bin/.txt, GloVe .txt, fastText .vec/.bin or gensim .kv file; gensim:NAME), "
-                        "lm:ARTIFACT (a pretrained LSTM language model, then ULMFiT), none, or auto (compare "
+                        "lm:ARTIFACT (a pretrained LSTM language model, then ULMFiT), model:RUN_DIR (a classifier "
+                        "zoo trained on another task: its embedding and encoder, a new head), none, or auto (compare "
                         "--auto-vectors and --auto-lm on a validation split within --auto-budget, keep the best)")
     auto_vectors: str = setting("glove-6b-50d", Init(), "init auto: the word vectors it tries")
     auto_lm: str = setting("lm:wiki-books-lstm-lm-v2", Init(), "init auto: the language model it tries")
@@ -424,6 +433,8 @@ class ClassifierConfig(_Config):
                                   ".kv gensim)")
     units: int = setting(None, Integer(1, optional=True), "recurrent units per direction (default: the model's)")
     num_layers: int = setting(None, Integer(1, optional=True), "recurrent layers (default: the model's)")
+    cell: str = setting(None, Choice(CELLS, optional=True), "recurrent cell: lstm, gru, peephole or cifg "
+                                                            "(coupled input and forget gates); default: the model's")
     embedding_dim: int = setting(None, Integer(1, optional=True),
                                  "embedding width with init none (default 128; else the vectors' width)")
     pooling: str = setting(None, Choice(POOLINGS, optional=True),
@@ -435,6 +446,10 @@ class ClassifierConfig(_Config):
                                        "dropout of the recurrent state (> 0 disables cuDNN; default 0)")
     l1: float = setting(None, Number(low=0.0, optional=True), "L1 regularisation (default 0)")
     l2: float = setting(None, Number(low=0.0, optional=True), "L2 regularisation (default 0)")
+    # --- multi-label (see _check_multi_label) ---
+    multi_label: bool = setting(False, Flag(), "several labels per text: fit on lists of labels, one sigmoid "
+                                               "output per label, a threshold per label chosen on the validation "
+                                               "split (files: --label-separator or JSON lists)")
     # --- text ---
     max_tokens: int = setting(None, Integer(3, optional=True), "vocabulary size (default 30000; 20000 with init lm:)")
     sequence_length: object = setting(None, SequenceLength(optional=True),
@@ -460,10 +475,14 @@ class ClassifierConfig(_Config):
                                                "than 10 epochs (up to 40) for a small training set, to make about "
                                                "this many optimizer steps; early stopping still ends a run that "
                                                "stops improving; 0: always 10")
-    frozen_epochs: int = setting(0, Integer(0), "with word vectors: a first stage of this many epochs with the "
-                                                "embedding frozen, then everything at --finetune-lr-factor")
+    frozen_epochs: int = setting(None, Integer(0, optional=True),
+                                 "a first stage of this many epochs with the embedding frozen (word vectors; default "
+                                 "0) or everything but the new head frozen (init model:, default 1), then everything "
+                                 "at --finetune-lr-factor")
     batch_size: int = setting(32, Integer(1), "examples per batch, per replica")
-    optimizer: str = setting("adam", Choice(_optimizers), "optimizer")
+    optimizer: str = setting("adam", Choice(_optimizers), "optimizer (gd: plain gradient descent; sgd: with momentum)")
+    momentum: float = setting(None, Number(0.0, 1.0, optional=True), "sgd: its momentum (default 0.9)")
+    nesterov: bool = setting(None, Flag(optional=True), "sgd: Nesterov momentum (default on)")
     learning_rate: float = setting(None, Number(low=0.0, low_open=True, optional=True),
                                    "learning rate (default 4e-3; with init lm:, 2e-2 for the top group of the "
                                    "first stage)")
@@ -527,6 +546,7 @@ class ClassifierConfig(_Config):
     from_scratch: bool = setting(False, Flag(), "init lm: the same classifier and vocabulary, random weights")
 
     def _check_combinations(self):
+        _check_multi_label(self)
         kind = init_kind(self.init)
         lm_only = ("probe", "probe_init", "from_scratch")
         if kind != "lm":
@@ -540,7 +560,7 @@ class ClassifierConfig(_Config):
             if self.model not in (None, "stacked_lstm"):
                 raise ConfigError("model", f"`model` with init={self.init!r} is the language model's stacked "
                                            f"LSTM; got {self.model!r} (leave it None)")
-            for name in ("units", "num_layers", "embedding_dim"):
+            for name in ("units", "num_layers", "embedding_dim", "cell"):
                 if getattr(self, name) is not None:
                     raise ConfigError(name, f"`{name}` with init={self.init!r} comes from the language model; "
                                             f"got {getattr(self, name)!r} (leave it None)")
@@ -559,12 +579,39 @@ class ClassifierConfig(_Config):
         if self.probe and self.ensemble > 1:
             raise ConfigError("ensemble", "`probe` is one deterministic linear fit: an `ensemble` of probes would "
                                           "repeat it; use `probe_init` to fine-tune each member after the probe")
+        if kind == "model":
+            for name in ("model", "units", "num_layers", "embedding_dim", "cell"):
+                if getattr(self, name) is not None:
+                    raise ConfigError(name, f"`{name}` with init={self.init!r} comes from that classifier; got "
+                                            f"{getattr(self, name)!r} (leave it None)")
         if self.vectors_format is not None and kind != "vectors":
             raise ConfigError("vectors_format", f"`vectors_format` is for a word-vectors file as init, got "
                                                 f"init={self.init!r}")
         if self.embedding_dim is not None and kind == "vectors":
             raise ConfigError("embedding_dim", f"`embedding_dim` is for init='none'; the vectors {self.init!r} "
                                                "set the width")
+        for name in ("momentum", "nesterov"):
+            if getattr(self, name) is not None and self.optimizer != "sgd":
+                raise ConfigError(name, f"`{name}` is a setting of optimizer='sgd', got optimizer={self.optimizer!r}"
+                                        + (" (gd is plain gradient descent: sgd with momentum=0 and no nesterov)"
+                                           if self.optimizer == "gd" else ""))
+
+
+def _check_multi_label(config):
+    """``multi_label`` trains the word-vector path (or init none) only; the hybrid is turned off at fit time.
+
+    ULMFiT's classifier has a softmax head, init auto compares accuracies,
+    and balanced class weights are per class of one label.
+    """
+    if not config.multi_label:
+        return
+    kind = init_kind(config.init)
+    if kind in ("lm", "auto", "model"):
+        raise ConfigError("multi_label", f"`multi_label=True` trains with word vectors or init='none', got "
+                                         f"init={config.init!r}")
+    if config.class_weight != "none":
+        raise ConfigError("class_weight", f"`class_weight={config.class_weight!r}` weighs the classes of one label; "
+                                          "with `multi_label=True` leave it 'none'")
 
 
 def resolve_init_defaults(config):
@@ -573,7 +620,8 @@ def resolve_init_defaults(config):
     Model knobs left None stay None (the model's own default) with word
     vectors; with ``init="lm:..."`` the ULMFiT defaults apply.
     """
-    table = INIT_DEFAULTS["lm" if init_kind(config.init) == "lm" else "vectors"]
+    kind = init_kind(config.init)
+    table = INIT_DEFAULTS[kind if kind in ("lm", "model") else "vectors"]
     return config.replace(**{k: v for k, v in table.items() if getattr(config, k) is None})
 
 
@@ -590,6 +638,9 @@ class DataConfig(_Config):
     valid: str = setting(None, Text(optional=True), "validation file (default: a seeded split of train)")
     text_column: str = setting("text", Text(), "column (CSV/TSV) or field (JSON lines) of the texts")
     label_column: str = setting("label", Text(), "column or field of the labels")
+    label_separator: str = setting(None, Text(optional=True),
+                                   "with --multi-label: the string between the labels of one cell, e.g. '|' "
+                                   "(JSON lines may also hold a list of labels)")
     max_train_examples: int = setting(None, Integer(1, optional=True),
                                       "use a seeded, stratified subset of train (after the validation split)")
     labels: int = setting(None, Integer(1, optional=True),

@@ -42,7 +42,8 @@ from zoo.data.datasets import split_indices
 from zoo.data.text import make_dataset, make_vectorizer, predict_in_order, resolve_sequence_length, vectorize
 from zoo.data.tokenize import standardizer, standardizer_name
 from zoo.errors import ConfigError, DataError, ExportError
-from zoo.evaluation.metrics import classification_metrics, tfidf_svm_baseline
+from zoo.evaluation.metrics import (DEFAULT_THRESHOLD, choose_thresholds, classification_metrics,
+                                    multi_label_metrics, tfidf_svm_baseline, tfidf_svm_multi_label_baseline)
 from zoo.files import atomic_file, write_json, write_text
 from zoo.log import logger
 from zoo.models.cudnn import cudnn_report, format_cudnn_report
@@ -51,7 +52,8 @@ from zoo.models.hybrid import NgramLinear, blend
 from zoo.models.registry import get_model
 from zoo.models.saving import load_model
 from zoo.training import distribute
-from zoo.training.freezing import unfreeze
+from zoo.training.freezing import layer_groups, unfreeze
+from zoo.training.optimizers import momentum_options
 from zoo.training.stages import DEFAULT_EPOCHS, adaptive_epochs, class_weights, run_stages, word_vector_stages
 
 FORMAT = 1
@@ -147,6 +149,8 @@ class TextClassifier:
         """
         if init_kind(self._config.init) == "auto":
             return self._fit_auto(texts, labels, validation_data, classes, lm_texts)
+        if self._config.multi_label:
+            return self._fit_multi_label(texts, labels, validation_data, classes)
         settings = resolve_init_defaults(self._config)
         # Multi-worker collectives must be set up before any other TensorFlow work.
         strategy = self._strategy_object or _make_strategy(settings.strategy)
@@ -174,6 +178,8 @@ class TextClassifier:
         if init_kind(settings.init) == "lm":
             lm_texts = list(lm_texts) if lm_texts is not None else texts + valid_texts
             fit.ulmfit(lm_texts)
+        elif init_kind(settings.init) == "model":
+            fit.from_classifier()
         else:
             fit.word_vectors()
         self.ngram_, self.blend_weight_ = fit.ngram_path() if settings.hybrid else (None, 1.0)
@@ -273,6 +279,94 @@ class TextClassifier:
             logger.info(f"init auto: {name} scored {accuracy:.4f} on the validation split")
         return results
 
+    # === Multi-label ===
+
+    def _fit_multi_label(self, texts, labels, validation_data, classes):
+        """``multi_label=True``: label lists, a sigmoid head, early stopping on the validation loss, then a
+        threshold per label chosen on the validation split (:func:`zoo.evaluation.metrics.choose_thresholds`)."""
+        settings = resolve_init_defaults(self._config)
+        if settings.hybrid:
+            logger.info("multi-label: the hybrid's n-gram path is single-label (one softmax over the classes); "
+                        "training the recurrent model alone, as with --no-hybrid")
+            settings = settings.replace(hybrid=False)
+        strategy = self._strategy_object or _make_strategy(settings.strategy)
+        precision = distribute.resolve_precision(settings.precision)
+        keras.utils.set_random_seed(settings.seed)
+        texts = _texts("texts", texts)
+        label_lists = _label_lists("labels", labels)
+        classes = _class_order([v for row in label_lists for v in row]) if classes is None else list(classes)
+        if not classes:
+            raise DataError("labels: expected at least 1 label among the label lists, got none")
+        y = _encode_label_lists("labels", label_lists, classes)
+        if len(y) != len(texts):
+            raise DataError(f"texts and labels differ in length: {len(texts)} texts, {len(y)} label lists")
+        if validation_data is None and settings.validation_split > 0:
+            keep, held = split_indices(y, settings.seed, test_size=settings.validation_split)
+            valid_texts, valid_y = [texts[i] for i in held], y[held]
+            texts, y = [texts[i] for i in keep], y[keep]
+        elif validation_data is None:
+            valid_texts, valid_y = [], np.zeros((0, len(classes)), np.float32)
+        else:
+            valid_texts = _texts("validation texts", validation_data[0])
+            valid_y = _encode_label_lists("validation labels", _label_lists("validation labels",
+                                                                            validation_data[1]), classes)
+        self._train_data = (texts, y)
+        fit = _Fit(settings, strategy, classes, texts, y, valid_texts, valid_y)
+        fit.word_vectors()
+        self.ngram_, self.blend_weight_ = None, 1.0
+        self.settings_, self.classes_, self.model_, self.vectorizer_ = settings, classes, fit.model, fit.vectorizer
+        self.sequence_length_, self.history_ = fit.length, fit.history
+        self.thresholds_, chosen = self._choose_thresholds(fit, valid_y)
+        self.fit_info_ = {**fit.info, "thresholds": chosen, "precision": precision,
+                          "replicas": strategy.num_replicas_in_sync,
+                          "global_batch_size": distribute.global_batch_size(settings.batch_size, strategy)}
+        return self
+
+    def _choose_thresholds(self, fit, valid_y):
+        """Each label's threshold, chosen on the validation split; ``(thresholds, what to report)``."""
+        names = [str(c) for c in self.classes_]
+        if not len(valid_y):
+            logger.warning(f"multi-label: no validation split: every label's threshold is {DEFAULT_THRESHOLD}")
+            thresholds = np.full(len(names), DEFAULT_THRESHOLD)
+            return thresholds.astype(np.float32), {"chosen_on": "none: no validation split",
+                                                   "values": dict(zip(names, thresholds.tolist()))}
+        probabilities = _recurrent_probabilities(fit.model, fit.valid_ids.ids)
+        thresholds, f1 = choose_thresholds(valid_y, probabilities)
+        absent = [name for name, value in zip(names, f1) if np.isnan(value)]
+        logger.info(f"multi-label: thresholds chosen on the {len(valid_y)} validation texts (from "
+                    f"{thresholds.min():.2f} to {thresholds.max():.2f}, median {np.median(thresholds):.2f})"
+                    + (f"; {len(absent)} label(s) absent there keep {DEFAULT_THRESHOLD}: {', '.join(absent[:5])}"
+                       + (", ..." if len(absent) > 5 else "") if absent else ""))
+        at_half = multi_label_metrics(valid_y, probabilities >= DEFAULT_THRESHOLD, names)
+        chosen = multi_label_metrics(valid_y, probabilities >= thresholds, names)
+        return thresholds.astype(np.float32), {
+            "chosen_on": f"the validation split ({len(valid_y)} texts): each label's best F1 over 0.05, ..., 0.95",
+            "values": dict(zip(names, [round(float(t), 2) for t in thresholds])),
+            "absent_from_validation": absent,
+            "valid_micro_f1": {"at_0.5": at_half["micro_f1"], "chosen": chosen["micro_f1"]},
+            "valid_macro_f1": {"at_0.5": at_half["macro_f1"], "chosen": chosen["macro_f1"]}}
+
+    def _evaluate_multi_label(self, texts, labels, baseline):
+        """:meth:`evaluate` of a multi-label classifier: micro/macro figures, per label, the baseline beside."""
+        y = _encode_label_lists("labels", _label_lists("labels", labels), self.classes_)
+        names = [str(c) for c in self.classes_]
+        metrics = multi_label_metrics(y, self.predict_proba(texts) >= self.thresholds_, names)
+        metrics["thresholds"] = dict(zip(names, [round(float(t), 2) for t in self.thresholds_]))
+        if baseline is not False and baseline is not None:
+            if baseline is True:
+                if self._train_data is None:
+                    raise ConfigError("baseline", "`baseline=True` needs the training texts, which a loaded "
+                                                  "classifier does not have: pass baseline=(texts, label lists)")
+                train_texts, train_y = self._train_data
+            else:
+                train_texts = _texts("baseline texts", baseline[0])
+                train_y = _encode_label_lists("baseline labels", _label_lists("baseline labels", baseline[1]),
+                                              self.classes_)
+            logger.info("one-vs-rest TF-IDF + LinearSVC baseline on the same training texts")
+            metrics["baseline"] = tfidf_svm_multi_label_baseline(train_texts, train_y, _texts("texts", texts), y,
+                                                                 names, seed=self.settings_.seed)
+        return metrics
+
     # === Prediction ===
 
     def predict_proba(self, texts, batch_size=128):
@@ -296,8 +390,11 @@ class TextClassifier:
         return paths
 
     def predict(self, texts, batch_size=128):
-        """The most probable label of each text (values of ``classes_``)."""
+        """The most probable label of each text (values of ``classes_``); with ``multi_label``, the list of
+        labels at or above their thresholds (in ``classes_`` order, possibly empty)."""
         probs = self.predict_proba(texts, batch_size=batch_size)
+        if self.settings_.multi_label:
+            return [[self.classes_[j] for j in np.flatnonzero(row)] for row in probs >= self.thresholds_]
         return [self.classes_[i] for i in probs.argmax(-1)]
 
     def evaluate(self, texts, labels, *, baseline=False):
@@ -315,6 +412,8 @@ class TextClassifier:
             (``accuracy_by_ensemble_size``).
         """
         self._check_fitted()
+        if self.settings_.multi_label:
+            return self._evaluate_multi_label(texts, labels, baseline)
         y = _encode("labels", labels, self.classes_)
         paths = self._path_probabilities(texts)
         member_probs = paths["members"]
@@ -382,6 +481,7 @@ class TextClassifier:
         write_json(path / "classifier.json", {
             "format": FORMAT, "params": params, "settings": self.settings_.to_dict(), "hybrid": hybrid,
             "classes": [_plain(c) for c in self.classes_], "sequence_length": self.sequence_length_,
+            "thresholds": _saved_thresholds(self),
             "vectorizer": vectorizer, "history": self.history_, "fit_info": self.fit_info_})
         return path
 
@@ -412,13 +512,15 @@ class TextClassifier:
                                                          **options)
         clf.model_ = load_model(path / "model.keras")
         clf.ngram_, clf.blend_weight_ = _load_ngram_path(path, saved.get("hybrid"))
+        clf.thresholds_ = _loaded_thresholds(saved, path)
         clf.history_ = saved.get("history", [])
         clf.fit_info_ = saved.get("fit_info", {})
         return clf
 
     def export(self, path, overwrite=False, fixed_length=False):
         """Writes a TF SavedModel that classifies raw strings (``serving_default``: texts -> probabilities,
-        label_id, label); it needs only TensorFlow to load. Written atomically (see :mod:`zoo.serving.export`).
+        label_id, label; with ``multi_label``: probabilities, predicted, labels, num_labels); it needs only
+        TensorFlow to load. Written atomically (see :mod:`zoo.serving.export`).
 
         Each batch is padded to its longest text; ``fixed_length=True`` pads every text to the sequence
         length instead (one static shape, the same probabilities, slower on short texts).
@@ -429,7 +531,8 @@ class TextClassifier:
         export_text_classifier(self.model_, self.vectorizer_, self.sequence_length_,
                                [str(c) for c in self.classes_], os.fspath(path), overwrite=overwrite,
                                ngram=self.ngram_, blend_weight=self.blend_weight_,
-                               truncation=self.settings_.truncation, fixed_length=fixed_length)
+                               truncation=self.settings_.truncation, fixed_length=fixed_length,
+                               thresholds=self.thresholds_ if self.settings_.multi_label else None)
         return path
 
     def _check_fitted(self):
@@ -460,6 +563,7 @@ class _Fit:
         self.chief = distribute.is_chief(strategy)
         self.batch = distribute.global_batch_size(settings.batch_size, strategy)
         self.info = {}
+        self.architecture = None  # init model: the source classifier's (zoo.transfer.classifier.ARCHITECTURE)
 
     # --- shared steps ---
 
@@ -486,9 +590,9 @@ class _Fit:
 
     def run_options(self, backup, log_dir):
         s = self.s
-        return dict(optimizer=s.optimizer, clipnorm=s.clipnorm, patience=s.patience if s.early_stopping else None,
-                    strategy=self.strategy, lr_scaling=s.lr_scaling, backup_dir=backup, log_dir=log_dir,
-                    chief=self.chief, verbose=s.verbose)
+        return dict(optimizer=s.optimizer, optimizer_options=momentum_options(s.optimizer, s.momentum, s.nesterov),
+                    clipnorm=s.clipnorm, patience=s.patience if s.early_stopping else None, strategy=self.strategy,
+                    lr_scaling=s.lr_scaling, backup_dir=backup, log_dir=log_dir, chief=self.chief, verbose=s.verbose)
 
     def local_copy(self, model):
         # A plain copy for prediction, saving and export: under a multi-worker strategy predict() gathers every
@@ -523,6 +627,42 @@ class _Fit:
             self.info["vector_coverage"] = coverage.to_dict()
             logger.info(str(coverage))
 
+    # --- another task's classifier (init model:RUN_DIR) ---
+
+    def from_classifier(self):
+        """The source's architecture and weights (embedding remapped, new head), then the staged fine-tuning."""
+        from zoo.transfer.classifier import ARCHITECTURE, remapped_embedding, transfer_classifier
+
+        s = self.s
+        run_dir = s.init[len("model:"):]
+        source = TextClassifier.load(run_dir)  # a one-line DataError naming what is missing
+        if init_kind(source.settings_.init) not in ("vectors", "none"):
+            raise ConfigError("init", f"`init` {s.init!r}: that classifier was trained with init="
+                                      f"{source.settings_.init!r}; init model: takes one trained with word vectors "
+                                      "or init none")
+        # A source that itself started from a classifier keeps that one's architecture in its fit_info_.
+        arch = source.fit_info_.get("transfer", {}).get("architecture") or {
+            name: getattr(source.settings_, name) for name in ARCHITECTURE}
+        self.architecture = arch
+        standardize = standardizer_name(source.vectorizer_.get_config()["standardize"])
+        self.vectorize(make_vectorizer(self.texts, max_tokens=s.max_tokens, standardize=standardizer(standardize)))
+        # The embedding starts remapped to this vocabulary (the model is built on it); then the other layers.
+        self.embeddings, _ = remapped_embedding(
+            keras.ops.convert_to_numpy(source.model_.get_layer("embedding").embeddings),
+            source.vectorizer_.get_vocabulary(), self.vectorizer.get_vocabulary())
+        model = self.build_word_vector_model()
+        copied, hits = transfer_classifier(source.model_, source.vectorizer_.get_vocabulary(), model,
+                                           self.vectorizer.get_vocabulary())
+        words = len(self.vectorizer.get_vocabulary()) - 2
+        self.info["transfer"] = {"source": run_dir, "source_classes": len(source.classes_), "copied_layers": copied,
+                                 "vocabulary_known": round(hits / max(words, 1), 4), "standardize": standardize,
+                                 "architecture": arch}
+        logger.info(f"init {s.init}: {len(copied)} layers from a {len(source.classes_)}-class "
+                    f"{arch['model'] or 'bilstm'} ({', '.join(copied)}); {hits} of the {words} words known to it; "
+                    "a new head")
+        self.cudnn(model)
+        self.train_word_vector_model(model)
+
     def with_settings(self, settings):
         """A copy for other training settings that shares the prepared data (tuning's trials)."""
         other = copy.copy(self)
@@ -533,10 +673,14 @@ class _Fit:
     def build_word_vector_model(self):
         with self.strategy.scope():
             return build_classifier(self.s, len(self.vectorizer.get_vocabulary()), len(self.classes),
-                                    self.embeddings)
+                                    self.embeddings, self.architecture)
 
-    def word_vector_plan(self):
+    def word_vector_plan(self, model=None):
         s = self.s
+        if init_kind(s.init) == "model":  # the new head alone first, then everything
+            below = tuple(name for name, _ in layer_groups(model) if name != "head")
+            return word_vector_stages(self.adaptive_epochs(), s.learning_rate, s.lr_schedule, s.frozen_epochs,
+                                      s.finetune_lr_factor, frozen_groups=below, frozen_name="new_head")
         return word_vector_stages(self.adaptive_epochs(), s.learning_rate, s.lr_schedule, s.frozen_epochs,
                                   s.finetune_lr_factor, pretrained=self.embeddings is not None)
 
@@ -567,10 +711,10 @@ class _Fit:
         train_ds, valid_ds = self.datasets(s.seed)
         backup = self.backup_dir()
         start = time.time()
-        self.history = run_stages(model, plan or self.word_vector_plan(), train_ds, valid_ds, class_weight=weights,
+        self.history = run_stages(model, plan or self.word_vector_plan(model), train_ds, valid_ds, class_weight=weights,
                                   **self.run_options(backup, log_dir or s.log_dir))
         self.info.update(train_seconds=round(time.time() - start, 1), epochs_run=len(self.history),
-                         model=s.model or "bilstm")
+                         model=(self.architecture or {}).get("model") or s.model or "bilstm")
         self.model = self.local_copy(model)
         _remove_backup(backup)
 
@@ -670,19 +814,28 @@ class _Fit:
         if s.aux_lm_weight and lm is not None:
             bias = keras.ops.convert_to_numpy(lm.get_layer("embedding").output_bias)
             trainer = lambda m: AuxiliaryLMClassifier(m, bias, s.aux_lm_weight)  # noqa: E731
-        options = {**self.run_options(backup, log_dir), "optimizer_options": {"beta_2": ADAM_BETA_2}}
+        options = self.run_options(backup, log_dir)
+        if s.optimizer in ("adam", "adamw"):  # ULMFiT's Adam (Howard & Ruder 2018: beta_2 0.99)
+            options["optimizer_options"] = {**options["optimizer_options"], "beta_2": ADAM_BETA_2}
         history += run_stages(model, classifier_stages(model, s), train_ds, valid_ds, trainer=trainer, **options)
         return model, history
 
 
-def build_classifier(settings, vocab_size, num_classes, embeddings=None):
-    """The word-vector path's model: ``settings.model`` with the knobs that are set, the embedding at ``embeddings``."""
-    kwargs = {k: getattr(settings, k) for k in ("units", "num_layers", "pooling", "dropout", "spatial_dropout",
-                                                "recurrent_dropout", "l1", "l2") if getattr(settings, k) is not None}
+def build_classifier(settings, vocab_size, num_classes, embeddings=None, architecture=None):
+    """The word-vector path's model: ``settings.model`` with the knobs that are set, the embedding at ``embeddings``.
+
+    ``architecture`` (init model:) overrides the model and its shape settings with the source classifier's.
+    """
+    settings = settings.replace(init="none", **architecture) if architecture else settings
+    kwargs = {k: getattr(settings, k) for k in ("units", "num_layers", "cell", "pooling", "dropout",
+                                                "spatial_dropout", "recurrent_dropout", "l1", "l2")
+              if getattr(settings, k) is not None}
     if embeddings is not None:
         kwargs["embeddings"] = embeddings
     elif settings.embedding_dim is not None:
         kwargs["embedding_dim"] = settings.embedding_dim
+    if settings.multi_label:
+        kwargs["multi_label"] = True  # one sigmoid per label
     return get_model(settings.model or "bilstm", vocab_size, num_classes, compile=False, **kwargs)
 
 
@@ -775,3 +928,41 @@ def _encode(what, labels, classes):
         raise DataError(f"{what}: {len(unknown)} label(s) not among the classes: {shown} "
                         f"(classes: {', '.join(map(str, classes[:10]))}{', ...' if len(classes) > 10 else ''})")
     return np.array([index[v] for v in labels], np.int64)
+
+
+# --- multi-label helpers ---
+
+
+def _label_lists(what, labels):
+    """Each item a list of labels (a list, tuple, set or array; not a string)."""
+    rows = list(labels)
+    for i, row in enumerate(rows):
+        if isinstance(row, (str, bytes)) or not isinstance(row, (list, tuple, set, frozenset, np.ndarray)):
+            raise DataError(f"{what}: item {i} is a {type(row).__name__}, expected a list of labels "
+                            "(multi_label=True)")
+    return [[_plain(v) for v in row] for row in rows]
+
+
+def _encode_label_lists(what, label_lists, classes):
+    """A 0/1 float32 matrix ``(texts, classes)``; labels not among ``classes`` are an error."""
+    _encode(what, [v for row in label_lists for v in row], classes)  # the one-line error for unknown labels
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.zeros((len(label_lists), len(classes)), np.float32)
+    for row, values in enumerate(label_lists):
+        y[row, [index[v] for v in values]] = 1.0
+    return y
+
+
+def _saved_thresholds(clf):
+    thresholds = getattr(clf, "thresholds_", None)
+    return None if thresholds is None else [float(t) for t in thresholds]
+
+
+def _loaded_thresholds(saved, path):
+    if not saved["settings"].get("multi_label"):
+        return None
+    thresholds = saved.get("thresholds")
+    if not isinstance(thresholds, list) or len(thresholds) != len(saved["classes"]):
+        raise DataError(f"{path / 'classifier.json'}: 'thresholds': expected one per label "
+                        f"({len(saved['classes'])}), got {thresholds!r:.60}")
+    return np.asarray(thresholds, np.float32)

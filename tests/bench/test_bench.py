@@ -27,10 +27,12 @@ EXPECTED = {
               ["units", "batch", "train_gflops", "fraction_of_fp32_peak"]),
     "scaling": (["machine", "settings", "memory_method", "by_length", "by_batch", "table"],
                 ["batch", "seq_len", "train_ms_per_example", "infer_ms_per_example", "train_peak_growth_mb"]),
-    "serving": (["machine", "settings", "rows", "table"],
-                ["path", "p50_ms", "p99_ms", "batch_texts_per_second"]),
+    "serving": (["machine", "settings", "model", "texts", "rows", "table"],
+                ["texts", "path", "p50_ms", "p99_ms", "batch_texts_per_second", "max_abs_diff_vs_fixed"]),
+    "cells": (["machine", "settings", "data", "rows", "table"],
+              ["cell", "parameters", "train_examples_per_second", "train_vs_lstm", "infer_texts_per_second"]),
 }
-ROWS = {"train_throughput": "rows", "flops": "lstm", "scaling": "by_length", "serving": "rows"}
+ROWS = {"train_throughput": "rows", "flops": "lstm", "scaling": "by_length", "serving": "rows", "cells": "rows"}
 MACHINE_KEYS = ["cpu", "usable_cores", "tensorflow", "keras"]
 PEER = "PyTorch nn.LSTM (peer)"
 HAS_TORCH = importlib.util.find_spec("torch") is not None

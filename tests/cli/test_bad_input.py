@@ -75,6 +75,11 @@ def _case(d, name):
         return ["--init", str(d / "glove.vec")], 3, "use format 'glove', --vectors-format"
     if name == "unknown language model":
         return ["--init", "lm:nope"], 3, "unknown pretrained model 'nope'"
+    if name == "init model: on a folder that is not a run":
+        (d / "not_a_run").mkdir(exist_ok=True)
+        return ["--init", f"model:{d / 'not_a_run'}"], 3, "not_a_run: not a saved TextClassifier (no classifier.json)"
+    if name == "momentum without sgd":
+        return ["--momentum", "0.5"], 2, "--momentum is a setting of optimizer='sgd', got optimizer='adam'"
     if name == "dropout out of range":
         return ["--dropout", "1.5"], 2, "--dropout must be a number in [0, 1) or None, got 1.5"
     if name == "bad sequence length":
@@ -107,7 +112,8 @@ def _case(d, name):
 
 CASES = ["missing file", "empty file", "missing column", "duplicate column", "tsv named csv", "labels only in test",
          "non-UTF-8 line", "inconsistent vectors", "truncated vectors", "broken word2vec header",
-         "vectors without the header their name promises", "unknown language model", "dropout out of range",
+         "vectors without the header their name promises", "unknown language model",
+         "init model: on a folder that is not a run", "momentum without sgd", "dropout out of range",
          "bad sequence length", "epochs 0", "epochs -1", "negative learning rate", "batch size 0", "max tokens 0",
          "embedding dim 0", "negative clipnorm", "negative patience", "tpu without a tpu",
          "config value of the wrong type", "output dir is a file"]

@@ -78,3 +78,16 @@ def test_the_committed_language_model_installs_with_the_package(installed):
     directory, vocab = result.stdout.split()
     assert "site-packages" in directory and directory.endswith(os.path.join("zoo", "_pretrained"))
     assert vocab == "20000"
+
+
+def test_the_debtags_snapshot_installs_with_the_package(installed):
+    bin_dir, work = installed
+    code = ("from zoo.data import debtags, load_dataset\n"
+            "data = load_dataset('debtags')\n"
+            "print(debtags.SNAPSHOT, len(data.train_texts), len(data.class_names))\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([str(bin_dir / "python"), "-c", code], cwd=work, capture_output=True, text=True,
+                            env={**env, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    path, train, labels = result.stdout.split()[-3:]
+    assert "site-packages" in path and int(train) > 1000 and int(labels) > 10

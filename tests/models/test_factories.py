@@ -12,7 +12,7 @@ FACTORIES = {name: zoo.get_factory(name) for name in zoo.list_models()}
 
 def test_registry_lists_every_factory():
     assert zoo.list_models() == [
-        "lstm", "bilstm", "stacked_lstm", "attention_lstm", "bn_lstm", "gru", "residual_lstm"
+        "lstm", "bilstm", "stacked_lstm", "attention_lstm", "bn_lstm", "gru", "residual_lstm", "peephole_lstm"
     ]
     for name in zoo.list_models():
         assert getattr(zoo, f"build_{name}") is zoo.get_factory(name)
@@ -32,11 +32,20 @@ def test_factory(name, tmp_path):
         {"pooling": "attention", "self_attention_heads": 2, "num_layers": 2, "dropout": 0.1},
         {"cell": "gru", "bidirectional": True, "pooling": "concat", "batch_norm": True},
         {"spatial_dropout": 0.2, "l1": 1e-5, "l2": 1e-4, "recurrent_dropout": 0.1},
+        {"cell": "cifg", "bidirectional": True, "num_layers": 2, "residual": True, "recurrent_dropout": 0.1},
+        {"cell": "peephole", "pooling": "attention", "bidirectional": True, "batch_norm": True},
     ],
     ids=lambda kw: "-".join(f"{k}={v}" for k, v in kw.items()),
 )
 def test_option_combinations(kwargs, tmp_path):
     run_factory_test(zoo.build_rnn_classifier, tmp_path, **kwargs)
+
+
+@pytest.mark.parametrize("cell", ["peephole", "cifg"])
+def test_get_model_with_every_new_cell(cell, tmp_path):
+    model = run_factory_test(lambda v, c, **kw: zoo.get_model("bilstm", v, c, cell=cell, **kw), tmp_path)
+    assert type(model.get_layer("encoder_1").forward_layer.cell).__name__ == {"peephole": "PeepholeLSTMCell",
+                                                                              "cifg": "CIFGLSTMCell"}[cell]
 
 
 @pytest.mark.parametrize("num_classes,kwargs", [(1, {}), (4, {"multi_label": True}), (2, {"task": "regression"})])
@@ -106,7 +115,10 @@ def test_cudnn_report_defaults_eligible_and_explains_why_not():
     for name, factory in FACTORIES.items():
         report = zoo.cudnn_report(factory(VOCAB_SIZE, 3, **TINY))
         assert report and all(row["backend"] == backend for row in report)
-        if backend == "tensorflow":
+        if name == "peephole_lstm":  # never cuDNN, on any backend
+            assert [row["reasons"] for row in report] == [["PeepholeLSTMCell is not cuDNN's LSTM or GRU (cuDNN has "
+                                                           "no peephole or coupled gates); Keras' generic loop runs"]]
+        elif backend == "tensorflow":
             assert all(row["eligible"] for row in report), (name, report)
         else:  # JAX and PyTorch take cuDNN only without a mask: the defaults mask padding
             assert all(row["reasons"] == [f"a masked input (mask_zero=True) on the {backend} backend (its cuDNN "

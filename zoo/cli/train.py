@@ -25,7 +25,7 @@ import tempfile
 
 from zoo.cli.flags import SettingsParser, dry_run, fail_with
 from zoo.config import ClassifierConfig, DataConfig, RunConfig, init_kind, resolve_init_defaults
-from zoo.errors import ExportError, ZooError
+from zoo.errors import ConfigError, ExportError, ZooError
 from zoo.log import logger, start_tensorflow
 
 FINISHED = "metrics.json"  # written last: a directory with it holds a finished run
@@ -85,6 +85,9 @@ def check_output_dir(path, overwrite):
 
 def run(data, output, settings, recipe="zoo train"):
     """Runs one training job (see the module docstring); returns the metrics."""
+    if data.label_separator is not None and not settings.multi_label:
+        raise ConfigError("label_separator", f"`label_separator` {data.label_separator!r} reads several labels per "
+                                             "row: pass `multi_label` too")
     start_tensorflow()  # first: its start-up lines filtered
     from zoo.data.datasets import load_for_training
     from zoo.text_classifier import TextClassifier
@@ -98,8 +101,13 @@ def run(data, output, settings, recipe="zoo train"):
     if chief:
         check_output_dir(out, output.overwrite)
     logger.info("loading data")
-    dataset, all_train_texts = load_for_training(data, validation_split=settings.validation_split, seed=settings.seed)
+    dataset, all_train_texts = load_for_training(data, validation_split=settings.validation_split, seed=settings.seed,
+                                                 multi_label=settings.multi_label)
     logger.info(f"{dataset.name}: {dataset.summary()}")
+    if dataset.multi_label != settings.multi_label:
+        raise ConfigError("multi_label", f"{dataset.name} is a " + (
+            "multi-label dataset: pass `multi_label`" if dataset.multi_label else
+            "single-label dataset: `multi_label` is for rows with several labels (--label-separator, JSON lists)"))
     resuming = settings.backup_dir and os.path.exists(settings.backup_dir)
     if chief and not resuming:  # a rerun must not mix an earlier run's TensorBoard events with its own
         shutil.rmtree(os.path.join(out, "logs"), ignore_errors=True)
@@ -109,21 +117,22 @@ def run(data, output, settings, recipe="zoo train"):
         "lm_cache_dir": settings.lm_cache_dir or os.path.join(out, "lm"),
     })
     names = dataset.class_names
-    clf.fit(dataset.train_texts, [names[i] for i in dataset.train_labels],
-            validation_data=(dataset.valid_texts, [names[i] for i in dataset.valid_labels]), classes=names,
+    clf.fit(dataset.train_texts, dataset.label_lists("train"),
+            validation_data=(dataset.valid_texts, dataset.label_lists("valid")), classes=names,
             lm_texts=all_train_texts if init_kind(resolved.init) in ("lm", "auto") else None)
     split = "test" if data.dev is None else "dev"
     logger.info("evaluating on the test split" if split == "test" else
                 f"evaluating on the dev split: {data.dev} held-out train examples (the test split is not used)")
-    test_labels = [names[i] for i in dataset.test_labels]
-    metrics = clf.evaluate(dataset.test_texts, test_labels, baseline=output.baseline)
+    metrics = clf.evaluate(dataset.test_texts, dataset.label_lists("test"), baseline=output.baseline)
     info = clf.fit_info_
     metrics.update(train_seconds=info["train_seconds"], epochs_run=info["epochs_run"],
                    truncated_train_texts=info["truncated_train_texts"], history=clf.history_,
                    labels=len(dataset.train_labels), evaluated_on=split)
-    for key in ("vector_coverage", "language_model", "hybrid", "auto"):
+    for key in ("vector_coverage", "language_model", "hybrid", "auto", "thresholds", "transfer"):
         if key in info:
             metrics[key] = info[key]
+    if "thresholds" in info:  # multi-label: the values beside how they were chosen
+        metrics["thresholds"] = {**info["thresholds"], "values": metrics["thresholds"]["values"]}
     if "baseline" in metrics:  # keep the old key order of metrics.json: the baseline last
         metrics["baseline"] = metrics.pop("baseline")
     config = {
@@ -155,8 +164,9 @@ def write_run(out, clf, config, metrics):
     write_json(os.path.join(out, "config.json"), config)
     clf.save(out, overwrite=True)
     clf.export(os.path.join(out, "export"), overwrite=True)  # check_output_dir applied `overwrite`
-    report.plot_confusion_matrix(metrics["confusion_matrix"], config["class_names"],
-                                 os.path.join(out, "confusion_matrix.png"))
+    if "confusion_matrix" in metrics:  # single-label
+        report.plot_confusion_matrix(metrics["confusion_matrix"], config["class_names"],
+                                     os.path.join(out, "confusion_matrix.png"))
     report.plot_history(metrics["history"], os.path.join(out, "curves"))
     settings = config["settings"]
     coverage = metrics.get("vector_coverage")
@@ -175,6 +185,22 @@ def write_run(out, clf, config, metrics):
                "chosen by init auto's comparison" if metrics.get("auto") else "fixed: no validation split")
         details.append(f"hybrid: the recurrent path weighs {hybrid['blend_weight']:.2f} against the n-gram path "
                        f"({hybrid['features']} uni- and bigrams, temperature {hybrid['temperature']:.3g}; {how})")
+    thresholds = metrics.get("thresholds")
+    if thresholds:  # multi-label
+        values = list(thresholds["values"].values())
+        details.append(f"multi-label: {len(values)} labels, a threshold each (from {min(values):.2f} to "
+                       f"{max(values):.2f}) chosen on {thresholds['chosen_on']}; test texts have "
+                       f"{metrics['labels_per_text']:.2f} labels on average, the model predicts "
+                       f"{metrics['predicted_labels_per_text']:.2f}")
+        if "valid_micro_f1" in thresholds:
+            micro, macro = thresholds["valid_micro_f1"], thresholds["valid_macro_f1"]
+            details.append(f"validation micro F1 {micro['at_0.5']:.3f} at 0.5, {micro['chosen']:.3f} at the chosen "
+                           f"thresholds; macro F1 {macro['at_0.5']:.3f} and {macro['chosen']:.3f}")
+    transfer = metrics.get("transfer")
+    if transfer:  # init model:RUN_DIR
+        details.append(f"started from the {transfer['source_classes']}-class classifier in {transfer['source']}: "
+                       f"{', '.join(transfer['copied_layers'])} copied (it knew {transfer['vocabulary_known']:.1%} "
+                       "of this vocabulary), a new head")
     chosen = metrics.get("auto")
     if chosen:
         compared = "; ".join(f"{c['name']} {c['valid_accuracy']:.3f}" if "valid_accuracy" in c

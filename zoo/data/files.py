@@ -29,7 +29,7 @@ SUPPORTED_FORMATS = (".csv", ".tsv", ".jsonl", ".ndjson")
 SKIPPED_CLASS_FOLDERS = {"unsup"}  # aclImdb's unlabelled reviews
 
 
-def read_labelled_file(path, *, text_column="text", label_column="label"):
+def read_labelled_file(path, *, text_column="text", label_column="label", label_separator=None, multi_label=None):
     """Reads texts and string labels from one file or one folder of class folders.
 
     Formats, by extension:
@@ -43,12 +43,23 @@ def read_labelled_file(path, *, text_column="text", label_column="label"):
 
     Files must be UTF-8 (a byte-order mark is allowed).
 
+    Multi-label files (``multi_label``, implied by ``label_separator``): a
+    label cell holds several labels split at ``label_separator`` (``"a|b"``),
+    and in JSON lines a label field may also be a JSON list of strings
+    (``["a", "b"]``). Every row needs at least one label; a label repeated in
+    a row counts once.
+
     Args:
         path: The file or directory.
         text_column, label_column: Column or field names (unused for folders).
+        label_separator: The string between the labels of one cell (None:
+            one label per cell, or a JSON list).
+        multi_label: Whether rows hold lists of labels (default: True when
+            ``label_separator`` is given). Without it a JSON list is an error.
 
     Returns:
-        ``(texts, labels)``: two lists of ``str`` of equal length.
+        ``(texts, labels)``: two lists of equal length; the labels are ``str``,
+        or with ``multi_label`` lists of ``str``.
 
     Raises:
         DataError: one line naming the file (and line), the problem, and what
@@ -64,15 +75,23 @@ def read_labelled_file(path, *, text_column="text", label_column="label"):
     (['it "works"'], ['1'])
     """
     path = Path(path)
+    if label_separator is not None and (not isinstance(label_separator, str) or not label_separator):
+        raise DataError(f"label_separator: expected a non-empty string or None, got {label_separator!r}")
+    if multi_label is None:
+        multi_label = label_separator is not None
+    elif label_separator is not None and not multi_label:
+        raise DataError(f"label_separator {label_separator!r}: several labels per row need multi_label=True")
     if not path.exists():
         raise DataError(f"{path}: no such file or directory")
+    labels = _Labels(label_column, label_separator, multi_label)
     if path.is_dir():
-        return _read_class_folders(path)
+        texts, names = _read_class_folders(path)
+        return texts, [[name] for name in names] if multi_label else names
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
-        return _read_delimited(path, suffix, text_column, label_column)
+        return _read_delimited(path, suffix, text_column, label_column, labels)
     if suffix in (".jsonl", ".ndjson"):
-        return _read_json_lines(path, text_column, label_column)
+        return _read_json_lines(path, text_column, label_column, labels)
     raise DataError(f"{path}: unsupported format {suffix or '(no extension)'!r}: expected "
                     f"{', '.join(SUPPORTED_FORMATS)} or a directory with one sub-folder per class")
 
@@ -96,7 +115,7 @@ def _not_utf8(path, line, raw, offset):
             f"expected UTF-8 text, re-save the file as UTF-8")
 
 
-def _read_delimited(path, suffix, text_column, label_column):
+def _read_delimited(path, suffix, text_column, label_column, labels_of):
     tsv = suffix == ".tsv"
     # TSV exports seldom quote, and a stray quote in a text must not swallow the following lines.
     quoting = csv.QUOTE_NONE if tsv else csv.QUOTE_MINIMAL
@@ -124,7 +143,7 @@ def _read_delimited(path, suffix, text_column, label_column):
             raise DataError(f"{path}:{line}: expected {len(header)} fields, got {len(row)}"
                             f"{_field_count_hint(tsv, line, end)}")
         texts.append(row[text_at])
-        labels.append(_label(row[label_at], path, line, label_column))
+        labels.append(labels_of.cell(row[label_at], path, line))
     if not texts:
         raise DataError(f"{path}: no data rows after the header row (expected one row per example)")
     return texts, labels
@@ -159,7 +178,7 @@ _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", floa
                bool: "boolean", type(None): "null"}
 
 
-def _read_json_lines(path, text_column, label_column):
+def _read_json_lines(path, text_column, label_column, labels_of):
     texts, labels = [], []
     for line, content in _utf8_lines(path):
         if not content.strip():
@@ -180,14 +199,17 @@ def _read_json_lines(path, text_column, label_column):
             raise DataError(f"{path}:{line}: field {text_column!r}: expected a string, "
                             f"got {_JSON_TYPES.get(type(text))}")
         texts.append(text)
-        labels.append(_label(_json_label(label, path, line, label_column), path, line, label_column))
+        labels.append(labels_of.json(label, path, line))
     if not texts:
         raise DataError(f"{path}: no data rows (expected one JSON object per line)")
     return texts, labels
 
 
 def _json_label(value, path, line, field):
-    if isinstance(value, (dict, list)):
+    if isinstance(value, list):
+        raise DataError(f"{path}:{line}: field {field!r}: a JSON list of labels needs a multi-label run "
+                        f"(multi_label=True, --multi-label); expected a string or number label, got array")
+    if isinstance(value, dict):
         raise DataError(f"{path}:{line}: field {field!r}: expected a string or number label, "
                         f"got {_JSON_TYPES[type(value)]}")
     if value is None:
@@ -202,6 +224,47 @@ def _label(value, path, line, column):
     if not label:
         raise DataError(f"{path}:{line}: empty label in {column!r}; expected a class name")
     return label
+
+
+class _Labels:
+    """Reads one row's label cell: a class name, or with ``multi_label`` a list of them."""
+
+    def __init__(self, column, separator, multi_label):
+        self.column, self.separator, self.multi_label = column, separator, multi_label
+
+    def cell(self, value, path, line):
+        """A CSV/TSV cell (or a JSON string): one label, or the labels between separators."""
+        if not self.multi_label:
+            return _label(value, path, line, self.column)
+        if not value.strip():
+            raise DataError(f"{path}:{line}: empty label list in {self.column!r}; expected at least one label"
+                            + (f" (labels separated by {self.separator!r})" if self.separator else ""))
+        parts = value.split(self.separator) if self.separator else [value]
+        labels = [part.strip() for part in parts]
+        if not all(labels):
+            raise DataError(f"{path}:{line}: empty label in {self.column!r} ({value!r}); expected labels "
+                            f"separated by one {self.separator!r}, none empty")
+        return list(dict.fromkeys(labels))
+
+    def json(self, value, path, line):
+        """A JSON label field: a string or number, or with ``multi_label`` also a list of strings."""
+        if not self.multi_label:
+            return _label(_json_label(value, path, line, self.column), path, line, self.column)
+        if isinstance(value, str):
+            return self.cell(value, path, line)
+        if not isinstance(value, list):  # a number: one label
+            return [_label(_json_label(value, path, line, self.column), path, line, self.column)]
+        if not value:
+            raise DataError(f"{path}:{line}: field {self.column!r}: empty label list []; expected at least one label")
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                raise DataError(f"{path}:{line}: field {self.column!r}: item {i} of the label list is "
+                                f"{_JSON_TYPES.get(type(item), type(item).__name__)} {json.dumps(item)[:40]}; "
+                                "expected a string label")
+            if not item.strip():
+                raise DataError(f"{path}:{line}: field {self.column!r}: item {i} of the label list is an empty "
+                                "string; expected a label")
+        return list(dict.fromkeys(item.strip() for item in value))
 
 
 def _read_class_folders(path):
@@ -254,3 +317,28 @@ def encode_labels(labels, class_names, path, train_path):
         raise DataError(f"{path}: {len(unknown)} label(s) not in the train file {train_path}: {shown} "
                         f"(train labels: {', '.join(class_names[:10])}{', ...' if len(class_names) > 10 else ''})")
     return np.array([ids[label] for label in labels], dtype=np.int64)
+
+
+def multi_label_names_of(label_lists, path):
+    """The sorted labels of multi-label rows (numerically when all are integers)."""
+    return class_names_of([label for labels in label_lists for label in labels], path)
+
+
+def encode_label_lists(label_lists, class_names, path, train_path):
+    """Multi-label rows as a 0/1 ``int64`` matrix ``(rows, len(class_names))``; unknown labels are an error."""
+    known = set(class_names)
+    unknown = sorted({label for labels in label_lists for label in labels} - known)
+    if unknown:
+        shown = ", ".join(repr(name) for name in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        raise DataError(f"{path}: {len(unknown)} label(s) not in the train file {train_path}: {shown} "
+                        f"(train labels: {', '.join(class_names[:10])}{', ...' if len(class_names) > 10 else ''})")
+    return indicator_matrix(label_lists, class_names)
+
+
+def indicator_matrix(label_lists, class_names):
+    """0/1 ``int64`` matrix of label lists, one column per class name (names not among them are ignored)."""
+    ids = {name: i for i, name in enumerate(class_names)}
+    matrix = np.zeros((len(label_lists), len(class_names)), np.int64)
+    for row, labels in enumerate(label_lists):
+        matrix[row, [ids[label] for label in labels if label in ids]] = 1
+    return matrix

@@ -48,3 +48,105 @@ def tfidf_svm_baseline(train_texts, train_labels, test_texts, test_labels, class
     result["model"] = "TF-IDF word 1-2 grams (sublinear tf) + LinearSVC"
     result["train_seconds"] = round(time.time() - start, 1)
     return result
+
+
+# === Multi-label ===
+
+THRESHOLD_GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))  # 0.05, 0.10, ..., 0.95
+DEFAULT_THRESHOLD = 0.5
+
+
+def choose_thresholds(y_true, probabilities, grid=THRESHOLD_GRID):
+    """A threshold per label: the grid value with the best F1 of that label on ``(y_true, probabilities)``.
+
+    ``y_true`` is a 0/1 matrix ``(texts, labels)`` (the validation split).
+    Ties go to the value nearest 0.5; a label with no positive example there
+    keeps :data:`DEFAULT_THRESHOLD` (its F1 is 0 at every threshold).
+
+    Returns:
+        ``(thresholds, f1)``: float arrays of one value per label (``f1``: the
+        validation F1 at the chosen threshold, NaN where the label was absent).
+
+    Example:
+
+    >>> y = np.array([[1, 0], [1, 0], [0, 0]])
+    >>> p = np.array([[0.3, 0.9], [0.35, 0.2], [0.1, 0.1]])
+    >>> thresholds, f1 = choose_thresholds(y, p)
+    >>> thresholds.tolist(), f1[0].item()
+    ([0.3, 0.5], 1.0)
+    """
+    y_true, probabilities = np.asarray(y_true).astype(bool), np.asarray(probabilities)
+    grid = np.asarray(grid, np.float64)
+    thresholds = np.full(y_true.shape[1], DEFAULT_THRESHOLD)
+    best_f1 = np.full(y_true.shape[1], np.nan)
+    for j in range(y_true.shape[1]):
+        positives = y_true[:, j].sum()
+        if not positives:
+            continue
+        predicted = probabilities[:, j][None, :] >= grid[:, None]  # (grid, texts)
+        tp = (predicted & y_true[:, j]).sum(1)
+        f1 = 2 * tp / np.maximum(predicted.sum(1) + positives, 1)
+        best = np.flatnonzero(f1 == f1.max())
+        k = best[np.argmin(np.abs(grid[best] - DEFAULT_THRESHOLD))]
+        thresholds[j], best_f1[j] = grid[k], f1[k]
+    return thresholds, best_f1
+
+
+def multi_label_metrics(y_true, y_pred, class_names):
+    """Micro/macro precision, recall and F1, subset accuracy and per-label figures of 0/1 matrices.
+
+    ``accuracy`` is scikit-learn's ``accuracy_score`` of multi-label rows:
+    the share of texts whose whole label set is right (subset accuracy).
+
+    Example:
+
+    >>> m = multi_label_metrics([[1, 0], [1, 1]], [[1, 0], [0, 1]], ["a", "b"])
+    >>> m["micro_f1"], m["macro_f1"], m["accuracy"], m["per_class"]["a"]["recall"]
+    (0.8, 0.8333333333333333, 0.5, 0.5)
+    """
+    y_true, y_pred = np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)
+    p, r, f, support = skm.precision_recall_fscore_support(y_true, y_pred, zero_division=0)
+    result = {"multi_label": True, "accuracy": float(skm.accuracy_score(y_true, y_pred))}
+    for average in ("micro", "macro"):
+        ap, ar, af, _ = skm.precision_recall_fscore_support(y_true, y_pred, average=average, zero_division=0)
+        result.update({f"{average}_precision": float(ap), f"{average}_recall": float(ar), f"{average}_f1": float(af)})
+    result.update({
+        "samples_f1": float(skm.f1_score(y_true, y_pred, average="samples", zero_division=0)),
+        "hamming_loss": float(skm.hamming_loss(y_true, y_pred)),
+        "labels_per_text": float(y_true.sum(1).mean()) if len(y_true) else 0.0,
+        "predicted_labels_per_text": float(y_pred.sum(1).mean()) if len(y_pred) else 0.0,
+        "num_test_examples": int(len(y_true)),
+        "per_class": {
+            str(name): {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(support[i])}
+            for i, name in enumerate(class_names)
+        },
+    })
+    return result
+
+
+def tfidf_svm_multi_label_baseline(train_texts, train_y, test_texts, test_y, class_names, C=1.0, seed=0):
+    """One-vs-rest TF-IDF (word 1-2 grams, sublinear tf) + LinearSVC on 0/1 label matrices.
+
+    Each label's own LinearSVC predicts it where its decision value is
+    positive (no thresholds chosen). A label without a positive training
+    text is never predicted.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.svm import LinearSVC
+
+    start = time.time()
+    train_y = np.asarray(train_y, np.int64)
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+    features = vectorizer.fit_transform(train_texts)
+    present = np.flatnonzero(train_y.any(0) & ~train_y.all(0))  # OneVsRest needs both values in each column
+    predicted = np.zeros((len(test_texts), train_y.shape[1]), np.int64)
+    if len(present):
+        model = OneVsRestClassifier(LinearSVC(C=C, random_state=seed))
+        model.fit(features, train_y[:, present])
+        predicted[:, present] = np.reshape(model.predict(vectorizer.transform(test_texts)), (len(test_texts), -1))
+    predicted[:, train_y.all(0)] = 1
+    result = multi_label_metrics(test_y, predicted, class_names)
+    result["model"] = "one-vs-rest TF-IDF word 1-2 grams (sublinear tf) + LinearSVC"
+    result["train_seconds"] = round(time.time() - start, 1)
+    return result

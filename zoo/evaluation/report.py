@@ -28,8 +28,10 @@ def metrics_table(metrics):
 
     A hybrid gets a row for each of its paths alone. Binary tasks also get
     each class's F1 (the minority class is usually the one that matters, as
-    with spam).
+    with spam). Multi-label metrics get :func:`multi_label_table`.
     """
+    if metrics.get("multi_label"):
+        return multi_label_table(metrics)
     keys = ["accuracy", "macro_precision", "macro_recall", "macro_f1"]
     classes = list(metrics["per_class"]) if len(metrics["per_class"]) == 2 else []
     rows = [("zoo model", metrics)]
@@ -43,6 +45,44 @@ def metrics_table(metrics):
     for name, m in rows:
         values = [m[k] for k in keys] + [m["per_class"][c]["f1"] for c in classes]
         lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
+    return "\n".join(lines)
+
+
+MULTI_LABEL_KEYS = ("micro_f1", "macro_f1", "micro_precision", "micro_recall", "macro_precision", "macro_recall",
+                    "samples_f1", "accuracy", "hamming_loss")
+
+
+def multi_label_table(metrics):
+    """The multi-label table: micro/macro F1, precision and recall, samples F1, subset accuracy and
+    Hamming loss of the model and of the baseline (when present).
+
+    Example:
+
+    >>> m = dict.fromkeys(MULTI_LABEL_KEYS, 0.5)
+    >>> print(multi_label_table({**m, "multi_label": True}).splitlines()[2])
+    | zoo model | 0.500 | 0.500 | 0.500 | 0.500 | 0.500 | 0.500 | 0.500 | 0.500 | 0.500 |
+    """
+    rows = [("zoo model", metrics)]
+    if "baseline" in metrics:
+        rows.append(("one-vs-rest TF-IDF + LinearSVC", metrics["baseline"]))
+    names = [k if k != "accuracy" else "subset accuracy" for k in MULTI_LABEL_KEYS]
+    lines = ["| model | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for name, m in rows:
+        lines.append(f"| {name} | " + " | ".join(f"{m[k]:.3f}" for k in MULTI_LABEL_KEYS) + " |")
+    return "\n".join(lines)
+
+
+def per_label_table(metrics):
+    """One row per label: the model's precision, recall, F1, its threshold, the support, and the baseline's F1."""
+    base = metrics.get("baseline", {}).get("per_class", {})
+    thresholds = metrics.get("thresholds", {})
+    thresholds = thresholds.get("values", thresholds)
+    lines = ["| label | precision | recall | f1 | threshold | support | baseline f1 |", "|---|---|---|---|---|---|---|"]
+    for name, m in metrics["per_class"].items():
+        threshold = f"{thresholds[name]:.2f}" if name in thresholds else "-"
+        baseline = f"{base[name]['f1']:.3f}" if name in base else "-"
+        lines.append(f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {threshold} | "
+                     f"{m['support']} | {baseline} |")
     return "\n".join(lines)
 
 
@@ -100,6 +140,11 @@ def write_report(path, *, title, metrics, details, cudnn=None):
     lines += [f"- {line}" for line in details]
     if cudnn:
         lines += ["", "## cuDNN", "", "```", cudnn, "```"]
+    if metrics.get("multi_label"):
+        lines += ["", "## Per label", "", per_label_table(metrics), "", "![loss](curves_loss.png)",
+                  "![binary accuracy](curves_accuracy.png)", ""]
+        write_text(path, "\n".join(lines))
+        return
     lines += ["", "## Per class", "", "| class | precision | recall | f1 | support |", "|---|---|---|---|---|"]
     for name, m in metrics["per_class"].items():
         lines.append(f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")

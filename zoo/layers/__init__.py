@@ -2,12 +2,14 @@
 
 * pooling (:mod:`zoo.layers.pooling`): ``MaskedGlobalMaxPooling1D``,
   ``MaskedGlobalAveragePooling1D``, ``AttentionPooling``;
+* recurrent cells (:mod:`zoo.layers.cells`): ``PeepholeLSTMCell``, ``CIFGLSTMCell``;
 * the AWD-LSTM language model's pieces: ``LMEmbedding`` (embedding dropout,
   tied output layer), ``WeightDropLSTM`` (DropConnect on the recurrent
   kernel), ``ActivationRegularization`` (AR/TAR).
 """
 
 from zoo.layers.activation_regularization import ActivationRegularization
+from zoo.layers.cells import CIFGLSTMCell, PeepholeLSTMCell
 from zoo.layers.lm_embedding import LMEmbedding
 from zoo.layers.pooling import AttentionPooling, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D
 from zoo.layers.weight_drop_lstm import WeightDropLSTM
@@ -15,8 +17,10 @@ from zoo.layers.weight_drop_lstm import WeightDropLSTM
 __all__ = [
     "ActivationRegularization",
     "AttentionPooling",
+    "CIFGLSTMCell",
     "LMEmbedding",
     "MaskedGlobalAveragePooling1D",
     "MaskedGlobalMaxPooling1D",
+    "PeepholeLSTMCell",
     "WeightDropLSTM",
 ]

@@ -16,7 +16,7 @@ import importlib
 _EXPORTS = {
     "cudnn_report": "cudnn", "format_cudnn_report": "cudnn", "build_ensemble": "ensemble",
     "build_attention_lstm": "factories", "build_bilstm": "factories", "build_bn_lstm": "factories",
-    "build_gru": "factories", "build_lstm": "factories", "build_residual_lstm": "factories",
+    "build_gru": "factories", "build_lstm": "factories", "build_peephole_lstm": "factories", "build_residual_lstm": "factories",
     "build_rnn_classifier": "factories", "build_stacked_lstm": "factories",
     "LanguageModel": "language_model", "build_lstm_lm": "language_model",
     "get_factory": "registry", "get_model": "registry", "list_models": "registry",

@@ -10,6 +10,9 @@ why not. Conditions, from ``keras.src.backend.tensorflow.rnn``:
 right-padded masks (Keras raises an error on a left-padded mask rather than
 falling back), which zoo's pipelines produce.
 
+Other cells (``cell="peephole"`` or ``"cifg"``, :mod:`zoo.layers.cells`)
+always run the generic loop.
+
 The JAX and PyTorch backends (``keras.src.backend.{jax,torch}.rnn``) have the
 same activation, bias and unroll conditions, and one more: they take **no
 mask**. A layer that receives one (zoo's default ``mask_zero=True``) runs
@@ -18,12 +21,15 @@ Keras' generic per-timestep loop there, on GPU too.
 
 import keras
 
-_RECURRENT = (keras.layers.LSTM, keras.layers.GRU)
+_CUDNN_LAYERS = (keras.layers.LSTM, keras.layers.GRU)
 
 
 def _reasons(layer, backend, masked):
-    reasons = []
     cell = layer.cell
+    if not isinstance(layer, _CUDNN_LAYERS):  # keras.layers.RNN over another cell (zoo.layers.cells)
+        return [f"{type(cell).__name__} is not cuDNN's LSTM or GRU (cuDNN has no peephole or coupled gates); "
+                "Keras' generic loop runs"]
+    reasons = []
     activation = keras.activations.serialize(cell.activation)
     recurrent_activation = keras.activations.serialize(cell.recurrent_activation)
     if activation != "tanh":
@@ -72,7 +78,7 @@ def _recurrent_layers(model):
         if isinstance(layer, keras.layers.Bidirectional):
             yield layer.name, layer.forward_layer
             yield layer.name, layer.backward_layer
-        elif isinstance(layer, _RECURRENT):
+        elif isinstance(layer, keras.layers.RNN):
             yield layer.name, layer
         elif isinstance(layer, keras.Model):
             yield from _recurrent_layers(layer)

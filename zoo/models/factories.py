@@ -42,7 +42,13 @@ import numpy as np
 
 from zoo.config import CELLS, POOLINGS, TASKS, ModelConfig  # noqa: F401 (the factories' options)
 from zoo.errors import ConfigError
-from zoo.layers import AttentionPooling, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D
+from zoo.layers import (
+    AttentionPooling,
+    CIFGLSTMCell,
+    MaskedGlobalAveragePooling1D,
+    MaskedGlobalMaxPooling1D,
+    PeepholeLSTMCell,
+)
 from zoo.training.optimizers import compile_model
 
 DEFAULT_EMBEDDING_DIM = 128
@@ -96,19 +102,21 @@ def _regularizer(l1, l2):
     return keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
 
 
+# cell -> the cell class that keras.layers.RNN runs (Keras' LSTM and GRU layers are used as they are).
+_CELLS = {"peephole": PeepholeLSTMCell, "cifg": CIFGLSTMCell}
+
+
 def _recurrent_layer(cfg, name, return_sequences):
-    """One recurrent layer, with arguments that keep the cuDNN path eligible."""
+    """One recurrent layer, with arguments that keep the cuDNN path eligible (LSTM and GRU)."""
     reg = _regularizer(cfg["l1"], cfg["l2"])
-    cls = keras.layers.LSTM if cfg["cell"] == "lstm" else keras.layers.GRU
-    layer = cls(
-        cfg["units"],
-        return_sequences=return_sequences,
-        return_state=True,
-        recurrent_dropout=cfg["recurrent_dropout"],
-        kernel_regularizer=reg,
-        recurrent_regularizer=reg,
-        name=name if not cfg["bidirectional"] else f"{name}_cell",
-    )
+    options = dict(recurrent_dropout=cfg["recurrent_dropout"], kernel_regularizer=reg, recurrent_regularizer=reg)
+    layer_name = name if not cfg["bidirectional"] else f"{name}_cell"
+    if cfg["cell"] in _CELLS:
+        layer = keras.layers.RNN(_CELLS[cfg["cell"]](cfg["units"], name=f"{layer_name}_{cfg['cell']}", **options),
+                                 return_sequences=return_sequences, return_state=True, name=layer_name)
+    else:
+        cls = keras.layers.LSTM if cfg["cell"] == "lstm" else keras.layers.GRU
+        layer = cls(cfg["units"], return_sequences=return_sequences, return_state=True, name=layer_name, **options)
     if cfg["bidirectional"]:
         layer = keras.layers.Bidirectional(layer, name=name)
     return layer
@@ -118,7 +126,7 @@ def _final_state(outputs, cfg):
     """Concatenated final hidden states of a recurrent layer called with return_state."""
     if not cfg["bidirectional"]:
         return outputs[1]
-    states_per_direction = 2 if cfg["cell"] == "lstm" else 1
+    states_per_direction = 1 if cfg["cell"] == "gru" else 2  # (h, c) for every LSTM cell
     forward_h = outputs[1]
     backward_h = outputs[1 + states_per_direction]
     return keras.layers.Concatenate(name="final_state")([forward_h, backward_h])
@@ -200,7 +208,10 @@ def build_rnn_classifier(vocab_size, num_classes, **kwargs):
               embedding_dim)``: the embedding starts exactly at it),
               ``trainable_embeddings`` (bool).
             - ``units`` (per direction), ``num_layers``, ``cell``
-              (``"lstm"``/``"gru"``), ``bidirectional``, ``residual``,
+              (``"lstm"``, ``"gru"``, ``"peephole"``: LSTM with peephole
+              connections, ``"cifg"``: coupled input and forget gates; the
+              last two in :mod:`zoo.layers.cells`, never cuDNN),
+              ``bidirectional``, ``residual``,
               ``batch_norm``, ``self_attention_heads`` (0 = none).
             - ``dropout`` (between layers and before the head),
               ``recurrent_dropout`` (disables cuDNN), ``spatial_dropout``
@@ -331,3 +342,8 @@ build_residual_lstm = _named(
     "residual_lstm",
     "Stacked LSTM with residual connections around every layer whose input and output widths match.",
     "units=8", fixed={"residual": True}, defaults={"num_layers": 3})
+build_peephole_lstm = _named(
+    "peephole_lstm",
+    "Embedding and an LSTM with peephole connections (Gers & Schmidhuber 2000; :mod:`zoo.layers.cells`).\n\n"
+    "    The gates also see the cell state through diagonal weights. It runs Keras' generic loop, not cuDNN.",
+    "units=8", fixed={"cell": "peephole"})

@@ -16,6 +16,7 @@ _REGISTRY = {
     "bn_lstm": "build_bn_lstm",
     "gru": "build_gru",
     "residual_lstm": "build_residual_lstm",
+    "peephole_lstm": "build_peephole_lstm",
 }
 
 

@@ -5,6 +5,18 @@ The SavedModel's ``serving_default`` signature takes a 1-D string tensor
 (int64) and ``label`` (the class name). It needs only TensorFlow to load:
 ``tf.saved_model.load(path).signatures["serving_default"](texts=...)``.
 
+A multi-label classifier's (``thresholds`` given) returns instead, every
+output with the batch first, so TensorFlow Serving's row format works too:
+
+* ``probabilities`` (batch, num_labels) float32: each label's sigmoid;
+* ``predicted`` (batch, num_labels) bool: ``probabilities >= thresholds``;
+* ``labels`` (batch, num_labels) string: the predicted labels' names, most
+  probable first, then ``""`` padding (``labels[i, :num_labels[i]]``);
+* ``num_labels`` (batch,) int32: how many labels each text got.
+
+Its ``label_names`` signature (no inputs) returns ``label_names`` and
+``thresholds``, the columns of ``probabilities`` and ``predicted``.
+
 The export is written to a temporary directory beside the target and renamed
 into place (:func:`zoo.files.atomic_directory`), so a crash never leaves a
 half-written export, it gets the umask's permissions like any other output,
@@ -55,8 +67,10 @@ def check_export_target(path, overwrite=False):
 
 
 def export_text_classifier(model, vectorizer, sequence_length, class_names, path, overwrite=False, ngram=None,
-                           blend_weight=1.0, truncation="head", fixed_length=False):
+                           blend_weight=1.0, truncation="head", fixed_length=False, thresholds=None):
     """Writes the raw-text SavedModel to ``path``; returns the raw-text Keras model (see :func:`text_model`).
+
+    ``thresholds`` (one per class): a multi-label classifier's export (see the module docstring).
 
     Example:
 
@@ -75,7 +89,34 @@ def export_text_classifier(model, vectorizer, sequence_length, class_names, path
         label_id = tf.argmax(probabilities, axis=-1)
         return {"probabilities": probabilities, "label_id": label_id, "label": tf.gather(names, label_id)}
 
-    archive.add_endpoint("serve", serve)
+    if thresholds is not None:
+        _add_multi_label_endpoints(archive, serving, names, thresholds)
+    else:
+        archive.add_endpoint("serve", serve)
     with atomic_directory(path, overwrite=overwrite) as tmp:
         archive.write_out(tmp, verbose=False)
     return serving
+
+
+def _add_multi_label_endpoints(archive, serving, names, thresholds):
+    """``serve`` (texts -> probabilities, predicted, labels, num_labels) and ``label_names``."""
+    if len(thresholds) != int(names.shape[0]):
+        raise ExportError(f"thresholds: expected one per label ({int(names.shape[0])}), got {len(thresholds)}")
+    cut = tf.constant([float(t) for t in thresholds], tf.float32)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
+    def serve(texts):
+        probabilities = tf.cast(serving(texts), tf.float32)
+        predicted = probabilities >= cut
+        order = tf.argsort(tf.where(predicted, probabilities, -1.0), axis=-1, direction="DESCENDING", stable=True)
+        kept = tf.gather(predicted, order, batch_dims=1)
+        labels = tf.where(kept, tf.gather(names, order), tf.constant(""))
+        return {"probabilities": probabilities, "predicted": predicted, "labels": labels,
+                "num_labels": tf.reduce_sum(tf.cast(predicted, tf.int32), axis=-1)}
+
+    @tf.function(input_signature=[])
+    def label_names():
+        return {"label_names": tf.identity(names), "thresholds": tf.identity(cut)}
+
+    archive.add_endpoint("serve", serve)
+    archive.add_endpoint("label_names", label_names)

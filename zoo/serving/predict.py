@@ -30,11 +30,16 @@ def load(export_dir):
 
 
 def classify(serve, texts):
-    """``(label, probability)`` per text, from one call of ``serve``."""
+    """``(label, probability)`` per text, from one call of ``serve``; a multi-label export's label is its
+    predicted labels joined by ``|`` (most probable first; ``""`` for none) and the probability the highest."""
     import tensorflow as tf
 
     out = serve(texts=tf.constant(list(texts), dtype=tf.string))
-    labels = [x.decode("utf-8") for x in out["label"].numpy()]
+    if "num_labels" in out:  # multi-label
+        labels = ["|".join(x.decode("utf-8") for x in row[:n])
+                  for row, n in zip(out["labels"].numpy(), out["num_labels"].numpy())]
+    else:
+        labels = [x.decode("utf-8") for x in out["label"].numpy()]
     probs = out["probabilities"].numpy().max(axis=-1)
     return list(zip(labels, probs.tolist()))
 

@@ -7,11 +7,14 @@ path uses (the estimator, the CLI's choices, tuning and, through
 
 from zoo.errors import ConfigError
 
-# name -> (the class in keras.optimizers, its defaults in zoo). "sgd" is momentum 0.9 with Nesterov. Class names,
-# so that listing the names (the command line's choices) loads no Keras.
+# name -> (the class in keras.optimizers, its defaults in zoo). "gd" is plain gradient descent (w -= lr * g, on
+# each batch; --batch-size as large as the training set makes it full-batch); "sgd" is momentum 0.9 with Nesterov
+# unless `momentum`/`nesterov` say otherwise. Class names, so that listing the names (the command line's choices)
+# loads no Keras.
 OPTIMIZERS = {
     "adam": ("Adam", {}),
     "adamw": ("AdamW", {}),
+    "gd": ("SGD", {"momentum": 0.0, "nesterov": False}),
     "sgd": ("SGD", {"momentum": 0.9, "nesterov": True}),
     "rmsprop": ("RMSprop", {}),
     "adagrad": ("Adagrad", {}),
@@ -40,8 +43,9 @@ def make_optimizer(name="adam", learning_rate=1e-3, clipnorm=None, **kwargs):
     """Returns a Keras optimizer by name.
 
     Args:
-        name: one of ``adam``, ``adamw``, ``sgd`` (momentum 0.9, Nesterov),
-            ``rmsprop``, ``adagrad``, ``adadelta``.
+        name: one of ``adam``, ``adamw``, ``gd`` (plain gradient descent),
+            ``sgd`` (momentum 0.9, Nesterov, unless ``momentum=``/``nesterov=``
+            say otherwise), ``rmsprop``, ``adagrad``, ``adadelta``.
         learning_rate: a float or a ``keras.optimizers.schedules`` schedule.
         clipnorm: clip each gradient to this norm (None or 0: no clipping).
         **kwargs: more arguments of the optimizer (e.g. ``beta_2=0.99``).
@@ -50,12 +54,27 @@ def make_optimizer(name="adam", learning_rate=1e-3, clipnorm=None, **kwargs):
 
     >>> make_optimizer("sgd", 0.01, clipnorm=1.0).__class__.__name__
     'SGD'
+    >>> opt = make_optimizer("sgd", 0.01, momentum=0.5, nesterov=False)
+    >>> opt.momentum, opt.nesterov, make_optimizer("gd", 0.01).momentum
+    (0.5, False, 0.0)
     """
     cls, defaults = optimizer_class(name)
     options = {**defaults, **kwargs}
     if clipnorm:
         options["clipnorm"] = clipnorm
     return cls(learning_rate=learning_rate, **options)
+
+
+def momentum_options(optimizer, momentum=None, nesterov=None):
+    """The optimizer arguments of the ``momentum`` and ``nesterov`` settings (None: the name's default).
+
+    Example:
+
+    >>> momentum_options("sgd", momentum=0.5), momentum_options("adam")
+    ({'momentum': 0.5}, {})
+    """
+    options = {"momentum": momentum, "nesterov": nesterov}
+    return {k: v for k, v in options.items() if v is not None and OPTIMIZERS.get(optimizer, ("", {}))[0] == "SGD"}
 
 
 def head_activation(model):

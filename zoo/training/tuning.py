@@ -55,7 +55,8 @@ PROJECT_NAME = "search"
 #                                    hp.Float otherwise; sampling "log")
 # Override entries with ``TuneConfig(space=...)`` / ``zoo tune --space``.
 SEARCH_SPACE = {
-    "model": ["bilstm", "lstm", "gru"],  # registry names (zoo.list_models())
+    "model": ["bilstm", "lstm"],  # registry names (zoo.list_models())
+    "cell": ["lstm", "gru", "peephole", "cifg"],  # zoo.config.CELLS
     "units": [32, 64, 128],  # recurrent units per direction
     "num_layers": [1, 2],
     "pooling": ["max", "mean", "last"],
@@ -66,8 +67,8 @@ SEARCH_SPACE = {
 
 # Settings a trial may vary. Data settings (dataset, max_tokens,
 # sequence_length, vectors, ...) are not among them: the data is prepared once.
-TUNABLE = ("model", "units", "num_layers", "pooling", "dropout", "spatial_dropout", "recurrent_dropout", "l1",
-           "l2", "embedding_dim", "optimizer", "learning_rate", "finetune_lr_factor", "clipnorm", "lr_schedule",
+TUNABLE = ("model", "cell", "units", "num_layers", "pooling", "dropout", "spatial_dropout", "recurrent_dropout",
+           "l1", "l2", "embedding_dim", "optimizer", "learning_rate", "finetune_lr_factor", "clipnorm", "lr_schedule",
            "batch_size", "frozen_epochs", "patience")
 # Settings left out of best.json: the command that re-runs it chooses them.
 NOT_IN_BEST = ("backup_dir", "log_dir", "lm_cache_dir", "strategy")
@@ -209,13 +210,15 @@ def _hypermodel_class():
         def build(self, hp):
             import keras
 
-            from zoo.training.optimizers import compile_model
+            from zoo.training.optimizers import compile_model, make_optimizer, momentum_options
 
             declare(hp, self.space)
             settings = self.trial_settings(hp)
             keras.utils.set_random_seed(settings.seed)
             model = self.fit_data.with_settings(settings).build_word_vector_model()
-            return compile_model(model, settings.optimizer, settings.learning_rate, settings.clipnorm)
+            options = momentum_options(settings.optimizer, settings.momentum, settings.nesterov)
+            return compile_model(model, make_optimizer(settings.optimizer, settings.learning_rate, settings.clipnorm,
+                                                       **options))
 
         def fit(self, hp, model, *args, epochs=None, initial_epoch=0, callbacks=None, **kwargs):
             # The tuner's own callbacks (per-epoch checkpoint, progress hooks) are not passed on: the trial trains
@@ -334,9 +337,11 @@ def search(data, settings, tune):
     if data.train:  # absolute, so best.json re-runs from any directory
         data = data.replace(**{k: os.path.abspath(getattr(data, k)) for k in ("train", "test", "valid")
                                if getattr(data, k)})
-    if init_kind(settings.init) in ("lm", "auto"):
+    if init_kind(settings.init) in ("lm", "auto", "model"):
         raise SearchError(f"the search tunes word-vector or random-embedding models: `init` {settings.init!r} "
                           "is not searched")
+    if settings.multi_label:
+        raise SearchError("the search scores single-label validation accuracy: `multi_label` runs are not searched")
     space = resolve_space(_read_space(tune.space))
     project = os.path.join(tune.output_dir, PROJECT_NAME)
     fingerprint = _fingerprint(data, settings, space, tune.tuner)

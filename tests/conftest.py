@@ -7,6 +7,16 @@ import keras  # noqa: E402
 import pytest  # noqa: E402
 
 
+@pytest.hookimpl(trylast=True)  # after -m and -k have deselected
+def pytest_collection_modifyitems(session, config, items):
+    """Starts the JAX and PyTorch runs of the shared model checks, so they run beside the rest of the suite."""
+    if any(item.nodeid.endswith("test_backends.py::test_shared_checks_and_keras_files_on_jax_and_torch")
+           for item in items):
+        from tests.models.test_backends import start_backend_runs
+
+        start_backend_runs()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_keras_state():
     """Each test starts with a float32 policy, a cleared session and a fixed seed."""

@@ -114,9 +114,9 @@ def test_regressor_bad_settings_name_the_setting(kwargs, parameter):
 def _stage_run(backup_dir, epochs=4, crash_after=None):
     """A tiny regressor with dropout trained by run_stages with the recipe's resumable early stopping.
 
-    The windows are not shuffled here: run_stages replays the shuffle passes of a killed run in a new process
-    (tests/cli/test_resume_and_workers.py); this test kills and resumes in one process, and checks what the
-    recipe adds: early stopping's state, with run_stages' dropout state, survives the restart.
+    Each call builds its data afresh, with the seeds of a new process: a resumed run must replay the shuffle
+    passes of the killed one (a windows dataset has a known number of batches: two passes per epoch) and
+    keep early stopping's and dropout's state.
     """
     import keras
 
@@ -127,7 +127,7 @@ def _stage_run(backup_dir, epochs=4, crash_after=None):
     recipe = _recipe()
     keras.utils.set_random_seed(0)
     x, y = windows(np.sin(np.arange(80) / 3.0), window=5)
-    train, valid = make_dataset(x[:50], y[:50], 16), make_dataset(x[50:], y[50:], 16)
+    train, valid = make_dataset(x[:50], y[:50], 16, shuffle=True, seed=0), make_dataset(x[50:], y[50:], 16)
     model = build_lstm_regressor(5, units=3, dropout=0.2, compile=False)
 
     class Crash(keras.callbacks.Callback):

@@ -8,8 +8,10 @@ loads the models this (TensorFlow) process saved and saves its own. Both
 backends run at once, one per core. Back here, every model the other backends
 saved loads under TensorFlow with the same predictions.
 
-The checks are skipped, with the reason, where JAX or PyTorch is not
-installed; ``.ci/run`` installs both (the ``backends`` extra).
+The runs use ``.venv-backends`` (:func:`backends_python`), which ``.ci/run``
+makes; they are skipped, with the reason, where there is neither it nor JAX
+and PyTorch here. They start as soon as the suite is collected
+(``tests/conftest.py``) and run beside it.
 """
 
 import importlib.util
@@ -71,34 +73,78 @@ def check_models(folder):
                                    err_msg=f"{name} saved under another backend")
 
 
-@pytest.mark.slow
-@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # compiled, never-trained models
-def test_shared_checks_and_keras_files_on_jax_and_torch(tmp_path):
-    if keras.backend.backend() != "tensorflow":
-        pytest.skip("the parent of the backend runs is the TensorFlow suite")
+def backends_python():
+    """The interpreter of the backend runs, or why there is none.
+
+    ``.venv-backends`` (what ``.ci/run`` makes: Keras, JAX and PyTorch, and no
+    TensorFlow, so the runs also show that the models never need it; beside
+    TensorFlow, JAX would be imported by every ``import tensorflow``), else
+    this interpreter when JAX and PyTorch are installed here.
+    """
+    venv = os.path.join(REPO_ROOT, ".venv-backends", "bin", "python")
+    if os.path.exists(venv):
+        return venv, None
     missing = [b for b in OTHER_BACKENDS if importlib.util.find_spec(b) is None]
     if missing:
-        pytest.skip(f"{' and '.join(missing)} not installed (pip install -e '.[backends]')")
-    save_models(tmp_path / "tensorflow")
-    runs = {}
+        return None, (f"{' and '.join(missing)} not installed: make .venv-backends as .ci/run does, or "
+                      "pip install -e '.[backends]'")
+    return sys.executable, None
+
+
+_RUNS = {}  # the backend runs of this session, started by start_backend_runs()
+
+
+def start_backend_runs():
+    """Saves this process's models, then starts one run of the shared checks per other backend, in the background.
+
+    tests/conftest.py calls it once the suite is collected, so the runs overlap the rest of the suite;
+    :func:`test_shared_checks_and_keras_files_on_jax_and_torch` waits for them.
+    """
+    import tempfile
+
+    python, why = backends_python()
+    if _RUNS or python is None or keras.backend.backend() != "tensorflow":
+        return
+    folder = tempfile.mkdtemp(prefix="zoo-backends-")
+    save_models(os.path.join(folder, "tensorflow"))
+    keras.utils.clear_session()
+    _RUNS["folder"] = folder
     for backend in OTHER_BACKENDS:
-        env = {**os.environ, "KERAS_BACKEND": backend, EXCHANGE: str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "2",
+        env = {**os.environ, "KERAS_BACKEND": backend, EXCHANGE: folder, "TF_CPP_MIN_LOG_LEVEL": "2",
                "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu", "OMP_NUM_THREADS": "1"}
-        log = open(tmp_path / f"{backend}.log", "w+")
-        runs[backend] = (subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-                                           "-p", "no:randomly", *CHECKS], cwd=REPO_ROOT, env=env, stdout=log,
-                                          stderr=subprocess.STDOUT), log)
-    failed = {}
-    for backend, (proc, log) in runs.items():
-        code = proc.wait(timeout=900)
-        log.seek(0)
-        output = log.read()
-        log.close()
-        if code != 0 or " passed" not in output:
-            failed[backend] = output[-3000:]
-    assert not failed, "\n\n".join(f"--- KERAS_BACKEND={b}:\n{out}" for b, out in failed.items())
-    for backend in OTHER_BACKENDS:
-        check_models(tmp_path / backend)
+        log = open(os.path.join(folder, f"{backend}.log"), "w+")
+        _RUNS[backend] = (subprocess.Popen([python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *CHECKS],
+                                           cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # compiled, never-trained models
+def test_shared_checks_and_keras_files_on_jax_and_torch():
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the parent of the backend runs is the TensorFlow suite")
+    python, why = backends_python()
+    if python is None:
+        pytest.skip(why)
+    start_backend_runs()  # a no-op when conftest started them
+    import shutil
+
+    folder = _RUNS["folder"]
+    try:
+        failed = {}
+        for backend in OTHER_BACKENDS:
+            proc, log = _RUNS[backend]
+            code = proc.wait(timeout=900)
+            log.seek(0)
+            output = log.read()
+            log.close()
+            if code != 0 or " passed" not in output:  # the failures and their first error lines
+                lines = [line for line in output.splitlines() if line.startswith(("FAILED", "E ", "ERROR"))]
+                failed[backend] = "\n".join(lines[:40])[-3000:] or output[-3000:]
+        assert not failed, "\n\n".join(f"--- KERAS_BACKEND={b}:\n{out}" for b, out in failed.items())
+        for backend in OTHER_BACKENDS:
+            check_models(os.path.join(folder, backend))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_exchange_with_the_parent():
@@ -117,7 +163,8 @@ def test_tensorflow_only_features_say_so_in_one_line(monkeypatch):
     from zoo import backend
     from zoo.errors import BackendError
 
-    backend.require_tensorflow("anything")  # this suite runs on TensorFlow
+    monkeypatch.setattr(backend, "backend", lambda: "tensorflow")
+    backend.require_tensorflow("anything")
     monkeypatch.setattr(backend, "backend", lambda: "torch")
     with pytest.raises(BackendError) as error:
         backend.require_tensorflow("zoo.serving.export (the TensorFlow SavedModel)")

@@ -84,7 +84,7 @@ def test_sgd_step_is_scaled_exactly_per_layer():
 def test_sgd_default_is_nesterov_momentum_like_make_optimizer():
     opt = discriminative_optimizer("sgd", 0.01, {}, clipnorm=1.0)
     assert (opt.momentum, opt.nesterov, opt.clipnorm) == (0.9, True, 1.0)
-    with pytest.raises(ValueError, match="must be one of adam, adamw, sgd"):
+    with pytest.raises(ValueError, match="must be one of adam, adamw, gd, sgd"):
         discriminative_optimizer("lamb", 0.01, {})
     with pytest.raises(ValueError, match=r"multipliers\['b'\]"):
         discriminative_optimizer("adam", 0.01, {"b": -1.0})

@@ -241,8 +241,12 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
     monitor = monitor or default_monitor(model)
     if backup_dir:
         os.makedirs(backup_dir, exist_ok=True)
-    # Every pass over train_ds (an iterator: the count above, then one per epoch) draws the next shuffle order.
+    # Every pass over train_ds (an iterator: the count above, then the epochs') draws the next shuffle order.
     # A resumed run replays the passes the run before the restart made, so each epoch sees the same order.
+    # Keras 3.15's EpochIterator makes one iterator per epoch for a dataset of unknown size (zoo's bucketed
+    # text batches), and for one whose number of batches is known also a spare one at the end of every epoch
+    # (keras/src/trainers/epoch_iterator.py, _enumerate_iterator): two passes per epoch.
+    per_epoch = 2 if int(train_ds.cardinality()) >= 0 else 1
     made = before = 0 if steps_per_epoch else 1  # passes made in this process; made by the run, before this stage
     history = []
     for stage in stages:
@@ -251,15 +255,15 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
             model.load_weights(done)
             stage_history = _stage_history(os.path.join(backup_dir, f"{stage.name}.csv"))
             history += [{"stage": stage.name, **h} for h in stage_history]
-            before += len(stage_history)
+            before += per_epoch * len(stage_history)
             logger.info(f"stage {stage.name}: finished before the restart ({len(stage_history)} epochs); "
                         "weights restored")
             continue
         resumed = _resumed_epoch(os.path.join(backup_dir, stage.name)) if backup_dir else 0
         if backup_dir and not steps_per_epoch:
-            for _ in range(before + resumed - made):
+            for _ in range(before + per_epoch * resumed - made):
                 iter(train_ds)  # creating the iterator draws that pass's shuffle seeds
-            made = before + resumed
+            made = before + per_epoch * resumed
         groups = apply_stage(model, stage)
         rate = distribute.scaled_learning_rate(stage.learning_rate, strategy, lr_scaling)
         schedule = learning_rate_schedule(stage.schedule, rate, stage.epochs * steps)
@@ -278,7 +282,7 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
         # shuffle=False: the tf.data pipeline reshuffles every epoch itself.
         fit = fit_model.fit(train_ds, validation_data=valid_ds, epochs=stage.epochs, steps_per_epoch=steps_per_epoch,
                             callbacks=stage_callbacks, verbose=verbose, shuffle=False, class_weight=class_weight)
-        made += len(next(iter(fit.history.values()), []))
+        made += per_epoch * len(next(iter(fit.history.values()), []))
         if backup_dir:
             stage_history = _stage_history(os.path.join(backup_dir, f"{stage.name}.csv"))
             model.save_weights(done + ".tmp.weights.h5")
@@ -287,7 +291,7 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
         else:
             stage_history = [{k: float(v[i]) for k, v in fit.history.items()}
                              for i in range(len(next(iter(fit.history.values()), [])))]
-        before += len(stage_history)
+        before += per_epoch * len(stage_history)
         history += [{"stage": stage.name, **h} for h in stage_history]
     return history
 

@@ -200,7 +200,8 @@ def _hypermodel_class():
             self.execution = 0
 
         def trial_settings(self, hp):
-            values = {k: clean(v) for k, v in hp.values.items() if k in self.space}
+            values = _without_moot_cell({k: clean(v) for k, v in hp.values.items() if k in self.space},
+                                        self.settings.model)
             # executions of a trial differ by their seed
             return self.settings.replace(**values, seed=self.settings.seed + self.execution)
 
@@ -428,6 +429,8 @@ def leaderboard(trials, space):
         row = {"trial": trial.trial_id, OBJECTIVE: None if score is None else round(float(score), 6),
                "status": trial.status}
         row.update({k: clean(values.get(k)) for k in space})
+        if "cell" in row and "cell" not in _without_moot_cell(dict(row), None):
+            row["cell"] = None  # the model's own
         row["epochs"] = values.get("tuner/epochs")  # Hyperband's budget of the trial, else None
         for extra in ("best_epoch", "epochs_run", "train_seconds"):
             value = trial.metrics.get_last_value(extra) if trial.metrics.exists(extra) else None
@@ -436,6 +439,22 @@ def leaderboard(trials, space):
         rows.append(row)
     rows.sort(key=lambda r: (r[OBJECTIVE] is None, -(r[OBJECTIVE] or 0.0), r["trial"]))
     return rows
+
+
+def _without_moot_cell(values, default_model):
+    """``values`` without ``cell`` when the model fixes its own (``gru``, ``peephole_lstm``): it would not build.
+
+    Example:
+
+    >>> _without_moot_cell({"model": "gru", "cell": "cifg"}, None), _without_moot_cell({"cell": "cifg"}, "lstm")
+    ({'model': 'gru'}, {'cell': 'cifg'})
+    """
+    from zoo.models.registry import get_factory
+
+    model = values.get("model") or default_model or "bilstm"
+    if "cell" in get_factory(model).fixed:
+        values.pop("cell", None)
+    return values
 
 
 def best_settings(data, settings, row):

@@ -46,7 +46,7 @@ def parse_args(argv=None):
     _common.add_output_args(p)
     args = p.parse_args(argv)
     if args.quick:
-        args.lengths, args.batches = [16, 32], [8, 16]
+        args.lengths, args.batches = [16, 32], [8]
         args.fixed_batch, args.fixed_length = 8, 16
         args.units, args.embedding_dim, args.min_seconds = 8, 8, 0.1
     return args

@@ -61,7 +61,7 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.quick:
         args.train_examples, args.units, args.embedding_dim = 200, 8, 8
-        args.requests, args.batch_size, args.min_seconds = 10, 8, 0.2
+        args.requests, args.batch_size, args.min_seconds = 8, 8, 0.1
     return args
 
 
@@ -73,8 +73,9 @@ def classifier(args, data):
     clf = TextClassifier(model="bilstm", init="none", units=args.units, embedding_dim=args.embedding_dim,
                          epochs=1, seed=args.seed, verbose=0)
     names = data.class_names
+    valid = min(500, n)
     clf.fit(data.train_texts[:n], [names[i] for i in data.train_labels[:n]],
-            validation_data=(data.valid_texts[:500], [names[i] for i in data.valid_labels[:500]]))
+            validation_data=(data.valid_texts[:valid], [names[i] for i in data.valid_labels[:valid]]))
     return clf, f"the main job's architecture, one epoch on {n} texts from a random start"
 
 

@@ -35,8 +35,8 @@ def run_factory_test(factory, tmp_path, num_classes=3, **kwargs):
     Builds with ``vocab_size=100`` and the given ``num_classes``; trains one
     step; checks output shape and probabilities, variable sequence lengths,
     that right padding does not change a prediction, the ``.keras`` round
-    trip, and that the model builds, predicts and trains under the
-    ``mixed_bfloat16`` policy.
+    trip, and (on TensorFlow) that the model builds, predicts and trains under
+    the ``mixed_bfloat16`` policy.
     """
     kwargs = {**TINY, **kwargs}
     model = factory(VOCAB_SIZE, num_classes, **kwargs)
@@ -76,6 +76,8 @@ def run_factory_test(factory, tmp_path, num_classes=3, **kwargs):
     np.testing.assert_array_equal(model.predict(probe, verbose=0), restored.predict(probe, verbose=0))
     assert [layer.name for layer in restored.layers] == [layer.name for layer in model.layers]
 
+    if keras.backend.backend() != "tensorflow":
+        return model  # mixed precision is checked on TensorFlow, zoo's training backend (and the slow part on JAX)
     # mixed_bfloat16: builds, predicts float32 probabilities, trains a step.
     keras.config.set_dtype_policy("mixed_bfloat16")
     try:

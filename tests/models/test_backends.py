@@ -2,8 +2,8 @@
 
 Keras fixes its backend when it is first imported, so the other backends run
 in subprocesses: each runs the shared model checks (the factory helper on
-every factory, the language model, the layers, freezing and weight transfer)
-with ``KERAS_BACKEND`` set, and :func:`test_exchange_with_the_parent`, which
+every factory; on PyTorch also the language model, the layers, freezing and
+weight transfer) with ``KERAS_BACKEND`` set, and :func:`test_exchange_with_the_parent`, which
 loads the models this (TensorFlow) process saved and saves its own. Both
 backends run at once, one per core. Back here, every model the other backends
 saved loads under TensorFlow with the same predictions.
@@ -28,10 +28,13 @@ from tests.helpers import TINY, VOCAB_SIZE, random_ids
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OTHER_BACKENDS = ("jax", "torch")
-# The shared checks every backend runs (the TensorFlow suite runs them too).
+# The shared checks the other backends run (the TensorFlow suite runs them too): the factory helper on every
+# factory, cudnn_report and the .keras exchange on both; the language model, the layers, freezing and weight
+# transfer on PyTorch too (on JAX every new shape compiles, and they would double its run; they are keras.ops).
 CHECKS = ["tests/models/test_factories.py::test_factory", "tests/models/test_factories.py::test_cudnn_report_"
-          "defaults_eligible_and_explains_why_not", "tests/models/test_language_model.py", "tests/layers",
-          "tests/training/test_freezing.py", "tests/transfer/test_encoder.py", "tests/models/test_backends.py"]
+          "defaults_eligible_and_explains_why_not", "tests/models/test_backends.py"]
+MORE_CHECKS = {"torch": ["tests/models/test_language_model.py", "tests/layers", "tests/training/test_freezing.py",
+                         "tests/transfer/test_encoder.py"], "jax": []}
 EXCHANGE = "ZOO_TEST_BACKEND_EXCHANGE"  # the folder where the backends leave their models for each other
 NUM_CLASSES = 3
 
@@ -113,7 +116,8 @@ def start_backend_runs():
         env = {**os.environ, "KERAS_BACKEND": backend, EXCHANGE: folder, "TF_CPP_MIN_LOG_LEVEL": "2",
                "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu", "OMP_NUM_THREADS": "1"}
         log = open(os.path.join(folder, f"{backend}.log"), "w+")
-        _RUNS[backend] = (subprocess.Popen([python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *CHECKS],
+        checks = CHECKS + MORE_CHECKS[backend]
+        _RUNS[backend] = (subprocess.Popen([python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *checks],
                                            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log)
 
 

@@ -98,6 +98,7 @@ RNN_KERNEL = re.compile(r"cudnn|rnn|lstm", re.IGNORECASE)
 
 
 def _cpu_model():
+    # As bench/_common.py's cpu_model: gpu.py travels alone (bench/gpu_bundle.sh carries zoo/, gpu.py and data/).
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:

@@ -163,15 +163,9 @@ class TextClassifier:
         y = _encode("labels", labels, classes)
         if len(y) != len(texts):
             raise DataError(f"texts and labels differ in length: {len(texts)} texts, {len(y)} labels")
-        if validation_data is None and settings.validation_split > 0:
-            keep, held = split_indices(y, settings.seed, test_size=settings.validation_split)
-            valid_texts, valid_y = [texts[i] for i in held], y[held]
-            texts, y = [texts[i] for i in keep], y[keep]
-        elif validation_data is None:
-            valid_texts, valid_y = [], np.zeros(0, np.int64)
-        else:
-            valid_texts = _texts("validation texts", validation_data[0])
-            valid_y = _encode("validation labels", validation_data[1], classes)
+        texts, y, valid_texts, valid_y = _validation(
+            texts, y, validation_data, settings, np.zeros(0, np.int64),
+            lambda labels: _encode("validation labels", labels, classes))
         self._train_data = (texts, y)
 
         fit = _Fit(settings, strategy, classes, texts, y, valid_texts, valid_y, fixed_blend=self._fixed_blend)
@@ -300,16 +294,9 @@ class TextClassifier:
         y = _encode_label_lists("labels", label_lists, classes)
         if len(y) != len(texts):
             raise DataError(f"texts and labels differ in length: {len(texts)} texts, {len(y)} label lists")
-        if validation_data is None and settings.validation_split > 0:
-            keep, held = split_indices(y, settings.seed, test_size=settings.validation_split)
-            valid_texts, valid_y = [texts[i] for i in held], y[held]
-            texts, y = [texts[i] for i in keep], y[keep]
-        elif validation_data is None:
-            valid_texts, valid_y = [], np.zeros((0, len(classes)), np.float32)
-        else:
-            valid_texts = _texts("validation texts", validation_data[0])
-            valid_y = _encode_label_lists("validation labels", _label_lists("validation labels",
-                                                                            validation_data[1]), classes)
+        texts, y, valid_texts, valid_y = _validation(
+            texts, y, validation_data, settings, np.zeros((0, len(classes)), np.float32),
+            lambda labels: _encode_label_lists("validation labels", _label_lists("validation labels", labels), classes))
         self._train_data = (texts, y)
         fit = _Fit(settings, strategy, classes, texts, y, valid_texts, valid_y)
         fit.word_vectors()
@@ -840,6 +827,17 @@ def build_classifier(settings, vocab_size, num_classes, embeddings=None, archite
 
 
 # === Helpers ===
+
+
+def _validation(texts, y, validation_data, settings, no_labels, encode):
+    """``(texts, y, valid_texts, valid_y)``: the given validation data (its labels through ``encode``), or a
+    seeded ``validation_split`` of the training texts, or none (``valid_y`` is then ``no_labels``)."""
+    if validation_data is not None:
+        return texts, y, _texts("validation texts", validation_data[0]), encode(validation_data[1])
+    if settings.validation_split <= 0:
+        return texts, y, [], no_labels
+    keep, held = split_indices(y, settings.seed, test_size=settings.validation_split)
+    return [texts[i] for i in keep], y[keep], [texts[i] for i in held], y[held]
 
 
 def _make_strategy(name):

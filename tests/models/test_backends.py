@@ -94,31 +94,82 @@ def backends_python():
     return sys.executable, None
 
 
-_RUNS = {}  # the backend runs of this session, started by start_backend_runs()
+_STARTED = {}  # the folder of the backend runs this process started or found, set by start_backend_runs()
+
+
+def _runs_folder():
+    """Where the backend runs of this test session leave their logs, exit codes and models.
+
+    Under pytest-xdist every worker collects the whole suite and calls
+    :func:`start_backend_runs`; the first to create the folder named after
+    xdist's test-run id starts the runs, and the worker that runs the test
+    waits on their exit-code files. Without xdist, a new temporary folder.
+    """
+    import tempfile
+
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run_id is None:
+        return tempfile.mkdtemp(prefix="zoo-backends-"), True
+    folder = os.path.join(tempfile.gettempdir(), f"zoo-backends-{run_id}")
+    try:
+        os.makedirs(folder)
+    except FileExistsError:
+        return folder, False
+    return folder, True
 
 
 def start_backend_runs():
     """Saves this process's models, then starts one run of the shared checks per other backend, in the background.
 
     tests/conftest.py calls it once the suite is collected, so the runs overlap the rest of the suite;
-    :func:`test_shared_checks_and_keras_files_on_jax_and_torch` waits for them.
+    :func:`test_shared_checks_and_keras_files_on_jax_and_torch` waits for them. Each run writes its exit code
+    to ``<backend>.rc`` in the runs' folder when it ends.
     """
-    import tempfile
-
     python, why = backends_python()
-    if _RUNS or python is None or keras.backend.backend() != "tensorflow":
+    if _STARTED or python is None or keras.backend.backend() != "tensorflow":
         return
-    folder = tempfile.mkdtemp(prefix="zoo-backends-")
-    save_models(os.path.join(folder, "tensorflow"))
+    folder, mine = _runs_folder()
+    _STARTED["folder"] = folder
+    if not mine:
+        return
+    try:
+        save_models(os.path.join(folder, "tensorflow"))
+    except Exception as error:  # say so to the waiting test rather than leave it waiting
+        for backend in OTHER_BACKENDS:
+            with open(os.path.join(folder, f"{backend}.log"), "w") as f:
+                f.write(f"E   saving TensorFlow's models failed: {error!r}\n")
+            with open(os.path.join(folder, f"{backend}.rc"), "w") as f:
+                f.write("1\n")
+        return
     keras.utils.clear_session()
-    _RUNS["folder"] = folder
     for backend in OTHER_BACKENDS:
         env = {**os.environ, "KERAS_BACKEND": backend, EXCHANGE: folder, "TF_CPP_MIN_LOG_LEVEL": "2",
                "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu", "OMP_NUM_THREADS": "1"}
-        log = open(os.path.join(folder, f"{backend}.log"), "w+")
-        checks = CHECKS + MORE_CHECKS[backend]
-        _RUNS[backend] = (subprocess.Popen([python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *checks],
-                                           cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log)
+        for xdist_variable in ("PYTEST_XDIST_TESTRUNUID", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT"):
+            env.pop(xdist_variable, None)
+        log = os.path.join(folder, f"{backend}.log")
+        rc = os.path.join(folder, f"{backend}.rc")
+        command = [python, "-m", "pytest", "-q", "-x", "-o", "addopts=", "-p", "no:cacheprovider",
+                   *CHECKS, *MORE_CHECKS[backend]]
+        # sh writes the exit code once pytest ends, for whichever process waits (not always this one).
+        subprocess.Popen(["sh", "-c", 'log=$0 rc=$1; shift; "$@" > "$log" 2>&1; echo $? > "$rc.tmp"; mv "$rc.tmp" "$rc"',
+                          log, rc, *command], cwd=REPO_ROOT, env=env, start_new_session=True)
+
+
+def _wait_for(backend, folder, timeout_s=900):
+    """The exit code and output of one backend run."""
+    import time
+
+    rc = os.path.join(folder, f"{backend}.rc")
+    deadline = time.monotonic() + timeout_s
+    while not os.path.exists(rc):
+        if time.monotonic() > deadline:
+            return None, f"no exit code after {timeout_s} s"
+        time.sleep(1)
+    with open(rc) as f:
+        code = int(f.read().strip())
+    with open(os.path.join(folder, f"{backend}.log")) as f:
+        return code, f.read()
 
 
 @pytest.mark.slow
@@ -132,15 +183,11 @@ def test_shared_checks_and_keras_files_on_jax_and_torch():
     start_backend_runs()  # a no-op when conftest started them
     import shutil
 
-    folder = _RUNS["folder"]
+    folder = _STARTED["folder"]
     try:
         failed = {}
         for backend in OTHER_BACKENDS:
-            proc, log = _RUNS[backend]
-            code = proc.wait(timeout=900)
-            log.seek(0)
-            output = log.read()
-            log.close()
+            code, output = _wait_for(backend, folder)
             if code != 0 or " passed" not in output:  # the failures and their first error lines
                 lines = [line for line in output.splitlines() if line.startswith(("FAILED", "E ", "ERROR"))]
                 failed[backend] = "\n".join(lines[:40])[-3000:] or output[-3000:]

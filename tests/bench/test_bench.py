@@ -135,3 +135,28 @@ def test_gpu_without_cuda_exits_with_one_line():
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines()[-1].startswith("bench/gpu.py needs a CUDA GPU"), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_blend_rule_reads_a_finished_run(tmp_path):
+    """bench/blend_rule.py on a tiny `zoo train` run: both rules' weights on its own validation split."""
+    import csv
+
+    words = {"a": ["red", "green", "blue", "pink"], "b": ["cat", "dog", "cow", "hen"]}
+    for name, n in (("train", 80), ("test", 20)):
+        with open(tmp_path / f"{name}.csv", "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["text", "label"])
+            for i in range(n):
+                label = "ab"[i % 2]
+                writer.writerow([" ".join(words[label][(i + j) % 4] for j in range(6)), label])
+    run = tmp_path / "run"
+    _run(["-m", "zoo", "train", "--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"),
+          "--init", "none", "--units", "4", "--embedding-dim", "4", "--epochs", "1", "--no-baseline",
+          "--output-dir", str(run)])
+    output = tmp_path / "blend_rule.json"
+    proc = _run([os.path.join("bench", "blend_rule.py"), "--run-dir", str(run), "--output", str(output)])
+    row = json.loads(output.read_text())["rows"][0]
+    assert row["valid_texts"] == 8 and row["new_weight"] in [w / 20 for w in range(21)]
+    assert 0 <= row["new_valid_accuracy"] <= row["best_valid_accuracy"] <= 1
+    assert f"{run}: 8 validation texts" in proc.stdout

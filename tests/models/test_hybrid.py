@@ -39,13 +39,41 @@ def test_blend_weight_is_chosen_on_the_given_labels():
     p = np.array([[0.9, 0.1], [0.55, 0.45], [0.2, 0.8]], "float32")  # the recurrent path: right, wrong, right
     z = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]], "float32")  # the n-gram path: always class 1
     # All three are right for 0.31 < w < 0.83: w log(0.9 / 0.1) > 1 - w and w log(0.55 / 0.45) < 1 - w.
-    weight, scores = choose_blend_weight(p, z, np.array([0, 1, 1]))
+    # Thirty copies of the three texts: one text's difference would be within the noise of three.
+    weight, scores = choose_blend_weight(np.tile(p, (30, 1)), np.tile(z, (30, 1)), np.tile([0, 1, 1], 30))
     assert scores["recurrent"] == pytest.approx(2 / 3) and scores["ngram"] == pytest.approx(2 / 3)
     assert scores["hybrid"] == 1.0 and 0.31 < weight < 0.83
     np.testing.assert_allclose(blend(p, z, 1.0), p, atol=1e-6)
     layer = HybridBlend(weight)
     np.testing.assert_allclose(np.asarray(layer([p, z])), blend(p, z, weight), atol=1e-6)
     assert HybridBlend.from_config(layer.get_config()).weight == weight
+
+
+def test_blend_weight_is_the_lowest_log_loss_within_one_paired_standard_error_of_the_best_accuracy():
+    from zoo.training.ngram_path import WEIGHTS
+
+    rng = np.random.default_rng(0)
+    for n in (40, 400, 4000):
+        y = rng.integers(0, 3, n)
+        onehot = np.eye(3)[y]
+        logits = rng.normal(size=(n, 3)) + 1.2 * onehot
+        p = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+        z = rng.normal(size=(n, 3)) + 1.0 * onehot
+        weight, scores = choose_blend_weight(p.astype("float32"), z.astype("float32"), y)
+        q = {float(w): blend(p, z, w) for w in WEIGHTS}
+        right = {w: (v.argmax(-1) == y).astype(float) for w, v in q.items()}
+        log_loss = {w: float(-np.mean(np.log(np.clip(v[np.arange(n), y], 1e-7, 1)))) for w, v in q.items()}
+        best = max(q, key=lambda w: right[w].mean())
+        band = [w for w in q if right[best].mean() - right[w].mean()
+                <= (right[best] - right[w]).std(ddof=1) / np.sqrt(n) + 1e-9]
+        assert weight in band and scores["hybrid"] == right[weight].mean()
+        assert log_loss[weight] <= min(log_loss[w] for w in band) + 1e-6
+        assert 0 < weight < 1  # both paths carry information here
+    # A weight far worse than the best on many texts is outside the band even with a lower log loss.
+    y = np.zeros(1000, int)
+    p = np.tile([[0.45, 0.55]], (1000, 1)).astype("float32")  # the recurrent path: wrong, with little confidence
+    z = np.tile([[0.5, 0.0]], (1000, 1)).astype("float32")  # the n-gram path: right, with little confidence
+    assert choose_blend_weight(p, z, y)[1]["hybrid"] == 1.0
 
 
 @pytest.fixture(scope="module")

@@ -137,26 +137,36 @@ def test_gpu_without_cuda_exits_with_one_line():
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.slow
-def test_blend_rule_reads_a_finished_run(tmp_path):
-    """bench/blend_rule.py on a tiny `zoo train` run: both rules' weights on its own validation split."""
-    import csv
+@pytest.fixture(scope="module")
+def sms_run(tmp_path_factory):
+    """A tiny finished hybrid run on 200 SMS spam texts (the full validation split), for the scripts that read
+    finished runs."""
+    run = tmp_path_factory.mktemp("sms") / "run"
+    _run(["-m", "zoo", "train", "--dataset", "sms_spam", "--max-train-examples", "200", "--init", "none",
+          "--units", "4", "--embedding-dim", "4", "--epochs", "1", "--no-baseline", "--output-dir", str(run)])
+    return run
 
-    words = {"a": ["red", "green", "blue", "pink"], "b": ["cat", "dog", "cow", "hen"]}
-    for name, n in (("train", 80), ("test", 20)):
-        with open(tmp_path / f"{name}.csv", "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["text", "label"])
-            for i in range(n):
-                label = "ab"[i % 2]
-                writer.writerow([" ".join(words[label][(i + j) % 4] for j in range(6)), label])
-    run = tmp_path / "run"
-    _run(["-m", "zoo", "train", "--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"),
-          "--init", "none", "--units", "4", "--embedding-dim", "4", "--epochs", "1", "--no-baseline",
-          "--output-dir", str(run)])
+
+@pytest.mark.slow
+def test_blend_rule_reads_a_finished_run(sms_run, tmp_path):
+    """bench/blend_rule.py: both rules' weights on the run's own validation split."""
     output = tmp_path / "blend_rule.json"
-    proc = _run([os.path.join("bench", "blend_rule.py"), "--run-dir", str(run), "--output", str(output)])
+    proc = _run([os.path.join("bench", "blend_rule.py"), "--run-dir", str(sms_run), "--output", str(output)])
     row = json.loads(output.read_text())["rows"][0]
-    assert row["valid_texts"] == 8 and row["new_weight"] in [w / 20 for w in range(21)]
+    assert row["valid_texts"] == 446 and row["new_weight"] in [w / 20 for w in range(21)]
     assert 0 <= row["new_valid_accuracy"] <= row["best_valid_accuracy"] <= 1
-    assert f"{run}: 8 validation texts" in proc.stdout
+    assert f"{sms_run}: 446 validation texts" in proc.stdout
+
+
+@pytest.mark.slow
+def test_hybrid_design_reads_a_finished_run(sms_run, tmp_path):
+    """bench/hybrid_design.py: every variant scored on the run's validation split, a table and the JSON."""
+    output = tmp_path / "hybrid_design.json"
+    proc = _run([os.path.join("bench", "hybrid_design.py"), "--run", str(sms_run), "--dataset", "sms_spam",
+                 "--max-tokens", "5000", "--output", str(output)])
+    assert "|---|" in proc.stdout
+    result = json.loads(output.read_text())
+    assert result["validation_examples"] == 446
+    variants = {(r["linear_model"], r["tokens"], r["blend"]) for r in result["rows"]}
+    assert ("svm", "zoo_words", "product") in variants and len(variants) == len(result["rows"]) > 1
+    assert all(0 <= r[key] <= 1 for r in result["rows"] for key in ("ngram_alone", "recurrent_alone", "hybrid"))

@@ -16,13 +16,6 @@ _FIRST = ("tests/cli/test_resume_and_workers.py", "tests/transfer/test_ulmfit.py
 _LAST = ("tests/models/test_backends.py",)
 
 
-def pytest_xdist_auto_num_workers(config):
-    """One worker more than the usable cores: much of the suite waits on subprocesses (the CLI runs, a pip
-    install, the JAX and PyTorch runs), and a core would idle meanwhile."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return usable + 1
-
-
 def _rank(item):
     path = item.nodeid.split("::")[0]
     if path in _FIRST:

@@ -1,8 +1,8 @@
 """Which blend weight each rule picks on a finished run's validation split (the test split is not read).
 
 zoo 0.3 first chose the hybrid's blend weight by the best validation
-accuracy; it now takes, of the weights within one standard error of that
-accuracy, the one with the lowest log loss (``choose_blend_weight``). This
+accuracy; it now takes, of the weights within one paired standard error of
+that accuracy, the one with the lowest log loss (``choose_blend_weight``). This
 script loads finished runs (their saved classifiers), scores both paths on
 the run's own validation split, and prints what each rule picks. Where the
 two agree, the run's committed test numbers are what the new rule gives too.

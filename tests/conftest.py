@@ -7,29 +7,12 @@ import keras  # noqa: E402
 import pytest  # noqa: E402
 
 
-# The longest files (seconds on 2 cores, CI of 2026-12-01) run first, so pytest-xdist's workers (--dist=loadfile
-# hands out whole files in collection order) do not end with one of them alone on one core while the other idles;
-# the JAX/PyTorch comparison, which waits for its subprocesses, runs last, when they are long done.
-_FIRST = ("tests/cli/test_resume_and_workers.py", "tests/transfer/test_ulmfit.py", "tests/bench/test_bench.py",
-          "tests/cli/test_packaging.py", "tests/test_docs.py", "tests/cli/test_train.py", "tests/training/test_auto.py",
-          "tests/cli/test_multi_label_cli.py")
-_LAST = ("tests/models/test_backends.py",)
-
-
-def _rank(item):
-    path = item.nodeid.split("::")[0]
-    if path in _FIRST:
-        return _FIRST.index(path)
-    return len(_FIRST) + (1 if path in _LAST else 0)
-
-
 @pytest.hookimpl(trylast=True)  # after -m and -k have deselected
 def pytest_collection_modifyitems(session, config, items):
-    """Orders the files (the same in every worker: the longest first, the backend check last), then starts the
-    JAX and PyTorch runs of the shared model checks, so they run beside the rest of the suite."""
-    items.sort(key=_rank)  # stable: the tests of a file keep their order
-    if not config.option.collectonly and any(item.nodeid.endswith("test_backends.py::test_shared_checks_and_keras_files_on_jax_and_torch")
-           for item in items):
+    """Starts the JAX and PyTorch runs of the shared model checks, so they run beside the rest of the suite
+    (not for ``--collect-only``)."""
+    wanted = "test_backends.py::test_shared_checks_and_keras_files_on_jax_and_torch"
+    if not config.option.collectonly and any(item.nodeid.endswith(wanted) for item in items):
         from tests.models.test_backends import start_backend_runs
 
         start_backend_runs()

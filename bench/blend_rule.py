@@ -33,13 +33,18 @@ def main(argv=None):
     from zoo import TextClassifier
     from zoo.config import DataConfig
     from zoo.data.datasets import load_for_training
+    from zoo.errors import ZooError
     from zoo.models.hybrid import blend
     from zoo.training.ngram_path import WEIGHTS, choose_blend_weight, ngram_logits
 
     rows = []
     for run in args.run_dir:
-        config = json.load(open(os.path.join(run, "config.json")))
-        clf = TextClassifier.load(run)
+        try:
+            clf = TextClassifier.load(run)  # a one-line error when the folder is not a saved classifier
+        except ZooError as error:
+            sys.exit(f"bench/blend_rule.py: {error}")
+        with open(os.path.join(run, "config.json")) as f:
+            config = json.load(f)
         if clf.ngram_ is None:
             print(f"{run}: not a hybrid, skipped")
             continue

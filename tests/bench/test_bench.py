@@ -170,3 +170,11 @@ def test_hybrid_design_reads_a_finished_run(sms_run, tmp_path):
     variants = {(r["linear_model"], r["tokens"], r["blend"]) for r in result["rows"]}
     assert ("svm", "zoo_words", "product") in variants and len(variants) == len(result["rows"]) > 1
     assert all(0 <= r[key] <= 1 for r in result["rows"] for key in ("ngram_alone", "recurrent_alone", "hybrid"))
+
+
+def test_blend_rule_names_a_folder_that_is_not_a_run(tmp_path):
+    proc = subprocess.run([sys.executable, os.path.join("bench", "blend_rule.py"), "--run-dir", str(tmp_path)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (f"bench/blend_rule.py: {tmp_path}: not a saved TextClassifier "
+                                                    "(no classifier.json)")

@@ -114,6 +114,38 @@ def write_json(path, payload):
     print(f"wrote {path}")
 
 
+def finished_run(run, script):
+    """A finished ``zoo train`` run: ``(classifier, dataset, encode)``, the dataset split exactly as the run split it.
+
+    ``encode(dataset, split)`` gives a split's labels as the classifier's class
+    ids. A folder that is not a saved classifier exits with one line naming it.
+    """
+    import sys
+
+    import numpy as np
+
+    from zoo import TextClassifier
+    from zoo.config import DataConfig
+    from zoo.data.datasets import load_for_training
+    from zoo.errors import ZooError
+
+    try:
+        clf = TextClassifier.load(run)
+    except ZooError as error:
+        sys.exit(f"{script}: {error}")
+    with open(os.path.join(run, "config.json")) as f:
+        config = json.load(f)
+    settings = config["classifier"]
+    dataset, _ = load_for_training(DataConfig(**config["data"]), validation_split=settings["validation_split"],
+                                   seed=settings["seed"])
+    index = {name: i for i, name in enumerate(clf.classes_)}
+
+    def encode(data, split):
+        return np.array([index[name] for name in data.label_lists(split)])
+
+    return clf, dataset, encode
+
+
 def _jsonable(value):
     """numpy scalars and arrays to plain Python."""
     if hasattr(value, "tolist"):

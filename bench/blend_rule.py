@@ -30,32 +30,19 @@ def main(argv=None):
 
     import numpy as np
 
-    from zoo import TextClassifier
-    from zoo.config import DataConfig
-    from zoo.data.datasets import load_for_training
-    from zoo.errors import ZooError
     from zoo.models.hybrid import blend
     from zoo.training.ngram_path import WEIGHTS, choose_blend_weight, ngram_logits
 
     rows = []
     for run in args.run_dir:
-        try:
-            clf = TextClassifier.load(run)  # a one-line error when the folder is not a saved classifier
-        except ZooError as error:
-            sys.exit(f"bench/blend_rule.py: {error}")
-        with open(os.path.join(run, "config.json")) as f:
-            config = json.load(f)
+        clf, dataset, encode = _common.finished_run(run, "bench/blend_rule.py")
         if clf.ngram_ is None:
             print(f"{run}: not a hybrid, skipped")
             continue
-        settings = config["classifier"]
-        dataset, _ = load_for_training(DataConfig(**config["data"]), validation_split=settings["validation_split"],
-                                       seed=settings["seed"])
         if not len(dataset.valid_texts):
             print(f"{run}: no validation split (the fixed weight {clf.blend_weight_}), skipped")
             continue
-        index = {name: i for i, name in enumerate(clf.classes_)}
-        y = np.array([index[name] for name in dataset.label_lists("valid")])
+        y = encode(dataset, "valid")
         paths = clf._path_probabilities(dataset.valid_texts)
         logits = ngram_logits(clf.ngram_, dataset.valid_texts)
         scored = [(float(np.mean(blend(paths["recurrent"], logits, w).argmax(-1) == y)), float(w)) for w in WEIGHTS]

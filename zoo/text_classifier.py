@@ -102,7 +102,7 @@ class TextClassifier:
                                           f"known: {', '.join(ClassifierConfig.names())}")
         self._config = ClassifierConfig(**params)
         self._train_data = None
-        self._fixed_blend = None  # (temperature, weight) for a refit of init auto's winner
+        self._fixed_blend = None  # (temperature, weight, bigram weight) for a refit of init auto's winner
 
     # === Parameters ===
 
@@ -219,7 +219,8 @@ class TextClassifier:
                 logger.info(f"init auto: training {winner['name']} again on all {len(texts)} labelled texts")
                 again = TextClassifier(**{**params, **changes})
                 hybrid = chosen.fit_info_.get("hybrid")
-                again._fixed_blend = (hybrid["temperature"], hybrid["blend_weight"]) if hybrid else None
+                again._fixed_blend = (hybrid["temperature"], hybrid["blend_weight"],
+                                      hybrid["bigram_weight"]) if hybrid else None
                 chosen = again.fit(texts, labels, validation_data=([], []), classes=classes, lm_texts=lm_texts)
         results = [{k: v for k, v in r.items() if k not in ("classifier", "changes")} for r in results]
         for name in ("settings_", "classes_", "model_", "vectorizer_", "sequence_length_", "history_", "ngram_",
@@ -460,7 +461,7 @@ class TextClassifier:
         hybrid = None
         if self.ngram_ is not None:
             hybrid = {"blend_weight": self.blend_weight_, "ngrams": self.ngram_.ngrams,
-                      "standardize": self.ngram_.standardize}
+                      "standardize": self.ngram_.standardize, "bigram_weight": self.ngram_.bigram_weight}
             write_text(path / "ngram_vocabulary.json", json.dumps(self.ngram_.vocabulary, ensure_ascii=False))
             with atomic_file(path / "ngram.npz", binary=True) as f:
                 np.savez(f, **self.ngram_.arrays())
@@ -712,10 +713,11 @@ class _Fit:
         from zoo.training.ngram_path import choose_blend_weight, fit_ngram_path, ngram_logits
 
         start = time.time()
-        fixed = self.fixed_blend  # (temperature, weight) an init-auto comparison chose
+        fixed = self.fixed_blend  # (temperature, weight, bigram weight) an init-auto comparison chose:
+        # the refit keeps the features its temperature was chosen for
         layer, info = fit_ngram_path(self.texts, self.y, len(self.classes), self.s.ngram_max_tokens,
                                      self.valid_texts, self.valid_y, seed=self.s.seed,
-                                     temperature=fixed and fixed[0])
+                                     temperature=fixed and fixed[0], bigram_weight=fixed[2] if fixed else "auto")
         if fixed:
             weight, scores = fixed[1], {}
         elif len(self.valid_y):
@@ -863,6 +865,7 @@ def _load_ngram_path(path, hybrid):
         with np.load(path / "ngram.npz") as arrays:
             layer = NgramLinear.from_arrays(vocabulary, arrays["idf"], arrays["kernel"], arrays["bias"],
                                             ngrams=hybrid["ngrams"], standardize=hybrid["standardize"],
+                                            bigram_weight=hybrid.get("bigram_weight"),  # (absent before 0.3's)
                                             name="ngram_path")
     except (OSError, ValueError, KeyError) as error:
         raise DataError(f"{path}: cannot read the hybrid's n-gram path: {error}") from None

@@ -172,6 +172,19 @@ def test_hybrid_design_reads_a_finished_run(sms_run, tmp_path):
     assert all(0 <= r[key] <= 1 for r in result["rows"] for key in ("ngram_alone", "recurrent_alone", "hybrid"))
 
 
+@pytest.mark.slow
+def test_bigram_weight_reads_a_finished_run(sms_run, tmp_path):
+    """bench/bigram_weight.py: the n-gram path refitted per normalisation, scored on the run's validation split."""
+    output = tmp_path / "bigram_weight.json"
+    proc = _run([os.path.join("bench", "bigram_weight.py"), "--run-dir", str(sms_run), "--max-tokens", "5000",
+                 "--quick", "--output", str(output)])
+    row = json.loads(output.read_text())["rows"][0]
+    assert row["train_texts"] == 200 and row["valid_texts"] == 446
+    assert set(row["variants"]) == {"one norm", "bigrams 0.5"}
+    assert all(0 <= v[key] <= 1 for v in row["variants"].values() for key in ("ngram_alone", "hybrid"))
+    assert "| hybrid, one norm | hybrid, bigrams 0.5 |" in proc.stdout
+
+
 def test_blend_rule_names_a_folder_that_is_not_a_run(tmp_path):
     proc = subprocess.run([sys.executable, os.path.join("bench", "blend_rule.py"), "--run-dir", str(tmp_path)],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)

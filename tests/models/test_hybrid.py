@@ -27,6 +27,36 @@ def test_features_are_scikit_learns_sublinear_tfidf():
     np.testing.assert_allclose(got, expected.toarray(), atol=1e-6)
 
 
+def test_bigram_weight_normalises_unigrams_and_bigrams_apart():
+    from zoo.training.ngram_path import _tfidf
+
+    texts = ["the cat sat on the mat", "the dog sat", "a cat and a dog and a cat", "cat", ""]
+    raw = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+", norm=None)
+    x = raw.fit_transform(texts).toarray()
+    vocabulary = list(raw.get_feature_names_out())
+    longer = np.array([" " in v for v in vocabulary])
+    unit = lambda a: a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)  # noqa: E731
+    expected = unit(unit(x * ~longer) + 0.5 * unit(x * longer))
+    assert np.isclose(np.linalg.norm(expected[0] * longer), np.linalg.norm(expected[0] * ~longer) / 2)
+    layer = NgramLinear.from_arrays(vocabulary, raw.idf_, np.eye(len(vocabulary)), np.zeros(len(vocabulary)),
+                                    bigram_weight=0.5)
+    np.testing.assert_allclose(ngram_logits(layer, texts), expected, atol=1e-6)
+    counts = TfidfVectorizer(ngram_range=(1, 2), use_idf=False, norm=None, token_pattern=r"\S+",
+                             vocabulary=vocabulary).fit_transform(texts)  # raw counts
+    np.testing.assert_allclose(_tfidf(counts, raw.idf_, longer, 0.5).toarray(), expected, atol=1e-6)
+    assert layer.get_config()["bigram_weight"] == 0.5
+
+
+def test_small_training_sets_weigh_bigrams_apart_and_large_ones_keep_one_norm():
+    from zoo.training.ngram_path import SMALL_TRAINING_SET, bigram_weight_for
+
+    assert bigram_weight_for(SMALL_TRAINING_SET) == 0.5 and bigram_weight_for(SMALL_TRAINING_SET + 1) is None
+    small, info = fit_ngram_path(TEXTS, LABELS, 2, max_tokens=1000, temperature=1.0)
+    joint, _ = fit_ngram_path(TEXTS, LABELS, 2, max_tokens=1000, temperature=1.0, bigram_weight=None)
+    assert small.bigram_weight == info["bigram_weight"] == 0.5 and joint.bigram_weight is None
+    assert not np.allclose(ngram_logits(small, TEXTS[:4]), ngram_logits(joint, TEXTS[:4]))
+
+
 def test_fit_chooses_a_temperature_and_binary_logits_are_two_columns():
     layer, info = fit_ngram_path(TEXTS, LABELS, 2, max_tokens=1000, valid_texts=TEXTS[:12], valid_y=LABELS[:12])
     logits = ngram_logits(layer, ["free cash", "lunch later"])
@@ -91,6 +121,12 @@ def test_hybrid_reports_both_paths_and_saves(hybrid, tmp_path):
     loaded = TextClassifier.load(tmp_path / "c")
     probe = ["win a prize", "lunch?", "", "unknown words"]
     np.testing.assert_array_equal(loaded.predict_proba(probe), hybrid.predict_proba(probe))
+    assert loaded.ngram_.bigram_weight == hybrid.ngram_.bigram_weight == 0.5  # 36 texts: a small set
+    # A classifier saved before the bigram weight existed had one norm per row, and loads so.
+    saved = json.loads((tmp_path / "c" / "classifier.json").read_text())
+    del saved["hybrid"]["bigram_weight"]
+    (tmp_path / "c" / "classifier.json").write_text(json.dumps(saved))
+    assert TextClassifier.load(tmp_path / "c").ngram_.bigram_weight is None
 
 
 def test_hybrid_off_is_the_recurrent_model():

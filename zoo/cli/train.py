@@ -184,7 +184,8 @@ def write_run(out, clf, config, metrics):
         how = ("chosen on the validation split" if hybrid.get("valid_accuracy") else
                "chosen by init auto's comparison" if metrics.get("auto") else "fixed: no validation split")
         details.append(f"hybrid: the recurrent path weighs {hybrid['blend_weight']:.2f} against the n-gram path "
-                       f"({hybrid['features']} uni- and bigrams, temperature {hybrid['temperature']:.3g}; {how})")
+                       f"({hybrid['features']} uni- and bigrams{_bigrams(hybrid)}, temperature "
+                       f"{hybrid['temperature']:.3g}; {how})")
     thresholds = metrics.get("thresholds")
     if thresholds:  # multi-label
         values = list(thresholds["values"].values())
@@ -210,6 +211,11 @@ def write_run(out, clf, config, metrics):
     report.write_report(os.path.join(out, "report.md"), title=f"{config['recipe']}: {dataset} with {config['model']}",
                         metrics=metrics, details=details, cudnn=clf.fit_info_.get("cudnn"))
     write_json(os.path.join(out, "metrics.json"), metrics)
+
+
+def _bigrams(hybrid):
+    weight = hybrid.get("bigram_weight")
+    return "" if weight is None else f", bigrams normalised apart and weighing {weight:g} (a small training set)"
 
 
 def versions():

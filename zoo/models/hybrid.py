@@ -38,19 +38,28 @@ class NgramLinear(keras.layers.Layer):
 
     Features are scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``:
     ``(1 + log count) * idf``, each row L2-normalised; logits are
-    ``features @ kernel + bias``.
+    ``features @ kernel + bias``. With ``bigram_weight``, the unigrams and the
+    longer n-grams of a row are L2-normalised apart, the longer ones scaled by
+    ``bigram_weight``, and the row normalised again: then a long text's many
+    once-seen bigrams cannot outweigh its words (``zoo.training.ngram_path``
+    says when this is used, and why).
 
     Args:
         vocabulary: the n-grams (bigrams joined by a space), without padding or OOV.
         num_classes: number of logits.
         ngrams: the largest n-gram.
         standardize: a name from :data:`zoo.data.tokenize.STANDARDIZERS`.
+        bigram_weight: ``None`` (one norm per row) or the weight of the
+            normalised longer n-grams beside the normalised unigrams.
     """
 
-    def __init__(self, vocabulary, num_classes, ngrams=2, standardize="zoo_words", **kwargs):
+    def __init__(self, vocabulary, num_classes, ngrams=2, standardize="zoo_words", bigram_weight=None, **kwargs):
         super().__init__(**kwargs)
         self.vocabulary, self.num_classes = list(vocabulary), int(num_classes)
         self.ngrams, self.standardize = int(ngrams), standardize
+        self.bigram_weight = None if bigram_weight is None else float(bigram_weight)
+        # Which feature is a longer n-gram (its tokens are joined by a space); the OOV column is not.
+        self._longer = tf.constant(np.array([False] + [" " in v for v in self.vocabulary]))
         # Keras' TextVectorization puts the OOV n-gram first: feature i is column i + 1.
         self.vectorizer = keras.layers.TextVectorization(
             standardize=standardizer(standardize), ngrams=self.ngrams, output_mode="count", sparse=True,
@@ -81,10 +90,12 @@ class NgramLinear(keras.layers.Layer):
         counts = self.vectorizer(texts)
         counts = tf.sparse.retain(counts, counts.indices[:, 1] > 0)  # drop the OOV column
         values = (1.0 + tf.math.log(tf.cast(counts.values, "float32"))) * tf.gather(self.idf, counts.indices[:, 1])
-        rows = counts.indices[:, 0]
-        norms = tf.sqrt(tf.math.unsorted_segment_sum(tf.square(values), rows, tf.shape(texts, tf.int64)[0]))
-        values = values / tf.gather(tf.maximum(norms, 1e-12), rows)
-        return tf.SparseTensor(counts.indices, values, counts.dense_shape)
+        rows, batch = counts.indices[:, 0], tf.shape(texts, tf.int64)[0]
+        if self.bigram_weight is not None:
+            longer = tf.cast(tf.gather(self._longer, counts.indices[:, 1]), tf.int64)
+            values = _normalise(values, 2 * rows + longer, 2 * batch)  # each block of each row apart
+            values = values * tf.where(longer == 1, self.bigram_weight, 1.0)
+        return tf.SparseTensor(counts.indices, _normalise(values, rows, batch), counts.dense_shape)
 
     def call(self, texts):
         return tf.sparse.sparse_dense_matmul(self.features(texts), self.kernel) + self.bias
@@ -95,7 +106,13 @@ class NgramLinear(keras.layers.Layer):
     def get_config(self):
         # The vocabulary and weights travel in ngram.npz (see the module docstring).
         return {**super().get_config(), "vocabulary": [], "num_classes": self.num_classes, "ngrams": self.ngrams,
-                "standardize": self.standardize}
+                "standardize": self.standardize, "bigram_weight": self.bigram_weight}
+
+
+def _normalise(values, segments, num_segments):
+    """``values`` divided by the L2 norm of their segment (segment ids in ``[0, num_segments)``)."""
+    norms = tf.sqrt(tf.math.unsorted_segment_sum(tf.square(values), segments, num_segments))
+    return values / tf.gather(tf.maximum(norms, 1e-12), segments)
 
 
 @keras.saving.register_keras_serializable(package="zoo")

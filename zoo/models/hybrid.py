@@ -58,8 +58,8 @@ class NgramLinear(keras.layers.Layer):
         self.vocabulary, self.num_classes = list(vocabulary), int(num_classes)
         self.ngrams, self.standardize = int(ngrams), standardize
         self.bigram_weight = None if bigram_weight is None else float(bigram_weight)
-        # Which feature is a longer n-gram (its tokens are joined by a space); the OOV column is not.
-        self._longer = tf.constant(np.array([False] + [" " in v for v in self.vocabulary]))
+        if self.bigram_weight is not None:  # which column is a longer n-gram (the OOV column first is not)
+            self._longer = tf.constant(np.concatenate([[False], longer_ngrams(self.vocabulary)]))
         # Keras' TextVectorization puts the OOV n-gram first: feature i is column i + 1.
         self.vectorizer = keras.layers.TextVectorization(
             standardize=standardizer(standardize), ngrams=self.ngrams, output_mode="count", sparse=True,
@@ -107,6 +107,11 @@ class NgramLinear(keras.layers.Layer):
         # The vocabulary and weights travel in ngram.npz (see the module docstring).
         return {**super().get_config(), "vocabulary": [], "num_classes": self.num_classes, "ngrams": self.ngrams,
                 "standardize": self.standardize, "bigram_weight": self.bigram_weight}
+
+
+def longer_ngrams(vocabulary):
+    """Which entries of an n-gram vocabulary are longer than one token (TextVectorization joins them by a space)."""
+    return np.array([" " in v for v in vocabulary], bool)
 
 
 def _normalise(values, segments, num_segments):

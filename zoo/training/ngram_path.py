@@ -12,7 +12,7 @@ and the bigrams weigh :data:`SMALL_BIGRAM_WEIGHT` (``bigram_weight_for``).
 Why: in a few hundred long documents most bigrams occur once, and with one
 norm per row they make up most of it, so the SVM separates the training texts
 by bigrams it will not see again. Measured on validation splits (hybrid
-accuracy, ``bench/hybrid_design.py``, ``docs/hybrid.md``): 20 Newsgroups with
+accuracy, ``bench/bigram_weight.py``, ``docs/hybrid.md``): 20 Newsgroups with
 200 and 1,000 texts 0.375 -> 0.417 and 0.637 -> 0.648, the Shakespeare scenes
 (561) 0.921 -> 0.968, KJV verses with 1,000 0.582 -> 0.580; with 4,013 texts
 and more (SMS spam, all of 20 Newsgroups and KJV) one norm per row was as good
@@ -42,7 +42,7 @@ import tensorflow as tf  # noqa: E402
 
 from zoo.data.tokenize import standardizer
 from zoo.log import logger
-from zoo.models.hybrid import NgramLinear, blend
+from zoo.models.hybrid import NgramLinear, blend, longer_ngrams
 
 NGRAMS, STANDARDIZE, SVM_C = 2, "zoo_words", 1.0
 TEMPERATURES = tuple(2.0 ** (k / 2) for k in range(0, 15))  # 1 ... 128
@@ -82,8 +82,7 @@ def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=()
     idf = _idf(counts)
     if bigram_weight == "auto":
         bigram_weight = bigram_weight_for(len(texts))
-    longer = np.array([" " in v for v in vocabulary], bool)
-    svm = LinearSVC(C=SVM_C, random_state=seed).fit(_tfidf(counts, idf, longer, bigram_weight), y)
+    svm = LinearSVC(C=SVM_C, random_state=seed).fit(_tfidf(counts, idf, longer_ngrams(vocabulary), bigram_weight), y)
     kernel, bias = _class_columns(svm, counts.shape[1], num_classes)
     layer = NgramLinear.from_arrays(vocabulary, idf, kernel, bias, ngrams=NGRAMS, standardize=STANDARDIZE,
                                     bigram_weight=bigram_weight, name="ngram_path")

@@ -92,7 +92,9 @@ def paths(clf, export_dirs):
     """name -> function(texts tensor) -> probabilities as numpy, for every serving path."""
     signatures = {name: tf.saved_model.load(d).signatures["serving_default"] for name, d in export_dirs.items()}
     keras_text = text_model(clf.model_, clf.vectorizer_, clf.sequence_length_, clf.ngram_, clf.blend_weight_,
-                            clf.settings_.truncation)
+                            clf.settings_.truncation, companions=[
+                                (c.model_, c.vectorizer_, c.sequence_length_, c.settings_.truncation)
+                                for c in clf.companions_])
     compiled = tf.function(lambda t: keras_text(t, training=False))
     return {
         "fixed-length export (0.2)": lambda t: signatures["fixed"](texts=t)["probabilities"].numpy(),

@@ -427,6 +427,8 @@ class ClassifierConfig(_Config):
     auto_budget: float = setting(30.0, Number(low=0.0, low_open=True),
                                  "init auto: minutes for the comparison; a candidate whose estimated time does "
                                  "not fit what is left is skipped")
+    auto_pair: bool = setting(True, Flag(), "init auto: also compare the two best candidates together (their "
+                                            "recurrent paths averaged, one blend with the n-gram path)")
     vectors_format: str = setting(None, Choice(VECTOR_FORMATS, optional=True),
                                   "the format of a word-vectors file given as init (default: from its name: .bin "
                                   "word2vec or fastText, .vec fastText, .txt GloVe or word2vec by its first line, "
@@ -467,6 +469,9 @@ class ClassifierConfig(_Config):
                                          "with the recurrent model, its weight chosen on the validation split")
     ngram_max_tokens: int = setting(300000, Integer(2), "the n-gram path's vocabulary: the most frequent uni- and "
                                                         "bigrams of the training texts")
+    self_training: bool = setting(True, Flag(), "the n-gram path also learns from texts without labels (the train "
+                                                "texts beyond --labels): it labels them, then refits on the more "
+                                                "confident half")
     # --- training ---
     epochs: int = setting(None, Integer(1, optional=True),
                           "epochs (default 10, raised for small training sets by --min-steps; with init lm:, 10 "

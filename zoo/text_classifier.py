@@ -84,6 +84,9 @@ class TextClassifier:
             raw texts to logits), or None.
         blend_weight_: the recurrent path's weight in the hybrid's blend
             (chosen on the validation split).
+        companions_: other fitted classifiers, each with its own tokenizer,
+            whose recurrent probabilities are averaged with this one's before
+            the blend (init auto's pair of candidates); usually empty.
         sequence_length_: tokens per text (longer texts keep their first ones).
         history_: per-epoch dicts, each with its ``stage``.
         fit_info_: what the training did (time, epochs, vector coverage,
@@ -128,7 +131,7 @@ class TextClassifier:
 
     # === Training ===
 
-    def fit(self, texts, labels, validation_data=None, *, classes=None, lm_texts=None):
+    def fit(self, texts, labels, validation_data=None, *, classes=None, lm_texts=None, unlabelled_texts=None):
         """Trains on raw texts; returns ``self``.
 
         Args:
@@ -142,13 +145,18 @@ class TextClassifier:
             lm_texts: with ``init="lm:..."``, the texts the language model is
                 fine-tuned on (default: the training and validation texts);
                 unlabelled texts belong here.
+            unlabelled_texts: texts without labels (the rest of a corpus of
+                which only some texts are labelled). With ``hybrid`` and
+                ``self_training``, the n-gram path self-trains on them
+                (:mod:`zoo.training.ngram_path`); the training and
+                validation texts among them are left out.
 
         Raises:
             ConfigError, DataError, VectorsError, PretrainedError: one line
             naming the setting, file or problem.
         """
         if init_kind(self._config.init) == "auto":
-            return self._fit_auto(texts, labels, validation_data, classes, lm_texts)
+            return self._fit_auto(texts, labels, validation_data, classes, lm_texts, unlabelled_texts)
         if self._config.multi_label:
             return self._fit_multi_label(texts, labels, validation_data, classes)
         settings = resolve_init_defaults(self._config)
@@ -168,7 +176,8 @@ class TextClassifier:
             lambda labels: _encode("validation labels", labels, classes))
         self._train_data = (texts, y)
 
-        fit = _Fit(settings, strategy, classes, texts, y, valid_texts, valid_y, fixed_blend=self._fixed_blend)
+        fit = _Fit(settings, strategy, classes, texts, y, valid_texts, valid_y, fixed_blend=self._fixed_blend,
+                   unlabelled_texts=_unlabelled(unlabelled_texts, texts, valid_texts) if settings.self_training else [])
         if init_kind(settings.init) == "lm":
             lm_texts = list(lm_texts) if lm_texts is not None else texts + valid_texts
             fit.ulmfit(lm_texts)
@@ -177,6 +186,7 @@ class TextClassifier:
         else:
             fit.word_vectors()
         self.ngram_, self.blend_weight_ = fit.ngram_path() if settings.hybrid else (None, 1.0)
+        self.companions_ = []
         self.settings_ = settings
         self.classes_ = classes
         self.model_ = fit.model
@@ -187,7 +197,7 @@ class TextClassifier:
                           "global_batch_size": distribute.global_batch_size(settings.batch_size, strategy)}
         return self
 
-    def _fit_auto(self, texts, labels, validation_data, classes, lm_texts):
+    def _fit_auto(self, texts, labels, validation_data, classes, lm_texts, unlabelled_texts):
         """``init="auto"``: each candidate of :mod:`zoo.training.auto` that fits the budget, the best kept."""
         import contextlib
         import tempfile
@@ -212,19 +222,38 @@ class TextClassifier:
             # The candidates share one fine-tuned language model; without a cache directory, a temporary one.
             cache = s.lm_cache_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="zoo-auto-lm-"))
             params = {**self.get_params(), "lm_cache_dir": cache}
-            results = self._auto_candidates(params, pick_data, validation, classes, lm_texts)
+            results = self._auto_candidates(params, pick_data, validation, classes, lm_texts, unlabelled_texts)
+            if s.auto_pair and auto.pair(results):
+                results.append(_auto_pair(auto.pair(results), validation, classes))
             winner = auto.best(results)
-            chosen, changes = winner["classifier"], winner["changes"]
+            if winner.get("members"):
+                first, second = auto.pair(results)
+                chosen, partner = first["classifier"], second["classifier"]
+                blend_weight = winner["blend_weight"]
+            else:
+                first, partner, chosen = winner, None, winner["classifier"]
+                blend_weight = chosen.blend_weight_
             if refit:
                 logger.info(f"init auto: training {winner['name']} again on all {len(texts)} labelled texts")
-                again = TextClassifier(**{**params, **changes})
+                again = TextClassifier(**{**params, **first["changes"]})
                 hybrid = chosen.fit_info_.get("hybrid")
-                again._fixed_blend = (hybrid["temperature"], hybrid["blend_weight"],
-                                      hybrid["bigram_weight"]) if hybrid else None
-                chosen = again.fit(texts, labels, validation_data=([], []), classes=classes, lm_texts=lm_texts)
+                again._fixed_blend = (hybrid["temperature"], blend_weight, hybrid["bigram_weight"]) if hybrid else None
+                chosen = again.fit(texts, labels, validation_data=([], []), classes=classes, lm_texts=lm_texts,
+                                   unlabelled_texts=unlabelled_texts)
+                if partner is not None:  # its recurrent path only: the blend uses the first one's n-gram path
+                    partner = TextClassifier(**{**params, **second["changes"], "hybrid": False}).fit(
+                        texts, labels, validation_data=([], []), classes=classes, lm_texts=lm_texts,
+                        unlabelled_texts=unlabelled_texts)
+            if partner is not None:
+                partner.ngram_, partner.blend_weight_ = None, 1.0
+                chosen.companions_ = [partner]
+                chosen.blend_weight_ = blend_weight
+                if chosen.fit_info_.get("hybrid") and not refit:  # (a refit's blend is the comparison's, fixed)
+                    chosen.fit_info_["hybrid"] = {**chosen.fit_info_["hybrid"], "blend_weight": blend_weight,
+                                                  "valid_accuracy": winner["blend_scores"]}
         results = [{k: v for k, v in r.items() if k not in ("classifier", "changes")} for r in results]
         for name in ("settings_", "classes_", "model_", "vectorizer_", "sequence_length_", "history_", "ngram_",
-                     "blend_weight_", "_train_data"):
+                     "blend_weight_", "companions_", "_train_data"):
             setattr(self, name, getattr(chosen, name))
         ties = sum(r.get("valid_accuracy") == winner["valid_accuracy"] for r in results) > 1
         self.fit_info_ = {**chosen.fit_info_, "train_seconds": round(time.time() - start, 1), "auto": {
@@ -237,7 +266,7 @@ class TextClassifier:
             for r in results) + ")")
         return self
 
-    def _auto_candidates(self, params, pick_data, validation, classes, lm_texts):
+    def _auto_candidates(self, params, pick_data, validation, classes, lm_texts, unlabelled_texts):
         """Each candidate trained and scored on ``validation``, or skipped when its estimate exceeds the budget."""
         from zoo.training import auto
 
@@ -265,7 +294,8 @@ class TextClassifier:
             logger.info(f"init auto: candidate {name} ({shown})")
             began = time.time()
             candidate = TextClassifier(**{**params, **changes})
-            candidate.fit(*pick_data, validation_data=validation, classes=classes, lm_texts=lm_texts)
+            candidate.fit(*pick_data, validation_data=validation, classes=classes, lm_texts=lm_texts,
+                          unlabelled_texts=unlabelled_texts)
             accuracy = float(np.mean(np.array(candidate.predict(validation[0]), dtype=object)
                                      == np.array(validation[1], dtype=object)))
             results.append({"name": name, "settings": {k: v for k, v in changes.items() if v is not None},
@@ -301,7 +331,7 @@ class TextClassifier:
         self._train_data = (texts, y)
         fit = _Fit(settings, strategy, classes, texts, y, valid_texts, valid_y)
         fit.word_vectors()
-        self.ngram_, self.blend_weight_ = None, 1.0
+        self.ngram_, self.blend_weight_, self.companions_ = None, 1.0, []
         self.settings_, self.classes_, self.model_, self.vectorizer_ = settings, classes, fit.model, fit.vectorizer
         self.sequence_length_, self.history_ = fit.length, fit.history
         self.thresholds_, chosen = self._choose_thresholds(fit, valid_y)
@@ -369,6 +399,9 @@ class TextClassifier:
         ids = vectorize(self.vectorizer_, texts, self.sequence_length_, truncation=self.settings_.truncation).ids
         members = _member_probabilities(self.model_, ids, batch_size)
         recurrent = _mean(members)
+        if self.companions_:  # each with its own tokenizer (the exported model's `recurrent_average` does the same)
+            recurrent = np.mean([recurrent] + [c._path_probabilities(texts, batch_size)["recurrent"]
+                                               for c in self.companions_], axis=0)
         paths = {"members": members, "recurrent": recurrent, "model": recurrent}
         if self.ngram_ is not None:
             from zoo.training.ngram_path import ngram_logits
@@ -465,9 +498,13 @@ class TextClassifier:
             write_text(path / "ngram_vocabulary.json", json.dumps(self.ngram_.vocabulary, ensure_ascii=False))
             with atomic_file(path / "ngram.npz", binary=True) as f:
                 np.savez(f, **self.ngram_.arrays())
+        for old in path.glob("companion_*"):  # an earlier save's
+            shutil.rmtree(old, ignore_errors=True)
+        companions = [c.save(path / f"companion_{k}", overwrite=True).name for k, c in enumerate(self.companions_, 1)]
         params = {**self.get_params(), "strategy": self._config.strategy}
         write_json(path / "classifier.json", {
             "format": FORMAT, "params": params, "settings": self.settings_.to_dict(), "hybrid": hybrid,
+            "companions": companions,
             "classes": [_plain(c) for c in self.classes_], "sequence_length": self.sequence_length_,
             "thresholds": _saved_thresholds(self),
             "vectorizer": vectorizer, "history": self.history_, "fit_info": self.fit_info_})
@@ -475,7 +512,8 @@ class TextClassifier:
 
     @classmethod
     def load(cls, path):
-        """A classifier saved by :meth:`save` (or written by ``zoo train``).
+        """A classifier saved by :meth:`save` (or written by ``zoo train``); its companions from their
+        subdirectories (``companion_1`` ...).
 
         Raises:
             DataError: ``path`` is not a saved classifier (a file is missing or unreadable).
@@ -500,6 +538,7 @@ class TextClassifier:
                                                          **options)
         clf.model_ = load_model(path / "model.keras")
         clf.ngram_, clf.blend_weight_ = _load_ngram_path(path, saved.get("hybrid"))
+        clf.companions_ = [cls.load(path / name) for name in saved.get("companions", [])]  # (absent before 0.3's)
         clf.thresholds_ = _loaded_thresholds(saved, path)
         clf.history_ = saved.get("history", [])
         clf.fit_info_ = saved.get("fit_info", {})
@@ -520,7 +559,9 @@ class TextClassifier:
                                [str(c) for c in self.classes_], os.fspath(path), overwrite=overwrite,
                                ngram=self.ngram_, blend_weight=self.blend_weight_,
                                truncation=self.settings_.truncation, fixed_length=fixed_length,
-                               thresholds=self.thresholds_ if self.settings_.multi_label else None)
+                               thresholds=self.thresholds_ if self.settings_.multi_label else None,
+                               companions=[(c.model_, c.vectorizer_, c.sequence_length_, c.settings_.truncation)
+                                           for c in self.companions_])
         return path
 
     def _check_fitted(self):
@@ -545,8 +586,10 @@ TextClassifier.__init__.__signature__ = _signature()
 class _Fit:
     """The steps of one :meth:`TextClassifier.fit`, word vectors or ULMFiT; the results are attributes."""
 
-    def __init__(self, settings, strategy, classes, texts, y, valid_texts, valid_y, fixed_blend=None):
+    def __init__(self, settings, strategy, classes, texts, y, valid_texts, valid_y, fixed_blend=None,
+                 unlabelled_texts=()):
         self.s, self.strategy, self.classes, self.fixed_blend = settings, strategy, classes, fixed_blend
+        self.unlabelled_texts = unlabelled_texts
         self.texts, self.y, self.valid_texts, self.valid_y = texts, y, valid_texts, valid_y
         self.chief = distribute.is_chief(strategy)
         self.batch = distribute.global_batch_size(settings.batch_size, strategy)
@@ -717,7 +760,8 @@ class _Fit:
         # the refit keeps the features its temperature was chosen for
         layer, info = fit_ngram_path(self.texts, self.y, len(self.classes), self.s.ngram_max_tokens,
                                      self.valid_texts, self.valid_y, seed=self.s.seed,
-                                     temperature=fixed and fixed[0], bigram_weight=fixed[2] if fixed else "auto")
+                                     temperature=fixed and fixed[0], bigram_weight=fixed[2] if fixed else "auto",
+                                     unlabelled_texts=self.unlabelled_texts)
         if fixed:
             weight, scores = fixed[1], {}
         elif len(self.valid_y):
@@ -854,6 +898,35 @@ def _make_strategy(name):
 def _remove_backup(backup):
     if backup:  # the training is complete: a rerun starts afresh
         shutil.rmtree(backup, ignore_errors=True)
+
+
+def _unlabelled(unlabelled_texts, texts, valid_texts):
+    """``unlabelled_texts`` without the training and validation texts (a labelled text is not unlabelled)."""
+    if unlabelled_texts is None:
+        return []
+    labelled = set(texts) | set(valid_texts)
+    return [t for t in _texts("unlabelled texts", unlabelled_texts) if t not in labelled]
+
+
+def _auto_pair(pair, validation, classes):
+    """init auto's pair entry: the two candidates' recurrent probabilities averaged, then blended with the first
+    one's n-gram path at the weight :func:`zoo.training.ngram_path.choose_blend_weight` picks on ``validation``."""
+    from zoo.training.ngram_path import choose_blend_weight, ngram_logits
+
+    first, second = (r["classifier"] for r in pair)
+    y = _encode("validation labels", validation[1], classes)
+    recurrent = np.mean([c._path_probabilities(validation[0])["recurrent"] for c in (first, second)], axis=0)
+    if first.ngram_ is None:  # hybrid=False: the average alone
+        weight, scores = 1.0, {}
+        accuracy = float(np.mean(recurrent.argmax(-1) == y))
+    else:
+        weight, scores = choose_blend_weight(recurrent, ngram_logits(first.ngram_, validation[0]), y)
+        accuracy = scores["hybrid"]
+    name = "+".join(r["name"] for r in pair)
+    logger.info(f"init auto: {name} (their recurrent paths averaged, weighing {weight:.2f} in the blend) scored "
+                f"{accuracy:.4f} on the validation split")
+    return {"name": name, "members": [r["name"] for r in pair], "valid_accuracy": accuracy,
+            "blend_weight": weight, "blend_scores": scores}
 
 
 def _load_ngram_path(path, hybrid):

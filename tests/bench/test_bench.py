@@ -185,6 +185,20 @@ def test_bigram_weight_reads_a_finished_run(sms_run, tmp_path):
     assert "| hybrid, one norm | hybrid, bigrams 0.5 |" in proc.stdout
 
 
+@pytest.mark.slow
+def test_self_training_scores_each_share_on_the_held_out_labelled_texts(tmp_path):
+    """bench/self_training.py: the n-gram path without and with self-training, on init auto's held-out 20%."""
+    output = tmp_path / "self_training.json"
+    proc = _run([os.path.join("bench", "self_training.py"), "--dataset", "sms_spam", "--labels", "100",
+                 "--max-tokens", "5000", "--quick", "--output", str(output)])
+    row = json.loads(output.read_text())["rows"][0]
+    assert (row["train_texts"], row["valid_texts"]) == (80, 20) and row["unlabelled_texts"] > 4000
+    assert set(row["shares"]) == {"without", "share 0.5"} and row["shares"]["without"]["added"] == 0
+    assert row["shares"]["share 0.5"]["added"] == row["unlabelled_texts"] // 2
+    assert all(0 <= v["ngram_alone"] <= 1 for v in row["shares"].values())
+    assert "| without | share 0.5 |" in proc.stdout
+
+
 def test_blend_rule_names_a_folder_that_is_not_a_run(tmp_path):
     proc = subprocess.run([sys.executable, os.path.join("bench", "blend_rule.py"), "--run-dir", str(tmp_path)],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)

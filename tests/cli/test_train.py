@@ -153,3 +153,16 @@ def test_ulmfit_study_reruns_a_row_left_by_another_command(tmp_path, monkeypatch
     recorded("lm:lm-a")  # the same row, left by a run on another language model
     study.run_row("probe-200", 200, ["--probe"], args)
     assert len(ran) == 1 and ran[0][ran[0].index("--init") + 1] == "lm:lm-b"
+
+
+def test_only_a_labels_budget_leaves_unlabelled_texts_and_never_the_dev_split():
+    import types
+
+    from zoo.cli.train import _unlabelled
+
+    data = lambda labels, dev: types.SimpleNamespace(labels=labels, dev=dev)  # noqa: E731
+    dataset = types.SimpleNamespace(test_texts=["d1", "d2"])  # with --dev: the held-out train texts
+    every = ["a", "b", "d1", "c", "d2"]
+    assert _unlabelled(data(None, None), dataset, every) is None  # all train texts are labelled
+    assert _unlabelled(data(2, None), dataset, every) == every  # (fit leaves out the labelled ones)
+    assert _unlabelled(data(2, 2), dataset, every) == ["a", "b", "c"]

@@ -57,6 +57,31 @@ def test_small_training_sets_weigh_bigrams_apart_and_large_ones_keep_one_norm():
     assert not np.allclose(ngram_logits(small, TEXTS[:4]), ngram_logits(joint, TEXTS[:4]))
 
 
+def test_self_training_learns_words_only_the_unlabelled_texts_tie_to_a_class():
+    texts = ["cash prize", "win cash", "lunch noon", "see lunch"] * 3
+    y = np.array([1, 1, 0, 0] * 3)
+    # "lottery" and "sandwich" never occur in a labelled text; each unlabelled text ties one to a class's words.
+    unlabelled = ["cash prize lottery", "win cash lottery", "lunch noon sandwich", "see lunch sandwich"] * 3 + [
+        "lottery", "sandwich"]
+    plain, _ = fit_ngram_path(texts, y, 2, 1000, temperature=1.0)
+    layer, info = fit_ngram_path(texts, y, 2, 1000, temperature=1.0, unlabelled_texts=unlabelled)
+    assert info["self_training"] == {"unlabelled": 14, "added": 7, "share": 0.5}
+    unseen = ngram_logits(plain, ["lottery", "sandwich"])
+    np.testing.assert_allclose(unseen[0], unseen[1])  # without: both are all-unknown texts
+    assert ngram_logits(layer, ["lottery", "sandwich"]).argmax(-1).tolist() == [1, 0]
+    assert "self_training" not in fit_ngram_path(texts, y, 2, 1000, temperature=1.0, unlabelled_texts=[])[1]
+
+
+def test_the_classifier_self_trains_on_unlabelled_texts_it_was_not_trained_on():
+    clf = TextClassifier(init="none", units=2, embedding_dim=2, epochs=1, verbose=0)
+    unlabelled = TEXTS[:6] + ["win big cash", "lunch at two", "free cash", "noon lunch"]
+    clf.fit(TEXTS[12:], LABELS[12:], validation_data=(TEXTS[:12], LABELS[:12]), unlabelled_texts=unlabelled)
+    assert clf.fit_info_["hybrid"]["self_training"]["unlabelled"] == 4  # the labelled ones left out
+    off = TextClassifier(init="none", units=2, embedding_dim=2, epochs=1, self_training=False, verbose=0)
+    off.fit(TEXTS[12:], LABELS[12:], validation_data=(TEXTS[:12], LABELS[:12]), unlabelled_texts=unlabelled)
+    assert "self_training" not in off.fit_info_["hybrid"]
+
+
 def test_fit_chooses_a_temperature_and_binary_logits_are_two_columns():
     layer, info = fit_ngram_path(TEXTS, LABELS, 2, max_tokens=1000, valid_texts=TEXTS[:12], valid_y=LABELS[:12])
     logits = ngram_logits(layer, ["free cash", "lunch later"])
@@ -166,6 +191,40 @@ def test_head_tail_export_serves_the_in_process_probabilities(tmp_path):
     for batch in (probe, probe[:1], probe[2:3]):  # batches of other widths
         got = serve(texts=tf.constant(batch))["probabilities"].numpy()
         np.testing.assert_allclose(got, clf.predict_proba(batch), atol=1e-6)
+
+
+def test_a_companion_is_averaged_before_the_blend_saved_and_exported(hybrid, tmp_path):
+    import copy
+
+    import tensorflow as tf
+
+    # Another tokenizer (a shorter cut, lower vocabulary cap) and another model: init auto's pair.
+    other = TextClassifier(init="none", model="lstm", units=3, embedding_dim=5, epochs=1, sequence_length=3,
+                           max_tokens=12, hybrid=False, seed=1, verbose=0)
+    other.fit(TEXTS, LABELS, validation_data=(TEXTS[:12], LABELS[:12]))
+    pair = copy.copy(hybrid)
+    pair.companions_ = [other]
+    probe = ["win a free prize now", "lunch later?", "", "unknown words only here"]
+    own, theirs = hybrid._path_probabilities(probe)["recurrent"], other.predict_proba(probe)
+    paths = pair._path_probabilities(probe)
+    np.testing.assert_allclose(paths["recurrent"], (own + theirs) / 2, atol=1e-6)
+    np.testing.assert_allclose(paths["model"], blend((own + theirs) / 2, ngram_logits(hybrid.ngram_, probe),
+                                                     hybrid.blend_weight_), atol=1e-6)
+    assert not np.allclose(paths["model"], hybrid.predict_proba(probe), atol=1e-4)  # the companion counts
+
+    pair.save(tmp_path / "c")
+    assert (tmp_path / "c" / "companion_1" / "classifier.json").exists()
+    loaded = TextClassifier.load(tmp_path / "c")
+    assert len(loaded.companions_) == 1 and loaded.companions_[0].sequence_length_ == 3
+    np.testing.assert_array_equal(loaded.predict_proba(probe), pair.predict_proba(probe))
+    hybrid.save(tmp_path / "c", overwrite=True)  # without a companion: the earlier one goes
+    assert not (tmp_path / "c" / "companion_1").exists() and TextClassifier.load(tmp_path / "c").companions_ == []
+
+    pair.export(tmp_path / "export")
+    serve = tf.saved_model.load(str(tmp_path / "export")).signatures["serving_default"]
+    for batch in (probe, probe[:1], probe[2:3]):  # batches of other widths
+        got = serve(texts=tf.constant(batch))["probabilities"].numpy()
+        np.testing.assert_allclose(got, pair.predict_proba(batch), atol=1e-6)
 
 
 def test_a_class_without_training_texts_gets_a_column_it_never_wins():

@@ -37,14 +37,19 @@ def test_auto_compares_the_candidates_on_validation_and_keeps_the_best(artifact_
     clf = TextClassifier(**TINY, auto_vectors=_vectors(tmp_path / "v.txt"))
     clf.fit(texts, labels, validation_data=valid)
     report = clf.fit_info_["auto"]
-    assert [c["name"] for c in report["candidates"]] == ["vectors", "lm_probe", "ulmfit"]
+    names = [c["name"] for c in report["candidates"]]
+    assert names[:3] == ["vectors", "lm_probe", "ulmfit"] and len(names) == 4
     assert report["validation"] == "the validation split"
     scores = {c["name"]: c["valid_accuracy"] for c in report["candidates"]}
+    first, second = auto.pair(report["candidates"][:3])
+    assert names[3] == f"{first['name']}+{second['name']}" and report["candidates"][3]["members"] == [
+        first["name"], second["name"]]
     assert scores[report["chose"]] == max(scores.values())
     chosen = next(c for c in report["candidates"] if c["name"] == report["chose"])
-    assert clf.settings_.init == chosen["settings"]["init"]
+    assert clf.settings_.init == (chosen.get("settings") or first["settings"])["init"]
+    assert len(clf.companions_) == (1 if chosen.get("members") else 0)
     accuracy = np.mean(np.array(clf.predict(valid[0])) == np.array(valid[1]))
-    assert accuracy == pytest.approx(scores[report["chose"]])  # no refit: the compared model itself
+    assert accuracy == pytest.approx(scores[report["chose"]])  # no refit: the compared models themselves
 
 
 @pytest.mark.slow
@@ -72,3 +77,25 @@ def test_auto_settings_are_checked():
         ClassifierConfig(init="auto", auto_lm="glove-6b-50d")
     with pytest.raises(ConfigError, match="`frozen_epochs` with init='auto'"):
         ClassifierConfig(init="auto", frozen_epochs=2)
+
+
+@pytest.mark.slow
+def test_a_winning_pair_is_trained_again_on_all_as_one_classifier(artifact_dir, tmp_path, monkeypatch):
+    texts, labels = _data(40, 3)
+    # Whatever the tiny data says, the pair wins here: what follows a pair's win is under test.
+    monkeypatch.setattr(auto, "best", lambda results: next(r for r in results if r.get("members")))
+    clf = TextClassifier(**TINY, auto_vectors=_vectors(tmp_path / "v.txt"))
+    clf.fit(texts, labels, validation_data=([], []))
+    report = clf.fit_info_["auto"]
+    pair = report["candidates"][-1]
+    assert report["chose"] == pair["name"] and len(clf.companions_) == 1
+    first, second = (next(c for c in report["candidates"] if c["name"] == n) for n in pair["members"])
+    assert clf.settings_.init == first["settings"]["init"]
+    assert clf.companions_[0].settings_.init == second["settings"]["init"] and clf.companions_[0].ngram_ is None
+    assert len(clf._train_data[0]) == 40 and len(clf.companions_[0]._train_data[0]) == 40  # both on all texts
+    assert clf.blend_weight_ == pair["blend_weight"] == clf.fit_info_["hybrid"]["blend_weight"]
+    assert not clf.fit_info_["hybrid"]["valid_accuracy"]  # the report says: chosen by the comparison, then fixed
+    clf.save(tmp_path / "c")
+    probe = texts[:5] + ["w1 w2 unknown"]
+    np.testing.assert_array_equal(TextClassifier.load(tmp_path / "c").predict_proba(probe), clf.predict_proba(probe))
+

@@ -119,7 +119,8 @@ def run(data, output, settings, recipe="zoo train"):
     names = dataset.class_names
     clf.fit(dataset.train_texts, dataset.label_lists("train"),
             validation_data=(dataset.valid_texts, dataset.label_lists("valid")), classes=names,
-            lm_texts=all_train_texts if init_kind(resolved.init) in ("lm", "auto") else None)
+            lm_texts=all_train_texts if init_kind(resolved.init) in ("lm", "auto") else None,
+            unlabelled_texts=_unlabelled(data, dataset, all_train_texts))
     split = "test" if data.dev is None else "dev"
     logger.info("evaluating on the test split" if split == "test" else
                 f"evaluating on the dev split: {data.dev} held-out train examples (the test split is not used)")
@@ -142,6 +143,7 @@ def run(data, output, settings, recipe="zoo train"):
         "vocab_size": len(clf.vectorizer_.get_vocabulary()), "resolved_sequence_length": clf.sequence_length_,
         "precision": info["precision"], "replicas": info["replicas"], "global_batch_size": info["global_batch_size"],
         "language_model": info.get("language_model_config"), "versions": versions(),
+        "companions": [{"settings": c.settings_.to_dict(), "model": c.fit_info_.get("model")} for c in clf.companions_],
     }
     if chief:
         write_run(out, clf, config, metrics)
@@ -174,7 +176,8 @@ def write_run(out, clf, config, metrics):
         f"{metrics.get('evaluated_on', 'test')} examples: {metrics['num_test_examples']}",
         f"training time: {metrics['train_seconds']:.0f} s; epochs run: {metrics['epochs_run']}",
         f"init: {settings['init']}" + (f" (vectors cover {coverage['hit_rate']:.1%} of the vocabulary)"
-                                       if coverage else ""),
+                                       if coverage else "")
+        + "".join(f"; with the recurrent path of a second model, init {c.settings_.init}" for c in clf.companions_),
         f"sequence length: {config['resolved_sequence_length']} tokens "
         f"({metrics.get('truncated_train_texts', 0)} training texts cut)",
         f"seed: {settings['seed']}",
@@ -185,7 +188,7 @@ def write_run(out, clf, config, metrics):
                "chosen by init auto's comparison" if metrics.get("auto") else "fixed: no validation split")
         details.append(f"hybrid: the recurrent path weighs {hybrid['blend_weight']:.2f} against the n-gram path "
                        f"({hybrid['features']} uni- and bigrams{_bigrams(hybrid)}, temperature "
-                       f"{hybrid['temperature']:.3g}; {how})")
+                       f"{hybrid['temperature']:.3g}{_self_training(hybrid)}; {how})")
     thresholds = metrics.get("thresholds")
     if thresholds:  # multi-label
         values = list(thresholds["values"].values())
@@ -206,11 +209,28 @@ def write_run(out, clf, config, metrics):
     if chosen:
         compared = "; ".join(f"{c['name']} {c['valid_accuracy']:.3f}" if "valid_accuracy" in c
                              else f"{c['name']} skipped ({c['skipped']})" for c in chosen["candidates"])
-        details.append(f"init auto chose {chosen['chose']}: {chosen['why']} on {chosen['validation']}; {compared}")
+        both = " (both: their recurrent paths averaged)" if "+" in chosen["chose"] else ""
+        details.append(f"init auto chose {chosen['chose']}{both}: {chosen['why']} on {chosen['validation']}; "
+                       f"{compared}")
     dataset = config["data"]["dataset"] or config["data"]["train"]
     report.write_report(os.path.join(out, "report.md"), title=f"{config['recipe']}: {dataset} with {config['model']}",
                         metrics=metrics, details=details, cudnn=clf.fit_info_.get("cudnn"))
     write_json(os.path.join(out, "metrics.json"), metrics)
+
+
+def _unlabelled(data, dataset, all_train_texts):
+    """With ``--labels N``, the train texts beyond the N (fit leaves out the labelled ones), never the ``--dev``
+    split's; else None: ``--max-train-examples`` asks for less training, not for other texts."""
+    if data.labels is None:
+        return None
+    held_out = set(dataset.test_texts) if data.dev is not None else set()
+    return [t for t in all_train_texts if t not in held_out]
+
+
+def _self_training(hybrid):
+    done = hybrid.get("self_training")
+    return (f", self-trained on the {done['added']} most confident of {done['unlabelled']} unlabelled texts"
+            if done else "")
 
 
 def _bigrams(hybrid):

@@ -40,7 +40,7 @@ from zoo.models.hybrid import HybridBlend
 
 
 def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0, truncation="head",
-               fixed_length=False):
+               fixed_length=False, companions=()):
     """Wraps ``model`` (token ids -> probabilities) into a raw-text model.
 
     Each batch of texts becomes ids only as wide as its longest text (at most
@@ -48,13 +48,26 @@ def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0,
     or, with ``fixed_length``, always ``sequence_length`` wide (the same
     probabilities, one static shape, every recurrent step run).
 
-    With ``ngram`` (a hybrid's :class:`zoo.models.hybrid.NgramLinear`), the
-    raw texts also go through the n-gram path, and a
-    :class:`zoo.models.hybrid.HybridBlend` layer named ``blend`` joins the two.
+    With ``companions`` (``(model, vectorizer, sequence_length, truncation)``
+    each: init auto's pair), the raw texts also go through each companion's
+    own tokenizer and model (``companion_1`` ...), and a
+    ``keras.layers.Average`` named ``recurrent_average`` averages the
+    probabilities. With ``ngram`` (a hybrid's
+    :class:`zoo.models.hybrid.NgramLinear`), the raw texts also go through the
+    n-gram path, and a :class:`zoo.models.hybrid.HybridBlend` layer named
+    ``blend`` joins the two.
     """
     texts = keras.Input(shape=(), dtype="string", name="texts")
     ids = TextToIds.like(vectorizer, sequence_length, truncation, fixed_length=fixed_length, name="text_to_ids")(texts)
     probabilities = model(ids)
+    if companions:
+        outputs = [probabilities]
+        for k, (other, other_vectorizer, other_length, other_truncation) in enumerate(companions, 1):
+            other_ids = TextToIds.like(other_vectorizer, other_length, other_truncation, fixed_length=fixed_length,
+                                       name=f"text_to_ids_{k}")(texts)
+            # Re-wrapped: the two models may share a name (say, two "bilstm"), and a layer name must be unique.
+            outputs.append(keras.Model(other.input, other.output, name=f"companion_{k}")(other_ids))
+        probabilities = keras.layers.Average(name="recurrent_average")(outputs)
     if ngram is not None:
         probabilities = HybridBlend(blend_weight, name="blend")([probabilities, ngram(texts)])
     return keras.Model(texts, probabilities, name="text_classifier")
@@ -67,7 +80,7 @@ def check_export_target(path, overwrite=False):
 
 
 def export_text_classifier(model, vectorizer, sequence_length, class_names, path, overwrite=False, ngram=None,
-                           blend_weight=1.0, truncation="head", fixed_length=False, thresholds=None):
+                           blend_weight=1.0, truncation="head", fixed_length=False, thresholds=None, companions=()):
     """Writes the raw-text SavedModel to ``path``; returns the raw-text Keras model (see :func:`text_model`).
 
     ``thresholds`` (one per class): a multi-label classifier's export (see the module docstring).
@@ -77,7 +90,8 @@ def export_text_classifier(model, vectorizer, sequence_length, class_names, path
         export_text_classifier(model, vectorizer, 256, ["ham", "spam"], "run/export")
     """
     check_export_target(path, overwrite)
-    serving = text_model(model, vectorizer, sequence_length, ngram, blend_weight, truncation, fixed_length)
+    serving = text_model(model, vectorizer, sequence_length, ngram, blend_weight, truncation, fixed_length,
+                         companions)
     names = tf.constant([str(c) for c in class_names])
 
     archive = keras.export.ExportArchive()

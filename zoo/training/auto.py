@@ -14,10 +14,19 @@ and keeps the best, on validation accuracy only, never on test:
 
 Every candidate is a hybrid (``hybrid=True``) whose blend weight may come out
 1.0 (the recurrent model alone), so "with or without the n-gram path" is part
-of each comparison. Without a validation split (``--labels N``), a seeded,
-stratified 20% of the labelled texts is held out for the comparison, and the
-winner is then trained again on all of them, keeping the blend weight and
-temperature the comparison chose.
+of each comparison. With ``auto_pair`` (the default) one more entry is
+scored: the two best candidates together (:func:`pair`), their recurrent
+paths' probabilities averaged and blended once with the n-gram path, the
+weight chosen on the same validation split as each candidate's own. It costs
+no training to score (both are trained already); it wins only if its
+validation accuracy is higher than each candidate's alone, ties going to the
+single candidate. Why: a word-vector BiLSTM and a language model's probe
+err on different texts, and averaging two different models is the classic
+remedy for the variance of either on few labels (Mesnil et al. 2014 ensemble
+an RNN language model with NBSVM for the same reason). Without a validation
+split (``--labels N``), a seeded, stratified 20% of the labelled texts is held
+out for the comparison, and the winner (a pair: both) is then trained again on
+all of them, keeping the blend weight and temperature the comparison chose.
 
 The budget is spent in estimates, never in wall-clock time, so the same data
 and settings make the same choice on any machine (and whether a fine-tuned
@@ -108,3 +117,19 @@ def best(results):
     """
     scored = [r for r in results if r.get("valid_accuracy") is not None]
     return scored[int(np.argmax([r["valid_accuracy"] for r in scored]))]
+
+
+def pair(results):
+    """The two best scored candidates, best first (ties: the earlier first), or None with fewer than two.
+
+    Example:
+
+    >>> scored = [{"name": "a", "valid_accuracy": 0.5}, {"name": "b", "skipped": "..."},
+    ...           {"name": "c", "valid_accuracy": 0.6}, {"name": "d", "valid_accuracy": 0.5}]
+    >>> [r["name"] for r in pair(scored)]
+    ['c', 'a']
+    """
+    scored = [r for r in results if r.get("valid_accuracy") is not None and not r.get("members")]
+    if len(scored) < 2:
+        return None
+    return sorted(scored, key=lambda r: -r["valid_accuracy"])[:2]  # (sorted is stable: ties keep their order)

@@ -26,7 +26,8 @@ remedy for the variance of either on few labels (Mesnil et al. 2014 ensemble
 an RNN language model with NBSVM for the same reason). Without a validation
 split (``--labels N``), a seeded, stratified 20% of the labelled texts is held
 out for the comparison, and the winner (a pair: both) is then trained again on
-all of them, keeping the blend weight and temperature the comparison chose.
+all of them, keeping the blend weight and temperature the comparison chose
+(the budget covers the comparison, not this refit).
 
 The budget is spent in estimates, never in wall-clock time, so the same data
 and settings make the same choice on any machine (and whether a fine-tuned

@@ -223,11 +223,12 @@ class TextClassifier:
             cache = s.lm_cache_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="zoo-auto-lm-"))
             params = {**self.get_params(), "lm_cache_dir": cache}
             results = self._auto_candidates(params, pick_data, validation, classes, lm_texts, unlabelled_texts)
-            if s.auto_pair and auto.pair(results):
-                results.append(_auto_pair(auto.pair(results), validation, classes))
+            two = auto.pair(results) if s.auto_pair else None
+            if two:
+                results.append(_auto_pair(two, validation, classes))
             winner = auto.best(results)
             if winner.get("members"):
-                first, second = auto.pair(results)
+                first, second = two
                 chosen, partner = first["classifier"], second["classifier"]
                 blend_weight = winner["blend_weight"]
             else:
@@ -251,7 +252,7 @@ class TextClassifier:
                 if chosen.fit_info_.get("hybrid") and not refit:  # (a refit's blend is the comparison's, fixed)
                     chosen.fit_info_["hybrid"] = {**chosen.fit_info_["hybrid"], "blend_weight": blend_weight,
                                                   "valid_accuracy": winner["blend_scores"]}
-        results = [{k: v for k, v in r.items() if k not in ("classifier", "changes")} for r in results]
+        results = [{k: v for k, v in r.items() if k not in ("classifier", "changes", "valid_paths")} for r in results]
         for name in ("settings_", "classes_", "model_", "vectorizer_", "sequence_length_", "history_", "ngram_",
                      "blend_weight_", "companions_", "_train_data"):
             setattr(self, name, getattr(chosen, name))
@@ -296,11 +297,12 @@ class TextClassifier:
             candidate = TextClassifier(**{**params, **changes})
             candidate.fit(*pick_data, validation_data=validation, classes=classes, lm_texts=lm_texts,
                           unlabelled_texts=unlabelled_texts)
-            accuracy = float(np.mean(np.array(candidate.predict(validation[0]), dtype=object)
-                                     == np.array(validation[1], dtype=object)))
+            paths = candidate._path_probabilities(validation[0])  # (kept: the pair's entry averages them)
+            accuracy = float(np.mean(paths["model"].argmax(-1) == _encode("validation labels", validation[1], classes)))
             results.append({"name": name, "settings": {k: v for k, v in changes.items() if v is not None},
                             "estimated_minutes": round(estimate / 60, 1), "valid_accuracy": accuracy,
-                            "seconds": round(time.time() - began, 1), "classifier": candidate, "changes": changes})
+                            "seconds": round(time.time() - began, 1), "classifier": candidate, "changes": changes,
+                            "valid_paths": paths})
             logger.info(f"init auto: {name} scored {accuracy:.4f} on the validation split")
         return results
 
@@ -913,9 +915,9 @@ def _auto_pair(pair, validation, classes):
     one's n-gram path at the weight :func:`zoo.training.ngram_path.choose_blend_weight` picks on ``validation``."""
     from zoo.training.ngram_path import choose_blend_weight, ngram_logits
 
-    first, second = (r["classifier"] for r in pair)
+    first = pair[0]["classifier"]
     y = _encode("validation labels", validation[1], classes)
-    recurrent = np.mean([c._path_probabilities(validation[0])["recurrent"] for c in (first, second)], axis=0)
+    recurrent = np.mean([r["valid_paths"]["recurrent"] for r in pair], axis=0)
     if first.ngram_ is None:  # hybrid=False: the average alone
         weight, scores = 1.0, {}
         accuracy = float(np.mean(recurrent.argmax(-1) == y))

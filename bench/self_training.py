@@ -39,6 +39,7 @@ def main(argv=None):
 
     from zoo.config import ClassifierConfig, DataConfig
     from zoo.data.datasets import load_for_training, split_indices
+    from zoo.errors import ZooError
     from zoo.training import auto
     from zoo.training.ngram_path import fit_ngram_path, ngram_logits
 
@@ -46,7 +47,10 @@ def main(argv=None):
     shares = SHARES[::2] if args.quick else SHARES
     rows = []
     for labels in args.labels:
-        dataset, all_train = load_for_training(DataConfig(dataset=args.dataset, labels=labels), seed=args.seed)
+        try:
+            dataset, all_train = load_for_training(DataConfig(dataset=args.dataset, labels=labels), seed=args.seed)
+        except ZooError as error:  # one line, before anything is written
+            sys.exit(f"bench/self_training.py: {error}")
         names = list(dataset.class_names)
         y = np.array([names.index(v) for v in dataset.label_lists("train")])
         keep, held = split_indices(y, args.seed, test_size=auto.HOLD_OUT)

@@ -199,6 +199,14 @@ def test_self_training_scores_each_share_on_the_held_out_labelled_texts(tmp_path
     assert "| without | share 0.5 |" in proc.stdout
 
 
+def test_self_training_names_an_unknown_dataset_in_one_line(tmp_path):
+    output = tmp_path / "self_training.json"
+    proc = subprocess.run([sys.executable, os.path.join("bench", "self_training.py"), "--dataset", "nope",
+                           "--output", str(output)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and not output.exists()
+    assert proc.stderr.strip().splitlines()[-1].startswith("bench/self_training.py: unknown dataset 'nope'")
+
+
 def test_blend_rule_names_a_folder_that_is_not_a_run(tmp_path):
     proc = subprocess.run([sys.executable, os.path.join("bench", "blend_rule.py"), "--run-dir", str(tmp_path)],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)

@@ -54,6 +54,8 @@ DEFAULTS = {
     "valid_fraction": 0.15, "test_fraction": 0.15, "output_dir": "runs/time_series", "backup_dir": None,
 }
 METHODS = ("lstm", "last_value", "seasonal_naive", "linear_ar")
+OUTPUTS = ("model.keras", "config.json", "metrics.json", "forecast.png", "report.md")  # what a run writes
+NOT_SHAPING = ("output_dir", "backup_dir", "dry_run")  # arguments that do not change what is trained
 
 
 class _Parser(argparse.ArgumentParser):
@@ -204,16 +206,6 @@ def plot_forecasts(path, dates, truth, forecasts, title):
     plt.close(fig)
 
 
-def save_model(model, path):
-    """``model.save`` to a temporary file beside ``path``, renamed over it."""
-    from zoo.files import temporary_directory_beside
-
-    with temporary_directory_beside(path) as tmp:
-        staged = os.path.join(tmp, os.path.basename(path))
-        model.save(staged)
-        os.replace(staged, path)
-
-
 def report_markdown(args, series, sizes, results, epochs, command):
     from zoo.evaluation.forecast import metrics_table
 
@@ -253,13 +245,13 @@ def run(args, command="python recipes/time_series.py"):
     from zoo.cli.train import check_output_dir
     from zoo.log import start_tensorflow
 
-    check_output_dir(args.output_dir, overwrite=True)
+    check_output_dir(args.output_dir, overwrite=True)  # a run folder of zoo's, a new one or an empty one
     start_tensorflow()
     import keras
 
     from zoo.data.series import chronological_split, fit_scaler, load_series, make_dataset, split_windows
     from zoo.evaluation.forecast import baseline_forecasts, forecast_metrics
-    from zoo.files import write_json, write_text
+    from zoo.files import atomic_directory, write_json, write_text
     from zoo.models.regressor import build_lstm_regressor
     from zoo.training.stages import Stage, run_stages
     from zoo.version import __version__
@@ -280,6 +272,11 @@ def run(args, command="python recipes/time_series.py"):
     valid_ds = make_dataset(*encode(x_va, y_va, scaler, args.target), args.batch_size)
     model = build_lstm_regressor(args.window, units=args.units, num_layers=args.num_layers, dropout=args.dropout,
                                  horizon=args.horizon, compile=False)
+    if args.backup_dir:  # a backup of a run with other settings or data is refused, not resumed
+        from zoo.training.backups import data_fingerprint, open_backup
+
+        open_backup(args.backup_dir, {k: v for k, v in vars(args).items() if k not in NOT_SHAPING},
+                    data_fingerprint(series.values))
     early_stopping = resumable_early_stopping(args.backup_dir, args.patience)
     history = run_stages(model, [Stage("train", args.epochs, args.learning_rate)], train_ds, valid_ds,
                          backup_dir=args.backup_dir, callbacks=[early_stopping])
@@ -297,7 +294,6 @@ def run(args, command="python recipes/time_series.py"):
         logger.info(f"test {name}: MAE {m['mae']:.3f}, RMSE {m['rmse']:.3f}, MAPE {m['mape']:.3f}%")
 
     out = args.output_dir
-    os.makedirs(out, exist_ok=True)
     split_dates = {name: [str(series.dates[p.start]), str(series.dates[p.stop - 1])]
                    for name, p in zip(("train", "valid", "test"), parts)}
     config = {**{k: v for k, v in vars(args).items() if k != "dry_run"}, "command": command, "zoo_version": __version__,
@@ -307,14 +303,17 @@ def run(args, command="python recipes/time_series.py"):
     metrics = {"series": series.name, "units": {"mae": series.units, "rmse": series.units, "mape": "percent"},
                "horizon": args.horizon, "test": results["test"], "valid": results["valid"], "epochs": epochs,
                "history": history, "seconds": round(time.time() - start, 1)}
-    save_model(model, os.path.join(out, "model.keras"))
-    write_json(os.path.join(out, "config.json"), config)
-    write_json(os.path.join(out, "metrics.json"), metrics)
-    last = args.horizon - 1  # the plot shows each window's last step, `horizon` steps ahead
-    plot_forecasts(os.path.join(out, "forecast.png"), series.dates[t_te + last], y_te[:, last],
-                   {k: v[:, last] for k, v in forecasts["test"].items()},
-                   f"{series.name} ({series.units}), forecasts {args.horizon} step(s) ahead, test split")
-    write_text(os.path.join(out, "report.md"), report_markdown(args, series, sizes, results, epochs, command))
+    # The run folder is built beside the old one and swapped in whole (zoo.files.atomic_directory); anything else
+    # in it (a --backup-dir inside it, say) moves over.
+    with atomic_directory(out, overwrite=True, kind="run", carry=lambda name: name not in OUTPUTS) as tmp:
+        model.save(os.path.join(tmp, "model.keras"))
+        write_json(os.path.join(tmp, "config.json"), config)
+        last = args.horizon - 1  # the plot shows each window's last step, `horizon` steps ahead
+        plot_forecasts(os.path.join(tmp, "forecast.png"), series.dates[t_te + last], y_te[:, last],
+                       {k: v[:, last] for k, v in forecasts["test"].items()},
+                       f"{series.name} ({series.units}), forecasts {args.horizon} step(s) ahead, test split")
+        write_text(os.path.join(tmp, "report.md"), report_markdown(args, series, sizes, results, epochs, command))
+        write_json(os.path.join(tmp, "metrics.json"), metrics)
     logger.info(f"wrote {out}: metrics.json, report.md, forecast.png, config.json, model.keras")
     return metrics
 

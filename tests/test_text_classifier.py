@@ -72,7 +72,7 @@ def test_validation_split_and_classes():
 
 def test_bad_data_is_one_line():
     clf = TextClassifier(**TINY)
-    with pytest.raises(DataError, match="texts and labels differ in length: 32 texts, 31 labels"):
+    with pytest.raises(DataError, match="labels: 31 labels for 32 texts; expected one label per text"):
         clf.fit(TEXTS, LABELS[:-1])
     with pytest.raises(DataError, match="validation labels: 1 label.s. not among the classes: 'meh'"):
         clf.fit(TEXTS, LABELS, validation_data=(["x"], ["meh"]))

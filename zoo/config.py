@@ -433,6 +433,10 @@ class ClassifierConfig(_Config):
                                   "the format of a word-vectors file given as init (default: from its name: .bin "
                                   "word2vec or fastText, .vec fastText, .txt GloVe or word2vec by its first line, "
                                   ".kv gensim)")
+    allow_pickle: bool = setting(False, Flag(),
+                                 "load word vectors that are pickles: a gensim .kv file, or gensim:NAME (gensim-data "
+                                 "also downloads and runs a Python file). Loading a pickle runs any code it holds: "
+                                 "only for files you trust. Other formats are read as data and need no flag")
     units: int = setting(None, Integer(1, optional=True), "recurrent units per direction (default: the model's)")
     num_layers: int = setting(None, Integer(1, optional=True), "recurrent layers (default: the model's)")
     cell: str = setting(None, Choice(CELLS, optional=True), "recurrent cell: lstm, gru, peephole or cifg "

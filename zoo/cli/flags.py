@@ -18,11 +18,13 @@ Example:
 """
 
 import argparse
+import contextlib
 import dataclasses
+import os
 import sys
 
 from zoo.config import Flag, Integer, Number, SequenceLength, read_config_file
-from zoo.errors import ConfigError, DataError, ExportError, PretrainedError, VectorsError
+from zoo.errors import ConfigError, DataError, ExportError, Interrupted, PretrainedError, VectorsError, ZooError
 
 
 def flag(name):
@@ -41,6 +43,10 @@ def _metavar(check, name):
     if isinstance(check, SequenceLength):
         return "N|pNN"
     return name.upper()
+
+
+# Settings a --config file may not set (issue #33: loading a pickle runs the code in it).
+FLAG_ONLY = ("allow_pickle",)
 
 
 class SettingsParser:
@@ -117,6 +123,11 @@ class SettingsParser:
                 if unknown:
                     raise ConfigError(unknown[0], f"{known.config}: unknown setting(s) {', '.join(unknown)} for "
                                                   f"{self.prog}")
+                only_flags = sorted(set(from_file) & set(FLAG_ONLY))
+                if only_flags:
+                    raise ConfigError(only_flags[0], f"{known.config}: `{only_flags[0]}` is taken from the command "
+                                                     "line only: trusting a pickle is the choice of whoever runs the "
+                                                     "command, never one a settings file makes for them")
                 layered.update(from_file)
                 self._make(layered, source=known.config)
             except ConfigError as error:
@@ -142,16 +153,47 @@ class SettingsParser:
 # Exit codes, one per kind of error (docs/bad-input.md).
 EXIT_USAGE = 2  # a flag, a setting or a config file (argparse's own usage errors too)
 EXIT_INPUT = 3  # what the command reads: a data or vectors file, a dataset, a pretrained model, an export
-EXIT_OUTPUT = 4  # what it writes: a finished run in the way, an output path that is a file or not writable
+EXIT_OUTPUT = 4  # what it writes: a finished run in the way, a folder zoo did not write, a full disk
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as a shell reports it)
+EXIT_BROKEN_PIPE = 141  # the reader of stdout went away, as in `zoo predict ... | head -1` (128 + SIGPIPE)
 
 
 def exit_code(error):
     """The exit code for a zoo error, by its kind."""
+    if isinstance(error, Interrupted):
+        return EXIT_INTERRUPTED
     if isinstance(error, (DataError, VectorsError, PretrainedError)):
         return EXIT_INPUT
     if isinstance(error, ExportError):
         return EXIT_OUTPUT
     return EXIT_USAGE
+
+
+@contextlib.contextmanager
+def one_line_errors():
+    """Every command's body runs in this: a zoo error is one line and its exit code (:func:`fail_with`); Ctrl-C
+    is ``error: interrupted`` and 130; a closed stdout (``| head -1``) ends the command quietly with 141."""
+    try:
+        yield
+        sys.stdout.flush()  # here, so a reader gone before the last lines is caught below, not at exit
+    except ZooError as error:
+        fail_with(error)
+    except KeyboardInterrupt:
+        fail_with(Interrupted())
+    except BrokenPipeError:
+        # Python's recipe (the signal module's docs, "Note on SIGPIPE"): stdout to /dev/null, so that the
+        # interpreter's own flush at exit does not raise again and print "Exception ignored".
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(EXIT_BROKEN_PIPE) from None
+    except Exception as error:  # noqa: BLE001 - a full disk shows up as OSError or as TensorFlow's own errors
+        from zoo.files import disk_full
+
+        if not disk_full(error):
+            raise
+        first = (str(error).strip().splitlines() or [""])[0][-160:]
+        fail_with(ExportError(f"cannot write: no space left on the device ({first}); what was being written was "
+                              "removed (free some space and rerun)"))
 
 
 def fail(message, code=EXIT_USAGE):

@@ -10,8 +10,8 @@ stdin are classified in batches (``--batch-size``), so memory stays bounded.
 import argparse
 import sys
 
-from zoo.cli.flags import fail, fail_with
-from zoo.errors import DataError, ZooError
+from zoo.cli.flags import fail, one_line_errors
+from zoo.errors import DataError
 from zoo.log import start_tensorflow
 
 
@@ -41,7 +41,7 @@ def main(argv=None):
     start_tensorflow()
     from zoo.serving.predict import batches, classify, load
 
-    try:
+    with one_line_errors():
         serve = load(args.export_dir)
         found = False
         for batch in batches(args.texts or _stdin_lines(), args.batch_size):
@@ -50,5 +50,3 @@ def main(argv=None):
                 print(f"{label}\t{prob:.4f}\t{text}")
         if not found:
             fail("no texts given (as arguments or on stdin)")
-    except ZooError as error:
-        fail_with(error)

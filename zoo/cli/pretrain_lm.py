@@ -13,9 +13,9 @@ import json
 import os
 import sys
 
-from zoo.cli.flags import EXIT_INPUT, EXIT_OUTPUT, SettingsParser, dry_run, fail, fail_with
+from zoo.cli.flags import EXIT_INPUT, EXIT_OUTPUT, SettingsParser, dry_run, fail, one_line_errors
 from zoo.config import PretrainConfig
-from zoo.errors import ConfigError, ZooError
+from zoo.errors import ConfigError
 
 
 def _metadata_settings(argv):
@@ -48,18 +48,18 @@ def main(argv=None):
             ("--from-metadata", {"metavar": "METADATA_JSON", "help": "reuse the settings recorded in an "
                                                                      "artifact's metadata.json"}),
         ])
-    configs = parser.parse(argv)
-    args = configs["args"]
-    if args.dry_run:
-        dry_run("zoo pretrain-lm", configs)
-        return
-    if os.path.exists(args.output_dir):
-        fail(f"{args.output_dir}: already exists; choose another --output-dir", EXIT_OUTPUT)
-    from zoo.log import start_tensorflow
-    from zoo.transfer import pretraining
+    with one_line_errors():
+        configs = parser.parse(argv)
+        args = configs["args"]
+        if args.dry_run:
+            dry_run("zoo pretrain-lm", configs)
+            return
+        if os.path.exists(args.output_dir):
+            fail(f"{args.output_dir}: already exists; choose another --output-dir", EXIT_OUTPUT)
+        from zoo.log import start_tensorflow
+        from zoo.transfer import pretraining
 
-    start_tensorflow()
-    try:
+        start_tensorflow()
         path, metadata = pretraining.pretrain(configs[PretrainConfig], args.output_dir,
                                               command="zoo pretrain-lm " + " ".join(argv))
         print(f"held-out perplexity {metadata['heldout_perplexity']:.1f} on {metadata['heldout_tokens']:,} tokens")
@@ -71,5 +71,4 @@ def main(argv=None):
         if args.register:
             entry = pretraining.register(path, metadata["name"])
             print(f"registered {metadata['name']} ({entry['size_bytes'] / 1e6:.1f} MB)")
-    except ZooError as error:
-        fail_with(error)
+

@@ -10,7 +10,7 @@ and left out; the others still make the table.
 import argparse
 import sys
 
-from zoo.cli.flags import EXIT_INPUT
+from zoo.cli.flags import EXIT_INPUT, one_line_errors
 
 
 def main(argv=None):
@@ -20,10 +20,11 @@ def main(argv=None):
     parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directories (with config.json and "
                                                                         "metrics.json)")
     args = parser.parse_args(argv)
-    table, problems = runs_table(args.run_dirs)
-    for problem in problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    if len(problems) == len(args.run_dirs):
-        print("error: no finished run among the directories given", file=sys.stderr)
-        raise SystemExit(EXIT_INPUT)
-    print(table)
+    with one_line_errors():
+        table, problems = runs_table(args.run_dirs)
+        for problem in problems:
+            print(f"warning: {problem}", file=sys.stderr)
+        if len(problems) == len(args.run_dirs):
+            print("error: no finished run among the directories given", file=sys.stderr)
+            raise SystemExit(EXIT_INPUT)
+        print(table)

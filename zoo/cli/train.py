@@ -19,13 +19,14 @@ loaded or written.
 
 import os
 import platform
-import shutil
 import sys
 import tempfile
 
-from zoo.cli.flags import SettingsParser, dry_run, fail_with
+from zoo.cli.flags import SettingsParser, dry_run, one_line_errors
 from zoo.config import ClassifierConfig, DataConfig, RunConfig, init_kind, resolve_init_defaults
-from zoo.errors import ConfigError, ExportError, ZooError
+from zoo.errors import ConfigError, ExportError, Interrupted, ZooError
+from zoo.files import (DirectoryLock, atomic_directory, check_replaceable, disk_full, make_owned_directory,
+                       remove_owned, write_json)
 from zoo.log import logger, start_tensorflow
 
 FINISHED = "metrics.json"  # written last: a directory with it holds a finished run
@@ -53,20 +54,20 @@ def parser(defaults=None, prog="zoo train", description=None):
 
 def main(argv=None, defaults=None, prog="zoo train", description=None, recipe=None):
     """Parses the command line and runs the job; errors are one line and exit code 2."""
-    configs = parser(defaults, prog, description).parse(argv)
-    if configs["args"].dry_run:
-        dry_run(prog, configs)
-        return None
-    try:
+    with one_line_errors():
+        configs = parser(defaults, prog, description).parse(argv)
+        if configs["args"].dry_run:
+            dry_run(prog, configs)
+            return None
         return run(configs[DataConfig], configs[RunConfig], configs[ClassifierConfig], recipe=recipe or prog)
-    except ZooError as error:
-        fail_with(error)
 
 
 def check_output_dir(path, overwrite):
-    """Refuses an output directory that is a file, is not writable, or holds a finished run (without overwrite)."""
+    """Refuses an output folder that is a file, is not writable, is not zoo's, or holds a finished run (without
+    ``overwrite``). A new or empty folder, or a run folder zoo wrote, passes."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise ExportError(f"`output_dir` {path}: is a file, not a directory")
+    check_replaceable(path, ("run",), what="`output_dir`")  # `overwrite` replaces a zoo run, never a foreign folder
     if os.path.exists(os.path.join(path, FINISHED)) and not overwrite:
         raise ExportError(f"{path}: a finished run already exists here; pass `overwrite` to replace it, or choose "
                           "another `output_dir`")
@@ -83,23 +84,74 @@ def check_output_dir(path, overwrite):
         raise ExportError(f"`output_dir` {path}: cannot write in {existing} ({error.strerror})") from None
 
 
+def check_other_dirs(settings):
+    """``backup_dir``, ``log_dir`` and ``lm_cache_dir`` must be folders (or not exist yet); a backup folder must be
+    one zoo made (or empty): checked before anything is loaded."""
+    for name in ("backup_dir", "log_dir", "lm_cache_dir"):
+        path = getattr(settings, name)
+        if path and os.path.exists(path) and not os.path.isdir(path):
+            raise ExportError(f"`{name}` {path}: is a file, not a directory")
+    if settings.backup_dir:
+        check_replaceable(settings.backup_dir, ("backup",), what="`backup_dir`")
+
+
+class OutputDir:
+    """The run folder while the run is on: created (marked as zoo's) or checked, and locked against a second
+    ``zoo train`` writing there (:class:`zoo.files.DirectoryLock`); :meth:`discard` removes it again if this run
+    created it and failed."""
+
+    def __init__(self, path, overwrite):
+        check_output_dir(path, overwrite)
+        self.path = path
+        self.created = make_owned_directory(path, "run")
+        self.lock = DirectoryLock(path)  # (refused: the folder is the other process's now, left as it is)
+
+    def discard(self):
+        """After a failed run: the folder goes if this run created it and no finished run got into it."""
+        if self.created and not os.path.exists(os.path.join(self.path, FINISHED)):
+            remove_owned(self.path, ("run",))
+
+    def release(self):
+        if getattr(self, "lock", None) is not None:
+            self.lock.release()
+
+
 def run(data, output, settings, recipe="zoo train"):
     """Runs one training job (see the module docstring); returns the metrics."""
     if data.label_separator is not None and not settings.multi_label:
         raise ConfigError("label_separator", f"`label_separator` {data.label_separator!r} reads several labels per "
                                              "row: pass `multi_label` too")
-    start_tensorflow()  # first: its start-up lines filtered
-    from zoo.data.datasets import load_for_training
-    from zoo.text_classifier import TextClassifier
+    out = output.output_dir
+    check_other_dirs(settings)  # before TensorFlow starts: a refusal is quick (these only read, and probe)
+    check_output_dir(out, output.overwrite)
+    start_tensorflow()  # first of the TensorFlow work: its start-up lines filtered
     from zoo.training import distribute
 
     resolved = resolve_init_defaults(settings)
     # Multi-worker collectives must be set up before any other TensorFlow work.
     strategy = distribute.get_strategy(settings.strategy)
     chief = distribute.is_chief(strategy)
+    folder = OutputDir(out, output.overwrite) if chief else None
+    try:
+        return _run(data, output, settings, recipe, strategy, chief, resolved)
+    except Exception as error:
+        if folder is not None and (isinstance(error, ZooError) or disk_full(error)):
+            folder.discard()
+        raise
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted; " + (
+            f"rerun the same command to resume from the backup in {settings.backup_dir}" if settings.backup_dir else
+            "nothing was saved (pass `backup_dir` to make a run resumable)")) from None
+    finally:
+        if folder is not None:
+            folder.release()
+
+
+def _run(data, output, settings, recipe, strategy, chief, resolved):
+    from zoo.data.datasets import load_for_training
+    from zoo.text_classifier import TextClassifier
+
     out = output.output_dir
-    if chief:
-        check_output_dir(out, output.overwrite)
     logger.info("loading data")
     dataset, all_train_texts = load_for_training(data, validation_split=settings.validation_split, seed=settings.seed,
                                                  multi_label=settings.multi_label)
@@ -109,8 +161,10 @@ def run(data, output, settings, recipe="zoo train"):
             "multi-label dataset: pass `multi_label`" if dataset.multi_label else
             "single-label dataset: `multi_label` is for rows with several labels (--label-separator, JSON lists)"))
     resuming = settings.backup_dir and os.path.exists(settings.backup_dir)
-    if chief and not resuming:  # a rerun must not mix an earlier run's TensorBoard events with its own
-        shutil.rmtree(os.path.join(out, "logs"), ignore_errors=True)
+    if chief and not settings.log_dir:  # the run's own logs/ (a --log-dir of the user's is never emptied)
+        if not resuming:  # a rerun must not mix an earlier run's TensorBoard events with its own
+            remove_owned(os.path.join(out, "logs"), ("logs",))
+        make_owned_directory(os.path.join(out, "logs"), "logs")
     clf = TextClassifier(**{
         **settings.to_dict(), "strategy": strategy,
         "log_dir": settings.log_dir or os.path.join(out, "logs"),
@@ -156,16 +210,27 @@ def run(data, output, settings, recipe="zoo train"):
 
 
 def write_run(out, clf, config, metrics):
-    """The run's files; the metrics last, so a directory with ``metrics.json`` is a complete run."""
-    from zoo.evaluation import report
-    from zoo.files import write_json
+    """The run folder, built beside the old one and swapped in whole (:func:`zoo.files.atomic_directory`): a
+    crash leaves the earlier run or this one, complete. The folder's other entries (TensorBoard logs, the
+    language-model cache, anything else put there) move over; the earlier run's own outputs do not."""
+    from zoo.classifier_files import owned_by_classifier  # (TensorFlow: imported once it has started)
 
-    os.makedirs(out, exist_ok=True)
-    if os.path.exists(os.path.join(out, FINISHED)):  # an interrupted rerun must not look finished
-        os.unlink(os.path.join(out, FINISHED))
+    with atomic_directory(out, overwrite=True, kind="run", carry=lambda name: name not in RUN_OUTPUTS and not (
+            owned_by_classifier(name) or name.endswith(".png"))) as tmp:
+        _write_run_files(tmp, clf, config, metrics)
+
+
+# What a run writes, besides the saved classifier (zoo.classifier_files) and the plots (*.png).
+RUN_OUTPUTS = ("config.json", "metrics.json", "report.md", "export")
+
+
+def _write_run_files(out, clf, config, metrics):
+    """The run's files in the new folder ``out``; the metrics last, so a folder with ``metrics.json`` is complete."""
+    from zoo.evaluation import report
+
+    clf.save(out)
     write_json(os.path.join(out, "config.json"), config)
-    clf.save(out, overwrite=True)
-    clf.export(os.path.join(out, "export"), overwrite=True)  # check_output_dir applied `overwrite`
+    clf.export(os.path.join(out, "export"))
     if "confusion_matrix" in metrics:  # single-label
         report.plot_confusion_matrix(metrics["confusion_matrix"], config["class_names"],
                                      os.path.join(out, "confusion_matrix.png"))

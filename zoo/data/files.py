@@ -15,7 +15,9 @@ zoo.errors.DataError: ...train.csv: no column 'text' in the header row (columns:
 """
 
 import csv
+import decimal
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -184,10 +186,13 @@ def _read_json_lines(path, text_column, label_column, labels_of):
         if not content.strip():
             continue
         try:
-            record = json.loads(content)
+            record = json.loads(content, parse_int=_json_int)
         except json.JSONDecodeError as e:
             raise DataError(f"{path}:{line}: invalid JSON ({e.msg} at column {e.colno}); "
                             f"expected one JSON object per line") from None
+        except RecursionError:
+            raise DataError(f"{path}:{line}: JSON nested too deeply; expected one JSON object per line, "
+                            "its label a string or number") from None
         if not isinstance(record, dict):
             raise DataError(f"{path}:{line}: expected a JSON object, got {_JSON_TYPES.get(type(record))}")
         for field in (text_column, label_column):
@@ -205,6 +210,12 @@ def _read_json_lines(path, text_column, label_column, labels_of):
     return texts, labels
 
 
+def _json_int(digits):
+    """A JSON integer; one of more digits than Python turns into an ``int`` (its default limit is 4,300:
+    ``sys.get_int_max_str_digits``) stays the digits it is written with: as a label, that is its name."""
+    return int(digits) if len(digits) <= 4000 else digits
+
+
 def _json_label(value, path, line, field):
     if isinstance(value, list):
         raise DataError(f"{path}:{line}: field {field!r}: a JSON list of labels needs a multi-label run "
@@ -214,6 +225,8 @@ def _json_label(value, path, line, field):
                         f"got {_JSON_TYPES[type(value)]}")
     if value is None:
         return ""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise DataError(f"{path}:{line}: field {field!r}: expected a string or number label, got {value}")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # 1.0 and 1 name the same class
     return str(value)
@@ -303,7 +316,7 @@ def _read_text_file(file):
 def class_names_of(labels, path):
     names = sorted(set(labels))
     if all(re.fullmatch(r"[+-]?\d+", name) for name in names):
-        names.sort(key=lambda name: (int(name), name))
+        names.sort(key=lambda name: (decimal.Decimal(name), name))  # (int() refuses thousands of digits)
     if len(names) < 2:
         raise DataError(f"{path}: expected at least 2 classes, got {len(names)} ({', '.join(names)})")
     return names

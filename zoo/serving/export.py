@@ -17,10 +17,16 @@ output with the batch first, so TensorFlow Serving's row format works too:
 Its ``label_names`` signature (no inputs) returns ``label_names`` and
 ``thresholds``, the columns of ``probabilities`` and ``predicted``.
 
-The export is written to a temporary directory beside the target and renamed
-into place (:func:`zoo.files.atomic_directory`), so a crash never leaves a
-half-written export, it gets the umask's permissions like any other output,
-and an existing export is only replaced when ``overwrite=True``.
+The export is written to a temporary directory beside the target and swapped
+into place (:func:`zoo.files.atomic_directory`), so a crash leaves the old or
+the new export whole, never a half-written one; it gets the umask's
+permissions like any other output. An existing export is replaced only with
+``overwrite=True``, and only if zoo wrote it (its ``.zoo`` marker): any other
+folder at ``path`` is refused.
+
+Loading an export runs its graph: a SavedModel is a TensorFlow program, so
+load (or ``zoo predict``) only exports you trust, as TensorFlow's own
+security guide says of any model.
 """
 
 import os
@@ -35,7 +41,7 @@ import tensorflow as tf  # noqa: E402
 
 from zoo.data.text import TextToIds
 from zoo.errors import ExportError
-from zoo.files import atomic_directory
+from zoo.files import atomic_directory, check_replaceable
 from zoo.models.hybrid import HybridBlend
 
 
@@ -74,9 +80,11 @@ def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0,
 
 
 def check_export_target(path, overwrite=False):
-    """Raises ExportError if ``path`` exists and may not be replaced."""
-    if os.path.exists(path) and not overwrite:
+    """Raises ExportError if ``path`` exists and may not be replaced: without ``overwrite``, or when it is not an
+    export zoo wrote (:func:`zoo.files.check_replaceable`)."""
+    if os.path.lexists(path) and not overwrite:
         raise ExportError(f"{path}: an export already exists (pass `overwrite` to replace it)")
+    check_replaceable(path, ("export",))
 
 
 def export_text_classifier(model, vectorizer, sequence_length, class_names, path, overwrite=False, ngram=None,
@@ -107,7 +115,7 @@ def export_text_classifier(model, vectorizer, sequence_length, class_names, path
         _add_multi_label_endpoints(archive, serving, names, thresholds)
     else:
         archive.add_endpoint("serve", serve)
-    with atomic_directory(path, overwrite=overwrite) as tmp:
+    with atomic_directory(path, overwrite=overwrite, kind="export") as tmp:
         archive.write_out(tmp, verbose=False)
     return serving
 

@@ -15,11 +15,16 @@ from zoo.errors import DataError
 def load(export_dir):
     """The ``serving_default`` function of an exported classifier.
 
+    Loading runs the SavedModel's graph (TensorFlow ops): load only exports you trust.
+
     Raises:
         DataError: ``export_dir`` is not a readable SavedModel.
     """
     import tensorflow as tf
 
+    from zoo.files import recover
+
+    recover(export_dir)
     if not os.path.isdir(export_dir) or not os.path.exists(os.path.join(export_dir, "saved_model.pb")):
         raise DataError(f"{export_dir}: not a SavedModel directory (no saved_model.pb)")
     try:

@@ -41,7 +41,7 @@ import time
 from zoo.config import TUNERS, ClassifierConfig, init_kind, resolve_init_defaults
 from zoo.training.stages import DEFAULT_EPOCHS
 from zoo.errors import ConfigError, SearchError
-from zoo.files import write_json, write_text
+from zoo.files import check_replaceable, marked_kind, write_json, write_marker, write_text
 from zoo.log import logger
 
 OBJECTIVE = "val_accuracy"
@@ -70,8 +70,9 @@ SEARCH_SPACE = {
 TUNABLE = ("model", "cell", "units", "num_layers", "pooling", "dropout", "spatial_dropout", "recurrent_dropout",
            "l1", "l2", "embedding_dim", "optimizer", "learning_rate", "finetune_lr_factor", "clipnorm", "lr_schedule",
            "batch_size", "frozen_epochs", "patience")
-# Settings left out of best.json: the command that re-runs it chooses them.
-NOT_IN_BEST = ("backup_dir", "log_dir", "lm_cache_dir", "strategy")
+# Settings left out of best.json: the command that re-runs it chooses them (allow_pickle too: trusting a pickle
+# is a choice of whoever runs the command, never one a settings file makes for them; issue #33).
+NOT_IN_BEST = ("backup_dir", "log_dir", "lm_cache_dir", "strategy", "allow_pickle")
 
 
 # === Search space ===
@@ -326,6 +327,16 @@ def _check_resume(path, fingerprint):
                           f"({', '.join(changed)}): pass `overwrite` to start afresh, or another `output_dir`")
 
 
+def _check_output_dir(output_dir, project):
+    """``output_dir`` must be new, empty, or a search zoo wrote: ``overwrite`` makes KerasTuner delete its
+    ``search/`` folder, and the leaderboard and best.json replace files of those names. A search of zoo 0.3 (no
+    marker yet) is known by its ``search/zoo_search.json``."""
+    if os.path.exists(os.path.join(project, "zoo_search.json")):
+        return
+    check_replaceable(output_dir, ("tune",), what="`output_dir`")
+    check_replaceable(project, ("search",))
+
+
 def search(data, settings, tune):
     """Runs (or resumes) a search; writes the leaderboard, best.json and summary.json; returns the summary.
 
@@ -346,6 +357,7 @@ def search(data, settings, tune):
     space = resolve_space(_read_space(tune.space))
     project = os.path.join(tune.output_dir, PROJECT_NAME)
     fingerprint = _fingerprint(data, settings, space, tune.tuner)
+    _check_output_dir(tune.output_dir, project)
     if not tune.overwrite:
         _check_resume(os.path.join(project, "zoo_search.json"), fingerprint)
 
@@ -359,6 +371,10 @@ def search(data, settings, tune):
     hypermodel = _hypermodel_class()(resolved, fit, space)
     resuming = not tune.overwrite and os.path.exists(os.path.join(project, "oracle.json"))
     start = time.time()
+    for folder, kind in ((tune.output_dir, "tune"), (project, "search")):  # KerasTuner's overwrite removes `project`
+        os.makedirs(folder, exist_ok=True)
+        if marked_kind(folder) is None:
+            write_marker(folder, kind)
     tuner_obj = make_tuner(hypermodel, tune.tuner, directory=tune.output_dir, max_trials=tune.max_trials,
                            executions_per_trial=tune.executions_per_trial, seed=resolved.seed,
                            overwrite=tune.overwrite, max_epochs=resolved.epochs)

@@ -85,20 +85,22 @@ def read_manifest(directory=None):
 # === Writing ===
 
 
-def save_artifact(lm, vocab, metadata, path, standardize="lower_and_strip_punctuation"):
-    """Writes an artifact directory atomically (a temp dir renamed into place).
+def save_artifact(lm, vocab, metadata, path, standardize="lower_and_strip_punctuation", overwrite=False):
+    """Writes an artifact directory atomically (a temp dir renamed into place; with ``overwrite``, swapped with
+    an artifact zoo wrote there before, :func:`zoo.files.atomic_directory`).
 
     Raises:
-        PretrainedError: ``path`` already exists.
+        PretrainedError: ``path`` already exists (and ``overwrite`` is False).
+        ExportError: ``overwrite`` over a folder that is not an artifact zoo wrote.
     """
     from keras import ops
 
     path = Path(path)
-    if path.exists():
+    if path.exists() and not overwrite:
         raise PretrainedError(f"{path}: already exists; remove it or write the artifact elsewhere")
     if len(vocab) != lm.lm_config["vocab_size"]:
         raise PretrainedError(f"vocabulary has {len(vocab)} tokens but the model expects {lm.lm_config['vocab_size']}")
-    with atomic_directory(path) as tmp:
+    with atomic_directory(path, overwrite=overwrite, kind="artifact") as tmp:
         tmp = Path(tmp)
         config = {"format": FORMAT, "model": "lstm_lm", "lm": lm.lm_config, "standardize": standardize}
         write_json(tmp / "config.json", config)

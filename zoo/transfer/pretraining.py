@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from zoo.files import MARKER, atomic_directory
 from zoo.log import logger
 from zoo.transfer import pretrained
 
@@ -82,9 +83,10 @@ def pretrain(config, output_dir, command=None):
 def register(path, name):
     """Copies the artifact at ``path`` into :func:`zoo.transfer.pretrained.pretrained_dir` and lists it in the manifest."""
     target = pretrained.pretrained_dir() / name
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(path, target)
+    with atomic_directory(target, overwrite=True, kind="artifact") as tmp:  # replaces only an artifact zoo wrote
+        for entry in os.listdir(path):
+            if entry != MARKER:
+                shutil.copy2(os.path.join(path, entry), os.path.join(tmp, entry))
     return pretrained.register(target, name)
 
 

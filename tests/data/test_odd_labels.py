@@ -1,0 +1,24 @@
+"""Labels that used to end in a traceback (issue "Never lose a user's files": tracebacks that remain)."""
+
+import pytest
+
+from zoo.data.files import class_names_of, read_labelled_file
+from zoo.errors import DataError
+
+
+def test_a_label_of_thousands_of_digits_is_a_label(tmp_path):
+    big = "9" * 5000
+    (tmp_path / "a.jsonl").write_text(f'{{"text": "x y", "label": {big}}}\n{{"text": "z", "label": 3}}\n')
+    texts, labels = read_labelled_file(tmp_path / "a.jsonl")
+    assert labels == [big, "3"]
+    assert class_names_of(labels + ["10"], "a.jsonl") == ["3", "10", big]  # numerically, as before
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"text": "x", "label": ' + "[" * 100_000 + "]" * 100_000 + "}", "a.jsonl:1: JSON nested too deeply"),
+    ('{"text": "x", "label": NaN}', "a.jsonl:1: field 'label': expected a string or number label, got nan"),
+])
+def test_json_that_is_not_a_label_is_one_line(tmp_path, line, message):
+    (tmp_path / "a.jsonl").write_text(line + "\n")
+    with pytest.raises(DataError, match=message):
+        read_labelled_file(tmp_path / "a.jsonl")

@@ -1,0 +1,295 @@
+"""The saved classifier's folder: writing it crash-safely, and reading it back only after checking every field.
+
+A saved :class:`zoo.TextClassifier` is a folder (``zoo train`` writes one as
+its run directory):
+
+* ``classifier.json``: the settings, the classes, the sequence length, the
+  tokenizer's options, the hybrid's blend, the companions, the thresholds,
+  the history and what the training did (written last);
+* ``vocabulary.json`` (the tokenizer's words), ``model.keras`` (the recurrent
+  model), for a hybrid ``ngram_vocabulary.json`` and ``ngram.npz`` (the n-gram
+  path), and ``companion_1/`` ... (init auto's second model, a saved
+  classifier of its own);
+* ``.zoo``: the marker that says zoo wrote the folder (:mod:`zoo.files`).
+
+:func:`write_classifier` builds the new folder beside the old one and swaps
+them (:func:`zoo.files.atomic_directory`), so a crash leaves the old or the
+new classifier whole; files that are not the classifier's (a run's report,
+export, logs) stay. :func:`read_classifier` checks ``classifier.json`` field
+by field, then that the model has one output per class, and names the file
+and the field of anything wrong on one line (:class:`zoo.errors.DataError`).
+
+Loading a folder runs the model it holds: ``model.keras`` is a Keras model
+(loaded with Keras' ``safe_mode``, which refuses serialized Python lambdas),
+and its layers' computation is TensorFlow's. Load only folders you trust, as
+with any saved model (TensorFlow's "Using TensorFlow Securely").
+"""
+
+import json
+import math
+import numbers
+import re
+import zipfile
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from zoo.config import ClassifierConfig
+from zoo.data.tokenize import standardizer, standardizer_name
+from zoo.errors import ConfigError, DataError, ExportError
+from zoo.files import (atomic_directory, atomic_file, check_replaceable, is_empty, marked_kind, recover, write_json,
+                       write_marker, write_text)
+from zoo.models.hybrid import NgramLinear
+from zoo.models.saving import load_model
+
+FORMAT = 1
+FILES = ("classifier.json", "vocabulary.json", "model.keras")  # classifier.json is written last
+# Everything a saved classifier writes in its folder; a run's other files (report, export, logs) are not these.
+OWN = FILES + ("ngram_vocabulary.json", "ngram.npz")
+COMPANION = re.compile(r"companion_[1-9][0-9]{0,3}")
+_KINDS = ("classifier", "run")  # folders a classifier may be saved over: a saved classifier or a zoo run
+
+
+def owned_by_classifier(name):
+    """Whether the entry ``name`` of a folder belongs to the saved classifier in it."""
+    return name in OWN or COMPANION.fullmatch(name) is not None
+
+
+def write_classifier(clf, path, overwrite=False):
+    """Saves the fitted ``clf`` into the folder ``path`` (see the module docstring); returns ``path``.
+
+    Raises:
+        ExportError: ``path`` holds a saved classifier and ``overwrite`` is
+            False; ``path`` is a folder zoo did not write (nothing is replaced);
+            the disk is full (nothing is left half-written).
+    """
+    path = Path(path)
+    if (path / "classifier.json").exists() and not overwrite:
+        raise ExportError(f"{path}: a saved classifier already exists (pass `overwrite` to replace it)")
+    check_replaceable(path, _KINDS)
+    if path.is_dir() and is_empty(path):
+        # A new folder (say, the one a run is being assembled in): nothing to lose, written in place.
+        if marked_kind(path) is None:
+            write_marker(path, "classifier")
+        _write_files(clf, path)
+        return path
+    kind = marked_kind(path) if path.exists() else "classifier"
+    with atomic_directory(path, overwrite=True, kind=kind, carry=lambda name: not owned_by_classifier(name)) as tmp:
+        _write_files(clf, Path(tmp))
+    return path
+
+
+def _write_files(clf, path):
+    """The classifier's files in the (new) folder ``path``, ``classifier.json`` last."""
+    clf.model_.save(path / "model.keras")
+    write_text(path / "vocabulary.json", json.dumps(clf.vectorizer_.get_vocabulary(), ensure_ascii=False))
+    vectorizer = {k: clf.vectorizer_.get_config()[k] for k in ("max_tokens", "standardize", "split")}
+    vectorizer["standardize"] = standardizer_name(vectorizer["standardize"])
+    hybrid = None
+    if clf.ngram_ is not None:
+        hybrid = {"blend_weight": clf.blend_weight_, "ngrams": clf.ngram_.ngrams,
+                  "standardize": clf.ngram_.standardize, "bigram_weight": clf.ngram_.bigram_weight}
+        write_text(path / "ngram_vocabulary.json", json.dumps(clf.ngram_.vocabulary, ensure_ascii=False))
+        with atomic_file(path / "ngram.npz", binary=True) as f:
+            np.savez(f, **clf.ngram_.arrays())
+    companions = []
+    for k, companion in enumerate(clf.companions_, 1):
+        folder = path / f"companion_{k}"
+        folder.mkdir()
+        write_marker(folder, "classifier")
+        _write_files(companion, folder)
+        companions.append(folder.name)
+    thresholds = getattr(clf, "thresholds_", None)
+    write_json(path / "classifier.json", {
+        "format": FORMAT, "params": clf.saved_params(), "settings": clf.settings_.to_dict(), "hybrid": hybrid,
+        "companions": companions, "classes": [_plain(c) for c in clf.classes_],
+        "sequence_length": clf.sequence_length_,
+        "thresholds": None if thresholds is None else [float(t) for t in thresholds],
+        "vectorizer": vectorizer, "history": clf.history_, "fit_info": clf.fit_info_})
+
+
+# === Reading ===
+
+
+def read_classifier(cls, path):
+    """A ``cls`` (TextClassifier) from the folder ``path``, every field checked first; companions too.
+
+    Raises:
+        DataError: a file is missing, damaged or inconsistent (one line naming the file and the field).
+    """
+    path = Path(path)
+    recover(path)
+    if not path.is_dir():
+        raise DataError(f"{path}: not a saved TextClassifier (" + ("no such folder)" if not path.exists() else
+                                                                  "a file, not a folder)"))
+    for name in FILES:
+        if not (path / name).is_file():
+            raise DataError(f"{path}: not a saved TextClassifier (no {name})")
+    saved = _check_saved(_read_json(path / "classifier.json", dict), path / "classifier.json", path)
+    vocabulary = _read_json(path / "vocabulary.json", list)
+    if not vocabulary or not all(isinstance(w, str) for w in vocabulary):
+        raise DataError(f"{path / 'vocabulary.json'}: expected a non-empty JSON list of strings")
+    clf = cls(**saved["params"])
+    clf.settings_ = saved["settings"]
+    clf.classes_ = list(saved["classes"])
+    clf.sequence_length_ = saved["sequence_length"]
+    options = {**saved["vectorizer"], "standardize": standardizer(saved["vectorizer"]["standardize"])}
+    clf.vectorizer_ = keras.layers.TextVectorization(vocabulary=vocabulary, ragged=True, name="vectorizer",
+                                                     **options)
+    clf.model_ = _load_keras(path / "model.keras")
+    outputs = clf.model_.outputs[0].shape[-1]
+    if outputs != len(clf.classes_):
+        raise DataError(f"{path / 'classifier.json'}: 'classes' names {len(clf.classes_)} classes, but model.keras "
+                        f"has {outputs} outputs")
+    clf.ngram_, clf.blend_weight_ = _load_ngram_path(path, saved["hybrid"], len(clf.classes_))
+    clf.companions_ = [read_classifier(cls, path / name) for name in saved["companions"]]
+    clf.thresholds_ = (np.asarray(saved["thresholds"], np.float32) if saved["settings"].multi_label else None)
+    clf.history_ = saved["history"]
+    clf.fit_info_ = saved["fit_info"]
+    return clf
+
+
+def _read_json(path, expected_type):
+    try:
+        with open(path, encoding="utf-8") as f:
+            value = json.load(f)
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not valid UTF-8 (byte {error.start}); expected a JSON file zoo wrote") from None
+    except json.JSONDecodeError as error:
+        raise DataError(f"{path}:{error.lineno}: not valid JSON ({error.msg} at column {error.colno})") from None
+    except RecursionError:
+        raise DataError(f"{path}: JSON nested too deeply; expected the file zoo wrote") from None
+    except ValueError as error:  # e.g. an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise DataError(f"{path}: cannot read it: {str(error).splitlines()[0][:120]}") from None
+    except OSError as error:
+        raise DataError(f"{path}: cannot read it ({error.strerror})") from None
+    if not isinstance(value, expected_type):
+        raise DataError(f"{path}: expected a JSON {_json_type(expected_type)}, got {_json_name(value)}")
+    return value
+
+
+def _check_saved(saved, file, folder):
+    """``classifier.json``'s fields checked; ``settings`` made a ClassifierConfig. One line per problem."""
+    def bad(field, expected, got):
+        return DataError(f"{file}: {field!r}: expected {expected}, got {_shown(got)}")
+
+    if saved.get("format") != FORMAT:
+        raise DataError(f"{file}: format {_shown(saved.get('format'))}, expected {FORMAT}")
+    for field in ("params", "settings", "vectorizer"):
+        if not isinstance(saved.get(field), dict):
+            raise bad(field, "a JSON object", saved.get(field))
+    try:
+        settings = ClassifierConfig(**saved["settings"])
+        ClassifierConfig(**{k: v for k, v in saved["params"].items() if k != "strategy"})
+    except (ConfigError, TypeError) as error:
+        raise DataError(f"{file}: 'settings': {str(error).splitlines()[0]}") from None
+    classes = saved.get("classes")
+    if not isinstance(classes, list) or not all(_label_value(c) for c in classes):
+        raise bad("classes", "a list of class names (strings or integers)", classes)
+    if len(set(map(repr, classes))) != len(classes) or len(classes) < (1 if settings.multi_label else 2):
+        raise bad("classes", "distinct names, at least " + ("one" if settings.multi_label else "two"), classes)
+    length = saved.get("sequence_length")
+    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+        raise bad("sequence_length", "an integer >= 1", length)
+    vectorizer = saved["vectorizer"]
+    tokens = vectorizer.get("max_tokens")
+    if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 3):
+        raise bad("vectorizer.max_tokens", "an integer >= 3 or null", tokens)
+    try:
+        standardizer(vectorizer.get("standardize"))
+    except (ValueError, KeyError, TypeError):
+        raise bad("vectorizer.standardize", "a standardizer zoo knows", vectorizer.get("standardize")) from None
+    if vectorizer.get("split") != "whitespace":
+        raise bad("vectorizer.split", "'whitespace'", vectorizer.get("split"))
+    hybrid = saved.get("hybrid")
+    if hybrid is not None:
+        if not isinstance(hybrid, dict):
+            raise bad("hybrid", "a JSON object or null", hybrid)
+        if not _number(hybrid.get("blend_weight"), 0.0, 1.0):
+            raise bad("hybrid.blend_weight", "a number in [0, 1]", hybrid.get("blend_weight"))
+        ngrams = hybrid.get("ngrams")
+        if isinstance(ngrams, bool) or not isinstance(ngrams, int) or not 1 <= ngrams <= 3:
+            raise bad("hybrid.ngrams", "1, 2 or 3", ngrams)
+        if hybrid.get("bigram_weight") is not None and not _number(hybrid["bigram_weight"], 0.0, 1.0):
+            raise bad("hybrid.bigram_weight", "a number in [0, 1] or null", hybrid["bigram_weight"])
+    companions = saved.get("companions", [])  # (absent before 0.3's)
+    if not isinstance(companions, list) or not all(isinstance(c, str) and COMPANION.fullmatch(c) for c in companions):
+        raise bad("companions", "a list of folder names companion_1, companion_2, ... inside this folder", companions)
+    missing = [c for c in companions if not (folder / c).is_dir() or (folder / c).is_symlink()]
+    if missing:
+        raise bad("companions", f"folders inside {folder}", missing)
+    thresholds = saved.get("thresholds")
+    if settings.multi_label and (not isinstance(thresholds, list) or len(thresholds) != len(classes)
+                                 or not all(_number(t, 0.0, 1.0) for t in thresholds)):
+        raise DataError(f"{file}: 'thresholds': expected one per label ({len(classes)}), each in [0, 1], got "
+                        f"{_shown(thresholds)}")
+    history, info = saved.get("history", []), saved.get("fit_info", {})
+    if not isinstance(history, list):
+        raise bad("history", "a list", history)
+    if not isinstance(info, dict):
+        raise bad("fit_info", "a JSON object", info)
+    return {**saved, "settings": settings, "companions": companions, "history": history, "fit_info": info,
+            "hybrid": hybrid}
+
+
+def _load_keras(path):
+    try:
+        return load_model(path)
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, TypeError, EOFError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
+        raise DataError(f"{path}: cannot load the Keras model ({type(error).__name__}: {first}); the file is "
+                        "damaged or not one zoo wrote") from None
+
+
+def _load_ngram_path(path, hybrid, num_classes):
+    """The n-gram path saved beside the model, or ``(None, 1.0)`` for a classifier without one."""
+    if not hybrid:
+        return None, 1.0
+    vocabulary = _read_json(path / "ngram_vocabulary.json", list)
+    try:
+        with np.load(path / "ngram.npz", allow_pickle=False) as arrays:
+            idf, kernel, bias = (np.asarray(arrays[k]) for k in ("idf", "kernel", "bias"))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise DataError(f"{path / 'ngram.npz'}: cannot read the hybrid's n-gram path "
+                        f"({type(error).__name__}: {str(error)[:120]})") from None
+    if kernel.shape != (len(vocabulary), num_classes) or idf.shape != (len(vocabulary),) or \
+            bias.shape != (num_classes,):
+        raise DataError(f"{path / 'ngram.npz'}: expected idf ({len(vocabulary)},), kernel ({len(vocabulary)}, "
+                        f"{num_classes}) and bias ({num_classes},) for {len(vocabulary)} n-grams and {num_classes} "
+                        f"classes, got {idf.shape}, {kernel.shape} and {bias.shape}")
+    layer = NgramLinear.from_arrays(vocabulary, idf, kernel, bias, ngrams=hybrid["ngrams"],
+                                    standardize=hybrid.get("standardize"),
+                                    bigram_weight=hybrid.get("bigram_weight"),  # (absent before 0.3's)
+                                    name="ngram_path")
+    return layer, float(hybrid["blend_weight"])
+
+
+# === Small checks ===
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _label_value(value):
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _number(value, low, high):
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+            and low <= value <= high)
+
+
+def _json_type(expected_type):
+    return {dict: "object", list: "list"}[expected_type]
+
+
+def _json_name(value):
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number")
+
+
+def _shown(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

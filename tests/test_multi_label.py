@@ -62,8 +62,9 @@ def test_the_one_vs_rest_baseline_handles_labels_always_or_never_present():
 
 
 def test_fit_predict_evaluate(fitted):
-    assert fitted.classes_ == ["car", "fruit", "red", "sky"] and fitted.ngram_ is None
-    assert not fitted.settings_.hybrid and fitted.settings_.multi_label  # the hybrid is off for multi-label
+    assert fitted.classes_ == ["car", "fruit", "red", "sky"] and fitted.ngram_ is not None
+    assert fitted.settings_.hybrid and fitted.settings_.multi_label  # a hybrid of one linear model per label
+    assert fitted.blend_weight_.shape == (4,) and fitted.ngram_.num_classes == 4
     probs = fitted.predict_proba(["red apple", ""])
     assert probs.shape == (2, 4) and probs.dtype == np.float32 and ((probs >= 0) & (probs <= 1)).all()
     assert fitted.thresholds_.shape == (4,) and fitted.fit_info_["thresholds"]["chosen_on"].startswith("the valid")
@@ -75,7 +76,10 @@ def test_fit_predict_evaluate(fitted):
     metrics = fitted.evaluate(TEXTS, LABELS, baseline=True)
     assert metrics["num_test_examples"] == len(TEXTS) and set(metrics["per_class"]) == set(fitted.classes_)
     assert metrics["micro_f1"] > 0.5 and metrics["baseline"]["micro_f1"] > 0.9
-    assert "| zoo model |" in metrics_table(metrics) and "one-vs-rest" in metrics_table(metrics)
+    assert set(metrics["paths"]) == {"recurrent", "ngram", "blend_weight"}  # each path alone, at its thresholds
+    assert metrics["paths"]["ngram"]["micro_f1"] > 0.9
+    assert "| zoo hybrid |" in metrics_table(metrics) and "| n-gram path alone |" in metrics_table(metrics)
+    assert "one-vs-rest" in metrics_table(metrics)
     assert per_label_table(metrics).count("\n") == 5
     assert default_monitor(fitted.model_) == "val_loss"
 

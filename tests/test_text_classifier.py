@@ -55,7 +55,9 @@ def test_fit_predict_evaluate(fitted):
     assert set(fitted.predict(PROBE)) <= {"neg", "pos"}
     metrics = fitted.evaluate(TEXTS, LABELS, baseline=True)
     assert metrics["num_test_examples"] == len(TEXTS) and metrics["accuracy"] > 0.9
-    assert metrics["baseline"]["model"].startswith("TF-IDF") and "baseline" not in fitted.evaluate(TEXTS, LABELS)
+    assert metrics["baseline"]["model"].startswith(("TF-IDF + LinearSVC, word", "NBSVM, word"))  # the CV's pick
+    assert metrics["baseline"]["train_texts"] == len(TEXTS) + 8  # the training and the validation texts
+    assert "baseline" not in fitted.evaluate(TEXTS, LABELS)
     assert [h["stage"] for h in fitted.history_] == ["train"] * len(fitted.history_)
     assert fitted.settings_.learning_rate == 0.02 and fitted.settings_.lr_schedule == "cosine"  # resolved
 

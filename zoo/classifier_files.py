@@ -88,7 +88,9 @@ def _write_files(clf, path):
     vectorizer["standardize"] = standardizer_name(vectorizer["standardize"])
     hybrid = None
     if clf.ngram_ is not None:
-        hybrid = {"blend_weight": clf.blend_weight_, "ngrams": clf.ngram_.ngrams,
+        weight = clf.blend_weight_  # one per label for a multi-label hybrid
+        hybrid = {"blend_weight": [float(w) for w in weight] if np.ndim(weight) else float(weight),
+                  "ngrams": clf.ngram_.ngrams,
                   "standardize": clf.ngram_.standardize, "bigram_weight": clf.ngram_.bigram_weight}
         write_text(path / "ngram_vocabulary.json", json.dumps(clf.ngram_.vocabulary, ensure_ascii=False))
         with atomic_file(path / "ngram.npz", binary=True) as f:
@@ -206,8 +208,12 @@ def _check_saved(saved, file, folder):
     if hybrid is not None:
         if not isinstance(hybrid, dict):
             raise bad("hybrid", "a JSON object or null", hybrid)
-        if not _number(hybrid.get("blend_weight"), 0.0, 1.0):
-            raise bad("hybrid.blend_weight", "a number in [0, 1]", hybrid.get("blend_weight"))
+        weight = hybrid.get("blend_weight")
+        if settings.multi_label and not (isinstance(weight, list) and len(weight) == len(classes)
+                                         and all(_number(w, 0.0, 1.0) for w in weight)):
+            raise bad("hybrid.blend_weight", f"one number in [0, 1] per label ({len(classes)})", weight)
+        if not settings.multi_label and not _number(weight, 0.0, 1.0):
+            raise bad("hybrid.blend_weight", "a number in [0, 1]", weight)
         ngrams = hybrid.get("ngrams")
         if isinstance(ngrams, bool) or not isinstance(ngrams, int) or not 1 <= ngrams <= 3:
             raise bad("hybrid.ngrams", "1, 2 or 3", ngrams)
@@ -262,7 +268,8 @@ def _load_ngram_path(path, hybrid, num_classes):
                                     standardize=hybrid.get("standardize"),
                                     bigram_weight=hybrid.get("bigram_weight"),  # (absent before 0.3's)
                                     name="ngram_path")
-    return layer, float(hybrid["blend_weight"])
+    weight = hybrid["blend_weight"]
+    return layer, np.asarray(weight, np.float32) if isinstance(weight, list) else float(weight)
 
 
 # === Small checks ===

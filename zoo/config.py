@@ -191,7 +191,8 @@ class Init(_Check):
         if value is None:
             return "none"
         if not isinstance(value, str) or not value.strip() or value in ("lm:", "model:"):
-            raise ConfigError(name, f"`{name}` must be word vectors (glove-6b-50d, a vectors file or gensim:NAME), "
+            raise ConfigError(name, f"`{name}` must be word vectors ({', '.join(VECTOR_NAMES)}, a vectors file or "
+                                    f"gensim:NAME), "
                                     f"'lm:ARTIFACT' (a pretrained language model), 'model:RUN_DIR' (a classifier "
                                     f"zoo trained) or 'none', got {value!r}")
         return value
@@ -221,6 +222,9 @@ PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 LR_SCALES = ("linear", "none")
 TUNERS = ("random", "grid", "bayesian", "hyperband")
 VECTOR_FORMATS = ("word2vec-bin", "word2vec-txt", "glove", "fasttext-vec", "fasttext-bin", "kv")
+# Word vectors zoo knows by name (zoo.transfer.vectors): GloVe 6B 50d (English, the default) and zoo's Chinese
+# character vectors.
+VECTOR_NAMES = ("glove-6b-50d", "zh-chars-pd1998-100d")
 
 
 # Name tables that map to objects live with the objects; their modules load Keras only when an object is made.
@@ -417,7 +421,8 @@ class ClassifierConfig(_Config):
     model: str = setting(None, Choice(_models, optional=True),
                          "model name (default bilstm; with init lm:, the language model's stacked LSTM)")
     init: str = setting("glove-6b-50d", Init(),
-                        "how the model starts: pretrained word vectors (glove-6b-50d, offline; a word2vec "
+                        "how the model starts: pretrained word vectors (glove-6b-50d or zh-chars-pd1998-100d, "
+                        "Chinese characters, offline; a word2vec "
                         ".bin/.txt, GloVe .txt, fastText .vec/.bin or gensim .kv file; gensim:NAME), "
                         "lm:ARTIFACT (a pretrained LSTM language model, then ULMFiT), model:RUN_DIR (a classifier "
                         "zoo trained on another task: its embedding and encoder, a new head), none, or auto (compare "
@@ -677,7 +682,7 @@ class RunConfig(_Config):
 
     output_dir: str = setting("runs/zoo", Text(), "where the run writes its outputs")
     overwrite: bool = setting(False, Flag(), "replace a finished run in the output directory")
-    baseline: bool = setting(True, Flag(), "train and report a TF-IDF + LinearSVC baseline on the same split")
+    baseline: bool = setting(True, Flag(), "train and report the stronger of TF-IDF + LinearSVC and NBSVM (chosen by cross-validation) on the same labelled texts")
 
 
 # === Jobs: zoo pretrain-lm ===

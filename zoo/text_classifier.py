@@ -41,12 +41,13 @@ from zoo.data.text import make_dataset, make_vectorizer, predict_in_order, resol
 from zoo.classifier_files import read_classifier, write_classifier
 from zoo.data.tokenize import standardizer, standardizer_name
 from zoo.errors import ConfigError, DataError
+from zoo.evaluation.baselines import fair_baseline
 from zoo.evaluation.metrics import (DEFAULT_THRESHOLD, choose_thresholds, classification_metrics,
-                                    multi_label_metrics, tfidf_svm_baseline, tfidf_svm_multi_label_baseline)
+                                    multi_label_metrics, tfidf_svm_multi_label_baseline)
 from zoo.log import logger
 from zoo.models.cudnn import cudnn_report, format_cudnn_report
 from zoo.models.ensemble import build_ensemble
-from zoo.models.hybrid import blend
+from zoo.models.hybrid import blend, blend_multi_label
 from zoo.models.registry import get_model
 from zoo.training import distribute
 from zoo.training.freezing import layer_groups, unfreeze
@@ -100,7 +101,7 @@ class TextClassifier:
             raise ConfigError(unknown[0], f"TextClassifier got unknown argument(s) {', '.join(map(repr, unknown))}; "
                                           f"known: {', '.join(ClassifierConfig.names())}")
         self._config = ClassifierConfig(**params)
-        self._train_data = None
+        self._baseline_data = None  # (texts, labels) the baseline trains on: every labelled text fit was given
         self._fixed_blend = None  # (temperature, weight, bigram weight) for a refit of init auto's winner
 
     # === Parameters ===
@@ -115,9 +116,9 @@ class TextClassifier:
     def set_params(self, **params):
         """Changes constructor arguments (checked as in the constructor); returns ``self``."""
         merged = {**self.get_params(), **params}
-        train_data = self._train_data
+        baseline_data = self._baseline_data
         self.__init__(**merged)
-        self._train_data = train_data
+        self._baseline_data = baseline_data
         return self
 
     def __repr__(self):
@@ -169,7 +170,9 @@ class TextClassifier:
         texts, y, valid_texts, valid_y = _validation(
             texts, y, validation_data, settings, np.zeros(0, np.int64),
             lambda labels: _encode("validation labels", labels, classes))
-        self._train_data = (texts, y)
+        # Why the validation texts too: they are labels zoo was given (and chose its epochs and blend on); a
+        # baseline without them would see fewer labels than zoo did (issue #34).
+        self._baseline_data = (texts + valid_texts, np.concatenate([y, valid_y]))
 
         fit = _Fit(settings, strategy, classes, texts, y, valid_texts, valid_y, fixed_blend=self._fixed_blend,
                    unlabelled_texts=_unlabelled(unlabelled_texts, texts, valid_texts) if settings.self_training else [])
@@ -257,7 +260,7 @@ class TextClassifier:
         remove_backup(s.backup_dir)
         results = [{k: v for k, v in r.items() if k not in ("classifier", "changes", "valid_paths")} for r in results]
         for name in ("settings_", "classes_", "model_", "vectorizer_", "sequence_length_", "history_", "ngram_",
-                     "blend_weight_", "companions_", "_train_data"):
+                     "blend_weight_", "companions_", "_baseline_data"):
             setattr(self, name, getattr(chosen, name))
         ties = sum(r.get("valid_accuracy") == winner["valid_accuracy"] for r in results) > 1
         self.fit_info_ = {**chosen.fit_info_, "train_seconds": round(time.time() - start, 1), "auto": {
@@ -312,13 +315,11 @@ class TextClassifier:
     # === Multi-label ===
 
     def _fit_multi_label(self, texts, labels, validation_data, classes):
-        """``multi_label=True``: label lists, a sigmoid head, early stopping on the validation loss, then a
-        threshold per label chosen on the validation split (:func:`zoo.evaluation.metrics.choose_thresholds`)."""
+        """``multi_label=True``: label lists, a sigmoid head, early stopping on the validation loss; with
+        ``hybrid``, an n-gram path of one linear model per label blended with it per label
+        (:func:`zoo.training.ngram_path.fit_multi_label_ngram_path`); then a threshold per label chosen on the
+        validation split, after the blend (:func:`zoo.evaluation.metrics.choose_thresholds`)."""
         settings = resolve_init_defaults(self._config)
-        if settings.hybrid:
-            logger.info("multi-label: the hybrid's n-gram path is single-label (one softmax over the classes); "
-                        "training the recurrent model alone, as with --no-hybrid")
-            settings = settings.replace(hybrid=False)
         strategy = self._strategy_object or _make_strategy(settings.strategy)
         precision = distribute.resolve_precision(settings.precision)
         keras.utils.set_random_seed(settings.seed)
@@ -331,28 +332,35 @@ class TextClassifier:
         texts, y, valid_texts, valid_y = _validation(
             texts, y, validation_data, settings, np.zeros((0, len(classes)), np.float32),
             lambda labels: _encode_label_lists("validation labels", _label_lists("validation labels", labels), classes))
-        self._train_data = (texts, y)
+        # Why the validation texts too: they are labels zoo was given (and chose its epochs and blend on); a
+        # baseline without them would see fewer labels than zoo did (issue #34).
+        self._baseline_data = (texts + valid_texts, np.concatenate([y, valid_y]))
         fit = _Fit(settings, strategy, classes, texts, y, valid_texts, valid_y)
         fit.word_vectors()
-        self.ngram_, self.blend_weight_, self.companions_ = None, 1.0, []
+        self.ngram_, self.blend_weight_ = fit.multi_label_ngram_path() if settings.hybrid else (None, 1.0)
+        self.companions_ = []
         self.settings_, self.classes_, self.model_, self.vectorizer_ = settings, classes, fit.model, fit.vectorizer
         self.sequence_length_, self.history_ = fit.length, fit.history
-        self.thresholds_, chosen = self._choose_thresholds(fit, valid_y)
+        self.thresholds_, chosen = self._choose_thresholds(fit.valid_texts, valid_y)
         self.fit_info_ = {**fit.info, "thresholds": chosen, "precision": precision,
                           "replicas": strategy.num_replicas_in_sync,
                           "global_batch_size": distribute.global_batch_size(settings.batch_size, strategy)}
         return self
 
-    def _choose_thresholds(self, fit, valid_y):
-        """Each label's threshold, chosen on the validation split; ``(thresholds, what to report)``."""
+    def _choose_thresholds(self, valid_texts, valid_y):
+        """Each label's threshold, chosen on the validation split (of a hybrid, after the blend, and of each
+        path alone for the report); ``(thresholds, what to report)``."""
         names = [str(c) for c in self.classes_]
         if not len(valid_y):
             logger.warning(f"multi-label: no validation split: every label's threshold is {DEFAULT_THRESHOLD}")
             thresholds = np.full(len(names), DEFAULT_THRESHOLD)
             return thresholds.astype(np.float32), {"chosen_on": "none: no validation split",
                                                    "values": dict(zip(names, thresholds.tolist()))}
-        probabilities = _recurrent_probabilities(fit.model, fit.valid_ids.ids)
+        paths = self._path_probabilities(valid_texts)
+        probabilities = paths["model"]
         thresholds, f1 = choose_thresholds(valid_y, probabilities)
+        alone = {name: [round(float(t), 2) for t in choose_thresholds(valid_y, paths[name])[0]]
+                 for name in ("recurrent", "ngram") if self.ngram_ is not None}
         absent = [name for name, value in zip(names, f1) if np.isnan(value)]
         logger.info(f"multi-label: thresholds chosen on the {len(valid_y)} validation texts (from "
                     f"{thresholds.min():.2f} to {thresholds.max():.2f}, median {np.median(thresholds):.2f})"
@@ -365,27 +373,36 @@ class TextClassifier:
             "values": dict(zip(names, [round(float(t), 2) for t in thresholds])),
             "absent_from_validation": absent,
             "valid_micro_f1": {"at_0.5": at_half["micro_f1"], "chosen": chosen["micro_f1"]},
-            "valid_macro_f1": {"at_0.5": at_half["macro_f1"], "chosen": chosen["macro_f1"]}}
+            "valid_macro_f1": {"at_0.5": at_half["macro_f1"], "chosen": chosen["macro_f1"]},
+            **({"paths": alone} if alone else {})}
 
     def _evaluate_multi_label(self, texts, labels, baseline):
         """:meth:`evaluate` of a multi-label classifier: micro/macro figures, per label, the baseline beside."""
         texts = _texts("texts", texts)
         y = _encode_label_lists("labels", _label_lists("labels", labels, len(texts)), self.classes_)
         names = [str(c) for c in self.classes_]
-        metrics = multi_label_metrics(y, self.predict_proba(texts) >= self.thresholds_, names)
+        paths = self._path_probabilities(texts)
+        metrics = multi_label_metrics(y, paths["model"] >= self.thresholds_, names)
         metrics["thresholds"] = dict(zip(names, [round(float(t), 2) for t in self.thresholds_]))
+        alone = self.fit_info_.get("thresholds", {}).get("paths")
+        if self.ngram_ is not None and alone:  # each path alone, at the thresholds chosen for it on validation
+            metrics["paths"] = {name: multi_label_metrics(y, paths[name] >= np.asarray(alone[name]), names)
+                                for name in ("recurrent", "ngram")}
+            for part in metrics["paths"].values():
+                part.pop("per_class", None)
+            metrics["paths"]["blend_weight"] = [float(w) for w in np.atleast_1d(self.blend_weight_)]
         if baseline is not False and baseline is not None:
             if baseline is True:
-                if self._train_data is None:
+                if self._baseline_data is None:
                     raise ConfigError("baseline", "`baseline=True` needs the training texts, which a loaded "
                                                   "classifier does not have: pass baseline=(texts, label lists)")
-                train_texts, train_y = self._train_data
+                train_texts, train_y = self._baseline_data
             else:
                 train_texts, train_labels = _pair("baseline", baseline)
                 train_texts = _texts("baseline texts", train_texts)
                 train_y = _encode_label_lists("baseline labels", _label_lists("baseline labels", train_labels,
                                                                               len(train_texts)), self.classes_)
-            logger.info("one-vs-rest TF-IDF + LinearSVC baseline on the same training texts")
+            logger.info(f"one-vs-rest TF-IDF + LinearSVC baseline on the {len(train_texts)} labelled texts")
             metrics["baseline"] = tfidf_svm_multi_label_baseline(train_texts, train_y, _texts("texts", texts), y,
                                                                  names, seed=self.settings_.seed)
         return metrics
@@ -417,7 +434,8 @@ class TextClassifier:
             from zoo.training.ngram_path import ngram_logits
 
             logits = ngram_logits(self.ngram_, texts)
-            paths.update(ngram=blend(recurrent, logits, 0.0), model=blend(recurrent, logits, self.blend_weight_))
+            mix = blend_multi_label if self.settings_.multi_label else blend  # per label, or over the classes
+            paths.update(ngram=mix(recurrent, logits, 0.0), model=mix(recurrent, logits, self.blend_weight_))
         return paths
 
     def predict(self, texts, batch_size=128):
@@ -433,9 +451,11 @@ class TextClassifier:
 
         Args:
             texts, labels: the evaluation split.
-            baseline: True adds ``metrics["baseline"]``, TF-IDF + LinearSVC
-                trained on the texts :meth:`fit` trained on (after any
-                validation split); or a ``(texts, labels)`` pair to train it on.
+            baseline: True adds ``metrics["baseline"]``: the stronger of
+                TF-IDF + LinearSVC and NBSVM by cross-validation
+                (:func:`zoo.evaluation.baselines.fair_baseline`), trained on
+                every labelled text :meth:`fit` was given (the training and
+                validation texts); or a ``(texts, labels)`` pair to train it on.
 
         Returns:
             A dict; an ensemble adds each member's scores (``members``) and
@@ -468,18 +488,18 @@ class TextClassifier:
                 for k in range(1, len(member_probs) + 1)]
         if baseline is not False and baseline is not None:
             if baseline is True:
-                if self._train_data is None:
+                if self._baseline_data is None:
                     raise ConfigError("baseline", "`baseline=True` needs the training texts, which a loaded "
                                                   "classifier does not have: pass baseline=(texts, labels)")
-                train_texts, train_y = self._train_data
+                train_texts, train_y = self._baseline_data
             else:
                 train_texts, train_labels = _pair("baseline", baseline)
                 train_texts = _texts("baseline texts", train_texts)
                 train_y = _encode("baseline labels", _labels("baseline labels", train_labels, len(train_texts)),
                                   self.classes_)
-            logger.info("TF-IDF + LinearSVC baseline on the same training texts")
-            metrics["baseline"] = tfidf_svm_baseline(train_texts, train_y, texts, y, names,
-                                                     seed=self.settings_.seed)
+            logger.info(f"baseline: TF-IDF + LinearSVC or NBSVM, chosen by cross-validation on the {len(train_texts)} "
+                        "labelled texts")
+            metrics["baseline"] = fair_baseline(train_texts, train_y, texts, y, names, seed=self.settings_.seed)
         return metrics
 
     # === Saving ===
@@ -635,9 +655,10 @@ class _Fit:
         if init_kind(s.init) == "vectors":
             from zoo.transfer.vectors import embedding_matrix, load_vectors
 
-            vectors = load_vectors(s.init, format=s.vectors_format, allow_pickle=s.allow_pickle)
+            name = _vectors_for(s.init, self.texts)
+            vectors = load_vectors(name, format=s.vectors_format, allow_pickle=s.allow_pickle)
             self.embeddings, coverage = embedding_matrix(vectors, self.vectorizer.get_vocabulary(), seed=s.seed)
-            self.info["vector_coverage"] = coverage.to_dict()
+            self.info["vector_coverage"] = {**coverage.to_dict(), "vectors": name}
             logger.info(str(coverage))
 
     # --- another task's classifier (init model:RUN_DIR) ---
@@ -756,6 +777,24 @@ class _Fit:
         scored = f" (validation accuracy {', '.join(f'{k} {v:.4f}' for k, v in scores.items())})" if scores else ""
         logger.info(f"hybrid: the recurrent path weighs {weight:.2f} in the blend{scored}")
         return layer, weight
+
+    def multi_label_ngram_path(self):
+        """A multi-label hybrid's n-gram path (one linear model per label) and each label's blend weight, both
+        fitted here (the validation split chooses)."""
+        from zoo.training.ngram_path import choose_label_weights, fit_multi_label_ngram_path, ngram_logits
+
+        start = time.time()
+        layer, info = fit_multi_label_ngram_path(self.texts, self.y, self.s.ngram_max_tokens, self.valid_texts,
+                                                 self.valid_y, seed=self.s.seed)
+        recurrent = (_recurrent_probabilities(self.model, self.valid_ids.ids) if len(self.valid_y) else
+                     np.zeros((0, len(self.classes)), np.float32))
+        weights, chosen = choose_label_weights(recurrent, ngram_logits(layer, self.valid_texts), self.valid_y)
+        info.update(blend_weights=[round(float(w), 2) for w in weights], blend=chosen,
+                    seconds=round(time.time() - start, 1))
+        self.info["hybrid"] = info
+        logger.info(f"hybrid: the recurrent path weighs from {weights.min():.2f} to {weights.max():.2f} "
+                    f"(median {np.median(weights):.2f}) in each label's blend")
+        return layer, weights
 
     # --- ULMFiT ---
 
@@ -881,6 +920,23 @@ def _make_strategy(name):
         raise
     except ValueError as error:  # e.g. a TF_CONFIG task that does not train
         raise ConfigError("strategy", f"`strategy` {name!r}: {error}") from None
+
+
+def _vectors_for(init, texts):
+    """The word vectors ``init`` names, or, when it names zoo's English default (GloVe 6B 50d) and the training
+    texts are mostly in a script written without spaces, zoo's Chinese character vectors.
+
+    Why: GloVe 6B is English; on Chinese reviews it covered 0.7% of the vocabulary (issue "zoo reads Chinese"),
+    so the default start would be a random one. Any other vectors (a file, gensim:NAME) are used as given.
+    """
+    from zoo.data.tokenize import is_unspaced, unspaced_share
+    from zoo.transfer.vectors import CHINESE_CHAR_VECTORS, DEFAULT_VECTORS
+
+    if init != DEFAULT_VECTORS or not is_unspaced(texts):
+        return init
+    logger.info(f"{unspaced_share(texts):.0%} of the training texts' letters are Han or kana characters: init "
+                f"{CHINESE_CHAR_VECTORS} (zoo's Chinese character vectors) instead of {DEFAULT_VECTORS} (English)")
+    return CHINESE_CHAR_VECTORS
 
 
 def _within(backup_dir, name):

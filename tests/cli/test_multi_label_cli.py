@@ -37,12 +37,16 @@ def test_zoo_train_multi_label_end_to_end(files, tmp_path):
                   "--label-separator", "|", "--init", "none", "--embedding-dim", "8", "--units", "8", "--epochs", "2",
                   "--batch-size", "8", "--output-dir", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "| zoo model |" in result.stdout and "| one-vs-rest TF-IDF + LinearSVC |" in result.stdout
+    assert "| zoo hybrid |" in result.stdout and "| n-gram path alone |" in result.stdout  # a multi-label hybrid
+    assert "| baseline: one-vs-rest TF-IDF + LinearSVC word 1-2 grams |" in result.stdout
     metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["baseline"]["train_texts"] == len(ROWS) * 5  # the training texts and the validation split
     assert metrics["multi_label"] and metrics["num_test_examples"] == 8
     assert {"micro_f1", "macro_f1", "micro_precision", "macro_recall"} <= set(metrics)
     assert set(metrics["per_class"]) == {"car", "fruit", "red", "sky"} and "micro_f1" in metrics["baseline"]
     assert set(metrics["thresholds"]["values"]) == {"car", "fruit", "red", "sky"}
+    assert len(metrics["hybrid"]["blend_weights"]) == 4 and set(metrics["thresholds"]["paths"]) == {"recurrent",
+                                                                                                   "ngram"}
     report = (out / "report.md").read_text()
     assert "## Per label" in report and "| threshold |" in report and "chosen on the validation split" in report
     assert (out / "export" / "saved_model.pb").exists() and not (out / "confusion_matrix.png").exists()

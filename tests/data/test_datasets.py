@@ -256,9 +256,10 @@ def test_file_errors_are_one_line_and_name_the_file(tmp_path, case):
 
 
 def test_unknown_dataset_lists_allowed_names():
-    assert data.list_datasets() == ["20newsgroups", "debtags", "kjv_divisions", "shakespeare_genres", "sms_spam"]
+    assert data.list_datasets() == ["20newsgroups", "debtags", "kjv_divisions", "shakespeare_genres", "sms_spam",
+                                    "zh_reviews"]
     with pytest.raises(DataError, match=r"unknown dataset 'imdb'.*20newsgroups, debtags, kjv_divisions, "
-                                        r"shakespeare_genres, sms_spam.*tfds:NAME"):
+                                        r"shakespeare_genres, sms_spam, zh_reviews.*tfds:NAME"):
         data.load_dataset("imdb")
 
 

@@ -28,8 +28,15 @@ def tokens(text, words_only=False):
     # URLs and e-mail addresses become one token each.
     ("see https://example.org/a?b=1 or www.x.com, mail me@mail.example.com",
      ["see", "url", "or", "url", ",", "mail", "email"]),
-    # Non-ASCII letters stay inside their words; other scripts too.
-    ("Café NAÏVE Straße résumé 東京", ["café", "naïve", "straße", "résumé", "東京"]),
+    # Non-ASCII letters stay inside their words; spaced scripts keep their words.
+    ("Café NAÏVE Straße résumé Москва", ["café", "naïve", "straße", "résumé", "москва"]),
+    # Scripts written without spaces: a token per character (issue "zoo reads Chinese").
+    ("这本书很好看，值得一读！", ["这", "本", "书", "很", "好", "看", ",", "值", "得", "一", "读", "!"]),
+    ("カタカナとひらがなの漢字。", ["カ", "タ", "カ", "ナ", "と", "ひ", "ら", "が", "な", "の", "漢", "字", "。"]),
+    ("我用iPhone 12拍照，效果don't bad", ["我", "用", "iphone", "12", "拍", "照", ",", "效", "果", "do", "n't", "bad"]),
+    # Full-width forms are their ASCII letters, digits and punctuation; the ideographic space a space.
+    ("价格：１２８元（ＶＩＰ）　好", ["价", "格", ":", "128", "元", "(", "vip", ")", "好"]),
+    ("東京", ["東", "京"]),
     ("", []),
 ])
 def test_zoo_standardizer(text, expected):
@@ -54,3 +61,29 @@ def test_names_round_trip_and_unknown_names_are_errors():
         assert standardizer_name(standardizer(name)) == name
     with pytest.raises(ConfigError, match="`standardize` must be one of"):
         standardizer("nltk")
+
+
+ENGLISH = ["It's <b>GREAT</b>, isn't it?", "Don't STOP: 3.5% off (today) -- e-mail me@x.org!", "naïve café's \"résumé\"",
+           "tabs\tand\nnewlines", "a_b [c] {d} ~e~ `f` |g| #h @i ^j"]
+
+
+def test_the_language_models_standardizer_is_keras_own_on_text_without_unspaced_scripts():
+    """``lower_and_strip_punctuation`` is now zoo's (unspaced scripts split into characters), and on any other
+    text exactly Keras' built-in, so the committed language models' vocabularies still fit."""
+    from zoo.data.tokenize import standardize_lm
+
+    keras_own = keras.layers.TextVectorization(standardize="lower_and_strip_punctuation", split=None)
+    ours = keras.layers.TextVectorization(standardize=standardize_lm, split=None)
+    keras_own.adapt(ENGLISH), ours.adapt(ENGLISH)
+    assert keras_own.get_vocabulary() == ours.get_vocabulary()
+    assert standardize_lm(tf.constant(["好书ＡＢ!"])).numpy()[0].decode().split() == ["好", "书", "ab"]
+    assert standardizer("lower_and_strip_punctuation") is standardize_lm
+    assert standardizer_name(standardize_lm) == "lower_and_strip_punctuation"
+
+
+def test_script_rule():
+    from zoo.data.tokenize import is_unspaced, unspaced_share
+
+    assert is_unspaced(["这本书很好看", "质量不错, iPhone 12 Pro Max"]) and is_unspaced(["ひらがなとカタカナ"])
+    assert not is_unspaced(["The capital of China is 北京.", "no letters here: 123"])
+    assert unspaced_share(["", "123"]) == 0.0

@@ -62,7 +62,7 @@ def test_auto_without_validation_holds_out_part_then_trains_the_winner_on_all(ar
     assert report["chose"] == "vectors" and [c.get("skipped") is not None for c in report["candidates"]] == [
         False, True, True]
     assert report["validation"].startswith("a seeded 20%")
-    assert len(clf._train_data[0]) == 40  # trained again on every labelled text
+    assert len(clf._baseline_data[0]) == 40  # trained again on every labelled text
     assert clf.blend_weight_ == clf.fit_info_["hybrid"]["blend_weight"]
 
 
@@ -92,7 +92,7 @@ def test_a_winning_pair_is_trained_again_on_all_as_one_classifier(artifact_dir, 
     first, second = (next(c for c in report["candidates"] if c["name"] == n) for n in pair["members"])
     assert clf.settings_.init == first["settings"]["init"]
     assert clf.companions_[0].settings_.init == second["settings"]["init"] and clf.companions_[0].ngram_ is None
-    assert len(clf._train_data[0]) == 40 and len(clf.companions_[0]._train_data[0]) == 40  # both on all texts
+    assert len(clf._baseline_data[0]) == 40 and len(clf.companions_[0]._baseline_data[0]) == 40  # both on all
     assert clf.blend_weight_ == pair["blend_weight"] == clf.fit_info_["hybrid"]["blend_weight"]
     assert not clf.fit_info_["hybrid"]["valid_accuracy"]  # the report says: chosen by the comparison, then fixed
     clf.save(tmp_path / "c")

@@ -6,7 +6,7 @@ The job, step by step (each step is a library call):
    a built-in dataset or ``--train``/``--test`` files, a seeded validation
    split, ``--labels`` / ``--max-train-examples`` / ``--dev`` budgets;
 2. train a :class:`zoo.TextClassifier` with the given settings;
-3. evaluate it on the test split beside TF-IDF + LinearSVC trained on the
+3. evaluate it on the test split beside the fair baseline (zoo.evaluation.baselines) trained on the
    same labelled texts;
 4. write the run directory: the saved classifier (``classifier.json``,
    ``vocabulary.json``, ``model.keras``: ``TextClassifier.load`` reads it),
@@ -249,10 +249,13 @@ def _write_run_files(out, clf, config, metrics):
     ]
     hybrid = metrics.get("hybrid")
     if hybrid:
-        how = ("chosen on the validation split" if hybrid.get("valid_accuracy") else
+        how = ("chosen per label on the validation split" if hybrid.get("blend", {}).get("overall") is not None else
+               "chosen on the validation split" if hybrid.get("valid_accuracy") else
                "chosen by init auto's comparison" if metrics.get("auto") else "fixed: no validation split")
-        details.append(f"hybrid: the recurrent path weighs {hybrid['blend_weight']:.2f} against the n-gram path "
-                       f"({hybrid['features']} uni- and bigrams{_bigrams(hybrid)}, temperature "
+        weighs = (f"{hybrid['blend_weight']:.2f}" if "blend_weights" not in hybrid else  # multi-label: per label
+                  f"from {min(hybrid['blend_weights']):.2f} to {max(hybrid['blend_weights']):.2f} by label")
+        details.append(f"hybrid: the recurrent path weighs {weighs} against the n-gram path "
+                       f"({hybrid['features']} {_grams(hybrid)}{_bigrams(hybrid)}, temperature "
                        f"{hybrid['temperature']:.3g}{_self_training(hybrid)}; {how})")
     thresholds = metrics.get("thresholds")
     if thresholds:  # multi-label
@@ -296,6 +299,11 @@ def _self_training(hybrid):
     done = hybrid.get("self_training")
     return (f", self-trained on the {done['added']} most confident of {done['unlabelled']} unlabelled texts"
             if done else "")
+
+
+def _grams(hybrid):
+    ngrams = hybrid.get("ngrams", 2)  # (absent before: word uni- and bigrams)
+    return "uni- and bigrams" if ngrams == 2 else f"1-{ngrams} grams of characters"
 
 
 def _bigrams(hybrid):

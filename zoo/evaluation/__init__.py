@@ -1,4 +1,4 @@
-"""Evaluation: scikit-learn metrics, the TF-IDF + LinearSVC baseline, and run reports.
+"""Evaluation: scikit-learn metrics, the fair baseline (TF-IDF or NBSVM + LinearSVC), and run reports.
 
 * :mod:`zoo.evaluation.metrics`: ``classification_metrics``, ``tfidf_svm_baseline``;
 * :mod:`zoo.evaluation.report`: the metrics table, ``report.md``, plots, and the table of several runs.

@@ -39,13 +39,44 @@ def metrics_table(metrics):
         rows = [("zoo hybrid", metrics), ("recurrent path alone", metrics["paths"]["recurrent"]),
                 ("n-gram path alone", metrics["paths"]["ngram"])]
     if "baseline" in metrics:
-        rows.append(("TF-IDF + LinearSVC", metrics["baseline"]))
+        rows.append((baseline_name(metrics["baseline"]), metrics["baseline"]))
     header = keys + [f"f1 {c}" for c in classes]
     lines = ["| model | " + " | ".join(header) + " |", "|---" * (len(header) + 1) + "|"]
     for name, m in rows:
         values = [m[k] for k in keys] + [m["per_class"][c]["f1"] for c in classes]
         lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
     return "\n".join(lines)
+
+
+def baseline_name(baseline, multi_label=False):
+    """The baseline's row in the tables: ``"baseline: "`` and the model that won
+    (:func:`zoo.evaluation.baselines.fair_baseline`), or, for a metrics.json of
+    zoo 0.3 or earlier (no ``short_name``), the one model those had.
+
+    Example:
+
+    >>> baseline_name({"short_name": "NBSVM word 1-2 grams"}), baseline_name({"model": "TF-IDF ..."})
+    ('baseline: NBSVM word 1-2 grams', 'TF-IDF + LinearSVC')
+    """
+    if baseline.get("short_name"):
+        return f"baseline: {baseline['short_name']}"
+    return "one-vs-rest TF-IDF + LinearSVC" if multi_label else "TF-IDF + LinearSVC"
+
+
+def baseline_details(baseline):
+    """report.md's line on how the baseline was chosen (none for a metrics.json without ``chosen_by``).
+
+    Example:
+
+    >>> baseline_details({"model": "NBSVM, word 1-2 grams (chosen by 5-fold CV over TF-IDF + LinearSVC)",
+    ...                   "chosen_by": {"cv_accuracy": {"TF-IDF + LinearSVC": 0.9809, "NBSVM": 0.9861}}})[0][-52:]
+    '; CV accuracy: TF-IDF + LinearSVC 0.981, NBSVM 0.986'
+    """
+    chosen = baseline.get("chosen_by")
+    if not chosen:
+        return []
+    scores = ", ".join(f"{name} {value:.3f}" for name, value in chosen.get("cv_accuracy", {}).items())
+    return [f"baseline: {baseline['model']}" + (f"; CV accuracy: {scores}" if scores else "")]
 
 
 MULTI_LABEL_KEYS = ("micro_f1", "macro_f1", "micro_precision", "micro_recall", "macro_precision", "macro_recall",
@@ -63,8 +94,11 @@ def multi_label_table(metrics):
     | zoo model | 0.500 | 0.500 | 0.500 | 0.500 | 0.500 | 0.500 | 0.500 | 0.500 | 0.500 |
     """
     rows = [("zoo model", metrics)]
+    if "paths" in metrics:  # a hybrid: its two paths, each alone at the thresholds chosen for it
+        rows = [("zoo hybrid", metrics), ("recurrent path alone", metrics["paths"]["recurrent"]),
+                ("n-gram path alone", metrics["paths"]["ngram"])]
     if "baseline" in metrics:
-        rows.append(("one-vs-rest TF-IDF + LinearSVC", metrics["baseline"]))
+        rows.append((baseline_name(metrics["baseline"], multi_label=True), metrics["baseline"]))
     names = [k if k != "accuracy" else "subset accuracy" for k in MULTI_LABEL_KEYS]
     lines = ["| model | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for name, m in rows:
@@ -137,7 +171,7 @@ def plot_history(history, path_prefix):
 def write_report(path, *, title, metrics, details, cudnn=None):
     """Writes ``report.md``: the metrics table, ``details`` (one bullet each), cuDNN, per-class figures, plots."""
     lines = [f"# {title}", "", metrics_table(metrics), ""]
-    lines += [f"- {line}" for line in details]
+    lines += [f"- {line}" for line in [*details, *baseline_details(metrics.get("baseline", {}))]]
     if cudnn:
         lines += ["", "## cuDNN", "", "```", cudnn, "```"]
     if metrics.get("multi_label"):
@@ -202,8 +236,8 @@ def runs_table(run_dirs):
         one line per run directory that could not.
     """
     lines = ["| run | dataset | train examples | model | init | frozen epochs | epochs run | train s | accuracy "
-             "| macro F1 | class-1 F1 | recurrent alone acc | baseline acc | baseline macro F1 | baseline class-1 F1 |",
-             "|---" * 15 + "|"]
+             "| macro F1 | class-1 F1 | recurrent alone acc | baseline acc | baseline macro F1 | baseline class-1 F1 "
+             "| baseline |", "|---" * 16 + "|"]
     problems = []
     for run in run_dirs:
         try:
@@ -218,6 +252,7 @@ def runs_table(run_dirs):
         def f1(m):  # the second class's F1 (spam, for sms_spam): binary tasks only
             return f"{m['per_class'][second]['f1']:.3f}" if second and m else "-"
 
+        named = baseline_name(base, bool(base.get("multi_label"))).removeprefix("baseline: ") if base else "-"
         paths = metrics.get("paths")  # a hybrid's recurrent path alone
         recurrent = f"{paths['recurrent']['accuracy']:.3f}" if paths else "-"
         lines.append(
@@ -226,6 +261,6 @@ def runs_table(run_dirs):
             f"{metrics['epochs_run']} | {metrics['train_seconds']:.0f} | "
             f"{metrics['accuracy']:.3f} | {metrics['macro_f1']:.3f} | {f1(metrics)} | "
             f"{recurrent} | {base.get('accuracy', float('nan')):.3f} | "
-            f"{base.get('macro_f1', float('nan')):.3f} | {f1(base)} |"
+            f"{base.get('macro_f1', float('nan')):.3f} | {f1(base)} | {named} |"
         )
     return "\n".join(lines), problems

@@ -151,6 +151,43 @@ class HybridBlend(keras.layers.Layer):
         return {**super().get_config(), "weight": self.weight}
 
 
+@keras.saving.register_keras_serializable(package="zoo")
+class MultiLabelBlend(keras.layers.Layer):
+    """A multi-label hybrid's blend: ``[recurrent sigmoids, n-gram logits]`` -> each label's blended probability.
+
+    ``sigmoid(w * logit(clip(p)) + (1 - w) * z)`` per label, with a weight
+    ``w`` per label: the single-label blend in log-odds, one label at a time.
+    """
+
+    def __init__(self, weights=(), **kwargs):
+        super().__init__(**kwargs)
+        self.weights_per_label = [float(w) for w in weights]
+
+    def call(self, inputs):
+        probabilities, logits = inputs
+        w = keras.ops.convert_to_tensor(np.asarray(self.weights_per_label, "float32"))
+        p = keras.ops.clip(keras.ops.cast(probabilities, "float32"), EPSILON, 1.0 - EPSILON)
+        log_odds = keras.ops.log(p) - keras.ops.log(1.0 - p)
+        return keras.ops.sigmoid(w * log_odds + (1.0 - w) * keras.ops.cast(logits, "float32"))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "weights": self.weights_per_label}
+
+
+def blend_multi_label(probabilities, logits, weights):
+    """:class:`MultiLabelBlend` in NumPy (float32): ``weights`` one per label (or one for all).
+
+    >>> float(blend_multi_label(np.array([[0.8]]), np.array([[0.0]]), 1.0)[0, 0])  # doctest: +ELLIPSIS
+    0.8...
+    """
+    p = np.clip(probabilities.astype("float32"), EPSILON, 1.0 - EPSILON)
+    z = np.asarray(weights, "float32") * (np.log(p) - np.log(1.0 - p)) + (1.0 - np.asarray(weights, "float32")) * logits
+    return (1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))).astype("float32")
+
+
 def blend(probabilities, logits, weight):
     """:class:`HybridBlend` in NumPy (float32), for choosing ``weight`` on the validation split."""
     z = weight * np.log(np.maximum(probabilities.astype("float32"), EPSILON)) + (1.0 - weight) * logits

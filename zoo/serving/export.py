@@ -32,6 +32,7 @@ security guide says of any model.
 import os
 
 import keras
+import numpy as np
 
 from zoo.backend import require_tensorflow
 
@@ -42,7 +43,7 @@ import tensorflow as tf  # noqa: E402
 from zoo.data.text import TextToIds
 from zoo.errors import ExportError
 from zoo.files import atomic_directory, check_replaceable
-from zoo.models.hybrid import HybridBlend
+from zoo.models.hybrid import HybridBlend, MultiLabelBlend
 
 
 def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0, truncation="head",
@@ -74,7 +75,9 @@ def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0,
             # Re-wrapped: the two models may share a name (say, two "bilstm"), and a layer name must be unique.
             outputs.append(keras.Model(other.input, other.output, name=f"companion_{k}")(other_ids))
         probabilities = keras.layers.Average(name="recurrent_average")(outputs)
-    if ngram is not None:
+    if ngram is not None and np.ndim(blend_weight):  # a multi-label hybrid: a weight per label
+        probabilities = MultiLabelBlend(blend_weight, name="blend")([probabilities, ngram(texts)])
+    elif ngram is not None:
         probabilities = HybridBlend(blend_weight, name="blend")([probabilities, ngram(texts)])
     return keras.Model(texts, probabilities, name="text_classifier")
 

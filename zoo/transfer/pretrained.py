@@ -267,5 +267,8 @@ def vectorizer(artifact):
     """A ``TextVectorization`` with the artifact's vocabulary and standardisation."""
     import keras
 
-    return keras.layers.TextVectorization(standardize=artifact.config["standardize"], vocabulary=artifact.vocab,
-                                          ragged=True, name="vectorizer")
+    from zoo.data.tokenize import standardizer
+
+    # Through zoo's standardizer of that name: Keras' own, with unspaced scripts split into characters.
+    return keras.layers.TextVectorization(standardize=standardizer(artifact.config["standardize"]),
+                                          vocabulary=artifact.vocab, ragged=True, name="vectorizer")

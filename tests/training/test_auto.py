@@ -99,3 +99,12 @@ def test_a_winning_pair_is_trained_again_on_all_as_one_classifier(artifact_dir, 
     probe = texts[:5] + ["w1 w2 unknown"]
     np.testing.assert_array_equal(TextClassifier.load(tmp_path / "c").predict_proba(probe), clf.predict_proba(probe))
 
+
+
+def test_a_language_model_of_another_script_is_skipped_and_chinese_is_counted_by_characters():
+    settings = ClassifierConfig(init="auto")  # the committed language model: an English vocabulary
+    chinese = ["这本书很好看，值得一读", "质量太差了，不推荐"] * 3
+    assert "vocabulary is not" in auto.unreadable_lm(settings, chinese)
+    assert auto.unreadable_lm(settings, ["a great read", "poor quality"]) is None
+    assert auto.word_count(["这本书很好看 ok"]) == 7  # six characters and a word, not two "words"
+    assert auto.word_count(chinese) == sum(len(t) for t in chinese)  # each character, the comma too

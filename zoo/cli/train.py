@@ -240,8 +240,7 @@ def _write_run_files(out, clf, config, metrics):
     details = [
         f"{metrics.get('evaluated_on', 'test')} examples: {metrics['num_test_examples']}",
         f"training time: {metrics['train_seconds']:.0f} s; epochs run: {metrics['epochs_run']}",
-        f"init: {settings['init']}" + (f" (vectors cover {coverage['hit_rate']:.1%} of the vocabulary)"
-                                       if coverage else "")
+        f"init: {settings['init']}" + _coverage_note(settings["init"], coverage)
         + "".join(f"; with the recurrent path of a second model, init {c.settings_.init}" for c in clf.companions_),
         f"sequence length: {config['resolved_sequence_length']} tokens "
         f"({metrics.get('truncated_train_texts', 0)} training texts cut)",
@@ -321,3 +320,17 @@ def versions():
 
     return {"zoo": __version__, "python": platform.python_version(), "tensorflow": tf.__version__,
             "keras": keras.__version__, "scikit-learn": sklearn.__version__, "numpy": np.__version__}
+
+
+def _coverage_note(init, coverage):
+    """How much of the vocabulary the vectors covered, naming them where ``init`` does not: ``auto``, or the
+    English default that zoo replaced with its Chinese character vectors for Chinese texts.
+
+    >>> _coverage_note("glove-6b-50d", {"hit_rate": 0.558, "vectors": "zh-chars-pd1998-100d"})
+    ' (vectors zh-chars-pd1998-100d cover 55.8% of the vocabulary)'
+    """
+    if not coverage:
+        return ""
+    used = coverage.get("vectors")
+    which = f" {used}" if used and used != init else ""
+    return f" (vectors{which} cover {coverage['hit_rate']:.1%} of the vocabulary)"

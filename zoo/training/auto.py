@@ -71,13 +71,37 @@ def candidates(settings):
     ]
 
 
+def unreadable_lm(settings, texts):
+    """Why the language model ``auto_lm`` cannot read ``texts`` (then its candidates are skipped), or None.
+
+    It cannot when the texts are in a script written without spaces (Chinese, Japanese) and its vocabulary is
+    not: the committed language models learned English words, so a Chinese text would be all unknown tokens
+    to them, and fine-tuning on it would spend the budget for nothing (issue "zoo reads Chinese").
+    """
+    from zoo.data.tokenize import is_unspaced
+    from zoo.transfer.pretrained import vocabulary
+
+    if not is_unspaced(texts):
+        return None
+    name = settings.auto_lm[len("lm:"):]
+    vocab = vocabulary(name)
+    if is_unspaced(vocab, limit=len(vocab)):
+        return None
+    return f"the training texts are mostly Han or kana characters; {name}'s vocabulary is not"
+
+
 def word_count(texts):
-    """Whitespace-separated words of ``texts`` (the estimates' unit: about one token each)."""
-    return int(sum(len(t.split()) for t in texts))
+    """The tokens of ``texts`` as zoo's tokenizer makes them, about (the estimates' unit): words between
+    spaces, each Han or kana character one (:func:`zoo.data.tokenize.token_count`)."""
+    from zoo.data.tokenize import token_count
+
+    return int(sum(token_count(t) for t in texts))
 
 
 def _capped_words(texts, cap):
-    lengths = np.array([len(t.split()) for t in texts] or [0])
+    from zoo.data.tokenize import token_count
+
+    lengths = np.array([token_count(t) for t in texts] or [0])
     if not isinstance(cap, (int, np.integer)):
         cap = np.percentile(lengths, 90)
     return float(np.minimum(lengths, cap).sum())

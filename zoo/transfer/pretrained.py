@@ -166,6 +166,15 @@ def _resolve(name_or_path, directory):
                           f"(known: {known}) and not an artifact directory")
 
 
+def vocabulary(name_or_path, directory=None):
+    """A pretrained language model's vocabulary (``vocab.json``, checked against the manifest), without building
+    the model: what :mod:`zoo.training.auto` needs to tell whether the model can read a task's texts."""
+    _, path, entry = _resolve(name_or_path, directory)
+    if entry is not None and "vocab.json" in entry.get("files", {}):
+        verify(path, {**entry, "files": {"vocab.json": entry["files"]["vocab.json"]}})
+    return _read_json(path / "vocab.json")
+
+
 def verify(path, entry):
     """Checks every file of the artifact against its manifest entry."""
     for fname, expected in entry["files"].items():

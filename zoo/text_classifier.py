@@ -280,14 +280,17 @@ class TextClassifier:
         s = self._config
         budget, results, finetune = 60.0 * s.auto_budget, [], None
         spent = auto.vector_seconds(s, pick_data[0])  # the vectors always run: the reference
-        unreadable = auto.unreadable_lm(s, pick_data[0])
+        lm, why = auto.language_model(s, pick_data[0])
+        if why:
+            logger.info(f"init auto: {why}")
         for name, changes in auto.candidates(s):
             estimate = spent
-            if name != "vectors" and unreadable:
-                results.append({"name": name, "skipped": unreadable})
-                logger.info(f"init auto: skipping {name} ({unreadable})")
+            if name != "vectors" and lm is None:
+                results.append({"name": name, "skipped": why})
+                logger.info(f"init auto: skipping {name} ({why})")
                 continue
             if name != "vectors":
+                changes = {**changes, "init": lm}
                 if finetune is None:  # decided once: the probe and ULMFiT share the fine-tuned language model
                     finetune_cost = auto.finetune_seconds(s, lm_texts)
                     finetune = s.lm_finetune and spent + finetune_cost + auto.probe_seconds(pick_data[0]) <= budget

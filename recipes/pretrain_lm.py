@@ -1,4 +1,5 @@
-"""Pretrain an AWD-LSTM language model on general English that installs offline.
+"""Pretrain an AWD-LSTM language model on text that installs offline (general English; Chinese with
+``--sources people_daily``, ``docs/chinese.md``).
 
 The corpus combines Wikipedia articles (bundled with gensim), Shakespeare's
 plays, the King James Bible, the Python documentation and the GCIDE

@@ -1,4 +1,5 @@
-"""``zoo pretrain-lm``: pretrain an AWD-LSTM language model on general English that installs offline.
+"""``zoo pretrain-lm``: pretrain an AWD-LSTM language model on text that installs offline (general English by
+default, or Chinese: ``--sources people_daily``).
 
     zoo pretrain-lm --output-dir runs/lm/wiki-books-lstm-lm-v2            # the default model's settings
     zoo pretrain-lm --from-metadata pretrained/wiki-books-lstm-lm-v2/metadata.json --output-dir runs/lm/again

@@ -1,4 +1,5 @@
-"""Pretraining an AWD-LSTM language model on general English that installs offline (``zoo pretrain-lm``).
+"""Pretraining an AWD-LSTM language model on text that installs offline: general English by default, Chinese
+with ``people_daily`` (``zoo pretrain-lm``).
 
 The corpus combines Wikipedia articles (bundled with gensim), Shakespeare's
 plays, the King James Bible, the Python documentation and the GCIDE

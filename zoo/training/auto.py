@@ -12,6 +12,11 @@ and keeps the best, on validation accuracy only, never on test:
 3. ULMFiT's full fine-tuning of that classifier, when its estimated time fits
    what is left.
 
+For texts in a script written without spaces (Chinese, Japanese) whose
+``auto_lm`` has a vocabulary in another script, 2 and 3 use a committed
+language model of their script (``zh-pd1998-char-lm``), or are skipped without
+one (:func:`language_model`).
+
 Every candidate is a hybrid (``hybrid=True``) whose blend weight may come out
 1.0 (the recurrent model alone), so "with or without the n-gram path" is part
 of each comparison. With ``auto_pair`` (the default) one more entry is

@@ -173,8 +173,11 @@ def exit_code(error):
 def one_line_errors():
     """Every command's body runs in this: a zoo error is one line and its exit code (:func:`fail_with`); Ctrl-C
     is ``error: interrupted`` and 130; a closed stdout (``| head -1``) ends the command quietly with 141."""
+    from zoo import interrupts
+
     try:
-        yield
+        with interrupts.watch():  # Ctrl-C recorded too: one dropped inside a finalizer is raised again
+            yield
         sys.stdout.flush()  # here, so a reader gone before the last lines is caught below, not at exit
     except ZooError as error:
         fail_with(error)

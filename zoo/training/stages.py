@@ -40,6 +40,7 @@ import os
 import keras
 import numpy as np
 
+from zoo import interrupts
 from zoo.config import CLASS_WEIGHTS
 from zoo.errors import ConfigError
 from zoo.log import fit_verbosity, logger
@@ -331,7 +332,7 @@ def default_monitor(model):
 
 
 def _callbacks(stage, valid_ds, patience, backup_dir, log_dir, chief, resumed=0, monitor="val_accuracy"):
-    callbacks = []
+    callbacks = [interrupts.callback()]  # a Ctrl-C that a finalizer dropped is raised again after the next batch
     if log_dir and chief:  # one writer: TensorBoard event files of several workers would collide
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(log_dir, stage.name)))
     early_stopping = None

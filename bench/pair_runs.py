@@ -30,11 +30,17 @@ def main(argv=None):
     from zoo.models.hybrid import blend
     from zoo.training.ngram_path import choose_blend_weight, ngram_logits
 
-    first, second = (TextClassifier.load(path) for path in args.run_dir)
-    settings = first.settings_
-    data = load_dataset(args.dataset, validation_split=settings.validation_split, seed=settings.seed)
+    from zoo.errors import ZooError
+
+    try:
+        first, second = (TextClassifier.load(path) for path in args.run_dir)
+        data = load_dataset(args.dataset, validation_split=first.settings_.validation_split, seed=first.settings_.seed)
+    except ZooError as error:
+        sys.exit(f"error: {error}")
     if list(first.classes_) != list(data.class_names) or list(second.classes_) != list(data.class_names):
         sys.exit(f"error: the runs' classes are not {args.dataset}'s")
+    if first.ngram_ is None:
+        sys.exit(f"error: {args.run_dir[0]}: not a hybrid (no n-gram path to blend with); give a hybrid run first")
     splits = {"valid": (data.valid_texts, np.asarray(data.valid_labels)),
               "test": (data.test_texts, np.asarray(data.test_labels))}
     paths = {name: [run._path_probabilities(texts) for run in (first, second)] + [ngram_logits(first.ngram_, texts)]

@@ -156,18 +156,9 @@ def read_pd1998(lines):
     >>> read_pd1998(["迈向/v  充满/v  希望/n  （/w  附/v  图片/n  １/m  张/q  ）/w", "", "[中国/ns  银行/n]nt"])
     [['迈', '向', '充', '满', '希', '望', '(', '附', '图', '片', '1', '张', ')'], ['中', '国', '银', '行']]
     """
-    sentences = []
-    for line in lines:
-        words = []
-        for pair in line.strip().split("  "):
-            word, slash, _tag = pair.strip().rpartition("/")
-            if not slash:  # no tag: the pair is a word of its own
-                word = pair.strip()
-            words.append(word[1:] if word.startswith("[") and len(word) > 1 else word)
-        tokens = char_tokens("".join(words))
-        if tokens:
-            sentences.append(tokens)
-    return sentences
+    from zoo.data.corpus import people_daily_sentences  # the language model's corpus reads the same lines
+
+    return [tokens for tokens in map(char_tokens, people_daily_sentences(lines)) if tokens]
 
 
 def read_corpus():

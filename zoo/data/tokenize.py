@@ -171,8 +171,7 @@ def unspaced_share(texts, limit=2000):
         for char in text:
             if char.isalpha():
                 letters += 1
-                point = ord(char)
-                unspaced += any(low <= point <= high for low, high in _UNSPACED_RANGES)
+                unspaced += _UNSPACED_CHAR.match(char) is not None
     return unspaced / letters if letters else 0.0
 
 

@@ -22,7 +22,16 @@ masking, no bucketing, XLA); library code is not changed.
   subprocess with ``torch.set_num_threads`` = the usable cores, TensorFlow's
   default; without torch the row is skipped with one line saying why.
 
-Run from the repo root: ``python bench/train_throughput.py [--quick]``.
+* **Recurrent paths** (``--paths``): zoo's BiLSTM with every recurrent layer
+  on Keras' masked loop or on zoo's lengths path (the unmasked kernel on each
+  text's length, :mod:`zoo.layers.right_padded`), on TensorFlow here and on
+  JAX and PyTorch in a subprocess (``bench/_keras_backend_rows.py``, in
+  ``.venv-backends`` or ``--backends-python``) on zoo's own batches, for
+  ``--seeds`` seeds (3 by default). The summary gives lengths / masked per
+  backend and seed; ``zoo.layers.right_padded.CPU_DEFAULT`` follows it.
+
+Run from the repo root: ``python bench/train_throughput.py [--quick]``, or
+``python bench/train_throughput.py --paths`` for the recurrent paths.
 """
 
 import argparse
@@ -52,6 +61,9 @@ from zoo.training.optimizers import compile_model  # noqa: E402
 
 PEER = "PyTorch nn.LSTM (peer)"
 PEER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_torch_peer.py")
+BACKEND_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_keras_backend_rows.py")
+BACKENDS_PYTHON = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".venv-backends", "bin",
+                               "python")
 # name -> how the run differs from the default zoo / reference setting.
 VARIANTS = {
     "zoo": dict(kind="zoo"),
@@ -63,7 +75,15 @@ VARIANTS = {
     "reference, jit_compile=True": dict(kind="reference", jit=True),
     "reference, mask_zero=False (keras-io literal)": dict(kind="reference", mask_zero=False),
     PEER: dict(kind="torch"),
+    # --paths: the recurrent layers' two paths on each backend (zoo.layers.right_padded).
+    "tensorflow, masked loop": dict(kind="zoo", use_lengths=False),
+    "tensorflow, lengths path": dict(kind="zoo", use_lengths=True),
+    "jax, masked loop": dict(kind="keras", backend="jax", use_lengths=False),
+    "jax, lengths path": dict(kind="keras", backend="jax", use_lengths=True),
+    "torch, masked loop": dict(kind="keras", backend="torch", use_lengths=False),
+    "torch, lengths path": dict(kind="keras", backend="torch", use_lengths=True),
 }
+PATH_VARIANTS = [name for name in VARIANTS if name.endswith(("masked loop", "lengths path"))]
 # The default run keeps within ~6 minutes on 2 shared cores (plus the peer row); the others are
 # available with --variants (or --variants all).
 DEFAULT_VARIANTS = ["zoo", "reference", "zoo, 8 buckets", PEER]
@@ -95,6 +115,11 @@ def parse_args(argv=None):
     p.add_argument("--sequence-length", default="p90", help="cap L: an int or a train-length percentile")
     p.add_argument("--learning-rate", type=float, default=4e-3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--paths", action="store_true",
+                   help="the recurrent paths (masked loop, lengths path) on TensorFlow, JAX and PyTorch")
+    p.add_argument("--seeds", type=int, default=None, help="seeds per row (default: 3 with --paths, else 1)")
+    p.add_argument("--backends-python", default=BACKENDS_PYTHON,
+                   help="the interpreter with Keras on JAX and PyTorch for --paths (default: .venv-backends)")
     p.add_argument("--variants", nargs="*", default=None,
                    help=f"rows to run, or 'all' (default: {DEFAULT_VARIANTS}). Choices: {'; '.join(VARIANTS)}")
     _common.add_output_args(p)
@@ -130,13 +155,16 @@ def real_tokens(ids):
     return int(sum(int(np.count_nonzero(x)) for x in ids))
 
 
-def build(d, args, mask_zero, jit):
+def build(d, args, mask_zero, jit, use_lengths="auto"):
     """The same BiLSTM for every row, freshly seeded so all rows start from the same weights."""
     keras.utils.clear_session()
     keras.utils.set_random_seed(args.seed)
     model = zoo.build_bilstm(d["vocab_size"], d["num_classes"], embedding_dim=args.embedding_dim,
                              units=args.units, pooling="max", mask_zero=mask_zero, compile=False,
                              dropout=0.0, spatial_dropout=0.0)
+    bidirectional = model.get_layer("encoder_1")
+    for layer in (bidirectional.forward_layer, bidirectional.backward_layer):
+        layer.use_lengths = use_lengths
     # The recipes' learning rate: at Keras' default 1e-3 neither pipeline
     # leaves chance accuracy in a few epochs, and the accuracy column says nothing.
     return compile_model(model, learning_rate=args.learning_rate, jit_compile=jit)
@@ -147,9 +175,9 @@ def padded_tokens(ds):
     return int(sum(int(np.prod(x.shape)) for x, _ in ds))
 
 
-def run_zoo(d, args, mask_zero=True, bucket=True, num_buckets=16, jit=False):
+def run_zoo(d, args, mask_zero=True, bucket=True, num_buckets=16, jit=False, use_lengths="auto"):
     """zoo's pipeline: cached, shuffled, length-bucketed tf.data batches."""
-    model = build(d, args, mask_zero, jit)
+    model = build(d, args, mask_zero, jit, use_lengths)
     train = make_dataset(d["train_ids"], d["train_labels"], batch_size=args.batch_size, shuffle=True,
                          seed=args.seed, bucket=bucket, num_buckets=num_buckets)
     valid = make_dataset(d["valid_ids"], d["valid_labels"], batch_size=args.batch_size, bucket=bucket,
@@ -198,8 +226,8 @@ def usable_cores():
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-def run_torch(d, args):
-    """The PyTorch peer on zoo's batches: one pass of zoo's train pipeline per epoch, in a subprocess."""
+def zoo_batches(d, args):
+    """zoo's batches as arrays: one pass of the train pipeline per epoch (each reshuffled, as fit's), and valid."""
     train = make_dataset(d["train_ids"], d["train_labels"], batch_size=args.batch_size, shuffle=True,
                          seed=args.seed, bucket=True)
     valid = make_dataset(d["valid_ids"], d["valid_labels"], batch_size=args.batch_size, bucket=True)
@@ -209,20 +237,47 @@ def run_torch(d, args):
             arrays[f"train{epoch}_{i}_x"], arrays[f"train{epoch}_{i}_y"] = x.numpy(), y.numpy()
     for i, (x, y) in enumerate(valid):
         arrays[f"valid_{i}_x"], arrays[f"valid_{i}_y"] = x.numpy(), y.numpy()
-    meta = {"vocab_size": d["vocab_size"], "num_classes": d["num_classes"], "embedding_dim": args.embedding_dim,
-            "units": args.units, "learning_rate": args.learning_rate, "epochs": args.epochs, "seed": args.seed,
-            "threads": usable_cores()}
+    return arrays
+
+
+def run_in_subprocess(python, script, arrays, meta, env=None):
+    """Runs a row's script on the batches in another interpreter; its result dict."""
     with tempfile.TemporaryDirectory() as tmp:
         data_path, result_path = os.path.join(tmp, "batches.npz"), os.path.join(tmp, "result.json")
         np.savez(data_path, meta=json.dumps(meta), **arrays)
-        proc = subprocess.run([sys.executable, PEER_SCRIPT, data_path, result_path], capture_output=True,
-                              text=True, check=False)
+        proc = subprocess.run([python, script, data_path, result_path], capture_output=True, text=True,
+                              check=False, env=env)
         if proc.returncode != 0:
-            raise RuntimeError(f"{PEER_SCRIPT} failed:\n{proc.stderr[-3000:]}")
+            raise RuntimeError(f"{script} failed:\n{proc.stderr[-3000:]}")
         with open(result_path) as f:
-            result = json.load(f)
-    timesteps = sum(int(v.size) for k, v in arrays.items() if k.startswith("train0_") and k.endswith("_x"))
-    return result["epoch_seconds"], result["valid_accuracy"], timesteps, result
+            return json.load(f)
+
+
+def train_timesteps(arrays):
+    return sum(int(v.size) for k, v in arrays.items() if k.startswith("train0_") and k.endswith("_x"))
+
+
+def run_keras_backend(d, args, backend, use_lengths):
+    """zoo's BiLSTM on another Keras backend, on zoo's batches, in a subprocess (bench/_keras_backend_rows.py)."""
+    arrays = zoo_batches(d, args)
+    meta = {"vocab_size": d["vocab_size"], "num_classes": d["num_classes"], "embedding_dim": args.embedding_dim,
+            "units": args.units, "learning_rate": args.learning_rate, "epochs": args.epochs, "seed": args.seed,
+            "use_lengths": use_lengths}
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "KERAS_BACKEND": backend, "JAX_PLATFORMS": "cpu", "CUDA_VISIBLE_DEVICES": "",
+           "PYTHONPATH": repo}
+    result = run_in_subprocess(args.backends_python, BACKEND_SCRIPT, arrays, meta, env=env)
+    return result["epoch_seconds"], result["valid_accuracy"], train_timesteps(arrays), {"keras": result["keras"]}
+
+
+def run_torch(d, args):
+    """The PyTorch peer on zoo's batches: one pass of zoo's train pipeline per epoch, in a subprocess."""
+    arrays = zoo_batches(d, args)
+    meta = {"vocab_size": d["vocab_size"], "num_classes": d["num_classes"], "embedding_dim": args.embedding_dim,
+            "units": args.units, "learning_rate": args.learning_rate, "epochs": args.epochs, "seed": args.seed,
+            "threads": usable_cores()}
+    result = run_in_subprocess(sys.executable, PEER_SCRIPT, arrays, meta)
+    return result["epoch_seconds"], result["valid_accuracy"], train_timesteps(arrays), result
 
 
 def measure(name, d, args):
@@ -234,6 +289,8 @@ def measure(name, d, args):
         seconds, accuracy, steps_tokens, result = run_torch(d, args)
         extra = {"torch": result["torch"], "torch_threads": result["threads"],
                  "torch_interop_threads": result["interop_threads"]}
+    elif kind == "keras":
+        seconds, accuracy, steps_tokens, extra = run_keras_backend(d, args, **spec)
     else:
         runner = run_zoo if kind == "zoo" else run_reference
         seconds, accuracy, steps_tokens = runner(d, args, **spec)
@@ -241,6 +298,7 @@ def measure(name, d, args):
     n, tokens = len(d["train_ids"]), real_tokens(d["train_ids"])
     return {
         "name": name,
+        "seed": args.seed,
         "settings": VARIANTS[name],
         "epoch_seconds": seconds,
         "timed_epochs": len(timed),
@@ -291,6 +349,8 @@ def main(argv=None):
     print(f"20 Newsgroups: {len(d['train_ids'])} train / {len(d['valid_ids'])} valid, "
           f"L={d['sequence_length']} ({args.sequence_length}, {d['truncated']} train texts cut), "
           f"median length {d['median_length']:.0f}, vocab {d['vocab_size']}, {args.epochs} epochs")
+    if args.paths:
+        return main_paths(args, info, d)
     rows, skipped = [], {}
     for name in names:
         if VARIANTS[name]["kind"] == "torch" and peer_skip_reason():
@@ -320,6 +380,65 @@ def main(argv=None):
         "table": table,
     }
     _common.write_json(_common.output_path(args, "train_throughput"), payload)
+
+
+PATH_COLUMNS = [
+    ("name", "backend, path", None),
+    ("seed", "seed", "{}"),
+    ("real_tokens_per_second", "real tokens/s", "{:.0f}"),
+    ("lengths_vs_masked", "lengths / masked", "{:.2f}"),
+    ("first_epoch_seconds", "epoch 1 s (tracing)", "{:.1f}"),
+    ("valid_accuracy", "valid acc", "{:.3f}"),
+]
+
+
+def backends_skip_reason(python):
+    if not os.path.exists(python):
+        return f"{python} not found: make .venv-backends as .ci/run does, or pass --backends-python"
+    return None
+
+
+def main_paths(args, info, d):
+    """The recurrent paths on every backend, for each seed; lengths / masked per backend and seed."""
+    import copy
+
+    rows, skipped = [], {}
+    for seed in range(args.seeds or 3):
+        run_args = copy.copy(args)
+        run_args.seed = seed  # the model's weights and the batches' shuffles; the data split stays
+        for name in PATH_VARIANTS:
+            if VARIANTS[name]["kind"] == "keras" and backends_skip_reason(args.backends_python):
+                skipped[name] = backends_skip_reason(args.backends_python)
+                continue
+            rows.append(measure(name, d, run_args))
+            print(f"  seed {seed} {name}: {rows[-1]['real_tokens_per_second']:.0f} real tokens/s", flush=True)
+    summary = {}
+    for row in rows:
+        if row["name"].endswith("lengths path"):
+            backend = row["name"].split(",")[0]
+            masked = next(r for r in rows if r["seed"] == row["seed"] and r["name"] == f"{backend}, masked loop")
+            row["lengths_vs_masked"] = row["real_tokens_per_second"] / masked["real_tokens_per_second"]
+            summary.setdefault(backend, []).append(row["lengths_vs_masked"])
+    for name in skipped:
+        print(f"  {name}: skipped: {skipped[name]}")
+    table = _common.markdown_table(rows, PATH_COLUMNS)
+    print(f"\nThroughput of the fastest of epochs 2..{args.epochs}.\n")
+    print(table)
+    faster = {b: {"lengths_vs_masked": ratios, "median": float(np.median(ratios)),
+                  "faster": "lengths path" if np.median(ratios) > 1 else "masked loop"} for b, ratios in summary.items()}
+    for backend, result in faster.items():
+        print(f"{backend}: lengths / masked {', '.join(f'{r:.2f}' for r in result['lengths_vs_masked'])} "
+              f"(median {result['median']:.2f}): {result['faster']} is faster on this CPU")
+    payload = {
+        "script": "train_throughput --paths", "machine": info,
+        "settings": {k: v for k, v in vars(args).items() if k not in ("output", "results_dir")},
+        "data": {k: d[k] for k in ("sequence_length", "truncated", "source", "median_length",
+                                   "vocab_size", "num_classes")},
+        "timing": "real (non-padding) tokens/s of the fastest of epochs 2..N, per seed; TensorFlow in this "
+                  "process on tf.data, JAX and PyTorch in bench/_keras_backend_rows.py on the same batches",
+        "rows": rows, "summary": faster, "skipped": skipped, "table": table,
+    }
+    _common.write_json(_common.output_path(args, "train_throughput_paths"), payload)
 
 
 if __name__ == "__main__":

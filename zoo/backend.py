@@ -35,3 +35,21 @@ def require_tensorflow(feature):
         raise BackendError(
             f"{feature} needs Keras' TensorFlow backend, and this process runs {backend()!r}: set "
             f"KERAS_BACKEND=tensorflow (zoo's models, layers and language model run on any backend)")
+
+
+def gpu_visible(name=None):
+    """Whether Keras' backend (or the backend ``name``) sees a GPU that its cuDNN path can use."""
+    name = name or backend()
+    if name == "tensorflow":
+        import tensorflow as tf  # only where Keras runs on it, so TensorFlow is imported already
+
+        return bool(tf.config.list_logical_devices("GPU"))
+    if name == "torch":
+        import torch
+
+        return torch.cuda.is_available() and torch.backends.cudnn.is_available()
+    if name == "jax":
+        import jax
+
+        return jax.default_backend() == "gpu"
+    return False

@@ -42,6 +42,7 @@ zoo.errors.ExportError: ...mine: not a folder zoo wrote (no .zoo marker in it), 
 import contextlib
 import ctypes
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -416,3 +417,12 @@ class DirectoryLock:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
+
+
+def sha256_file(path, chunk=1 << 20):
+    """The sha256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -110,16 +111,31 @@ def test_gpu_dry_run(tmp_path):
     assert result["machine"]["tensorflow"] is None and result["machine"]["keras_backend"] == "torch"
     assert result["settings"]["dry_run"] is True and result["settings"]["device"] == "cpu"
     assert result["skipped"] == [], result["skipped"]  # every configuration ran
-    rows = result["rows"]
-    combos = {(r["model"], r["impl"], r["precision"], r["batch"]) for r in rows}
-    assert len(combos) == len(rows) == 2 * 3 * 2 * 1  # models x implementations x precisions x batch sizes
-    assert {r["impl"] for r in rows} == {"zoo Keras (torch backend)", "zoo Keras, mask_zero=False", PEER}
+    rows = [r for r in result["rows"] if "JAX" not in r["impl"]]  # JAX rows where JAX is installed
+    combos = {(r["model"], r["impl"], r["precision"], r["batch"], r["batching"]) for r in rows}
+    # models x (float32: 6 rows, mixed: 5): zoo and the peer on random and bucketed batches, mask_zero=False, and
+    # 0.3's masked loop in float32 only
+    assert len(combos) == len(rows) == 2 * (6 + 5)
+    assert {r["impl"] for r in rows} == {"zoo Keras (torch backend)", "zoo Keras, masked loop (0.3)",
+                                         "zoo Keras, mask_zero=False", PEER}
     assert {r["precision"] for r in rows} == {"float32", "mixed_bfloat16"}
+    assert {r["batching"] for r in rows} == {"random", "bucketed"}
+    bucketed = [r["padding_fraction"] for r in rows if r["batching"] == "bucketed"]
+    random = [r["padding_fraction"] for r in rows if r["batching"] == "random"]
+    assert min(bucketed) >= 0 and np.mean(bucketed) <= np.mean(random)  # zoo's batching pads no more (the dry run
+    # caps texts at 16 tokens, so most batches have no padding at all)
     for row in rows:
         assert set(GPU_ROW_KEYS) <= set(row), sorted(set(GPU_ROW_KEYS) - set(row))
         assert row["train_tokens_per_second"] > 0 and row["infer_tokens_per_second"] > 0
         assert row["cudnn_rnn"] == "no CUDA"
     keras_rows = [r for r in rows if r["impl"] == "zoo Keras (torch backend)"]
+    # the default is the lengths path on a GPU (here, the CPU default of zoo.layers.right_padded), 0.3's the loop
+    assert all(r["keras_path"] == ["cuDNN on lengths (unmasked kernel, exact: zoo.layers.right_padded)"]
+               for r in keras_rows)
+    assert all(r["train_peak_vs_peer"] is None for r in rows)  # no CUDA, no peak memory to compare
+    lm = [r for r in result["lm_rows"] if r["backend"] == "torch"]
+    assert [r["model"] for r in lm] == ["AWD-LSTM 3x1150 (ULMFiT size)", "AWD-LSTM 2x256 (committed)"]
+    assert all(r["tokens_per_second"] > 0 for r in lm) and result["lm_skipped"] == []
     # zoo's defaults, read back from the built models
     assert all(r["mask_zero"] and r["pooling"] == "MaskedGlobalMaxPooling1D" for r in keras_rows)
     assert {r["dropout"] for r in keras_rows} == {0.35, 0.2}  # build_bilstm's default, build_stacked_lstm's

@@ -29,10 +29,11 @@ from tests.helpers import TINY, VOCAB_SIZE, random_ids
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OTHER_BACKENDS = ("jax", "torch")
 # The shared checks the other backends run (the TensorFlow suite runs them too): the factory helper on every
-# factory, cudnn_report and the .keras exchange on both; the language model, the layers, freezing and weight
+# factory, cudnn_report, the lengths path against the masked loop (zoo.layers.right_padded) and the .keras
+# exchange on both; the language model, the layers, freezing and weight
 # transfer on PyTorch too (on JAX every new shape compiles, and they would double its run; they are keras.ops).
 CHECKS = ["tests/models/test_factories.py::test_factory", "tests/models/test_factories.py::test_cudnn_report_"
-          "defaults_eligible_and_explains_why_not", "tests/models/test_backends.py"]
+          "defaults_eligible_and_explains_why_not", "tests/models/test_backends.py", "tests/models/test_right_padded.py"]
 MORE_CHECKS = {"torch": ["tests/models/test_language_model.py", "tests/layers", "tests/training/test_freezing.py",
                          "tests/transfer/test_encoder.py"], "jax": []}
 EXCHANGE = "ZOO_TEST_BACKEND_EXCHANGE"  # the folder where the backends leave their models for each other

@@ -117,13 +117,20 @@ def test_cudnn_report_defaults_eligible_and_explains_why_not():
         if name == "peephole_lstm":  # never cuDNN, on any backend
             assert [row["reasons"] for row in report] == [["PeepholeLSTMCell is not cuDNN's LSTM or GRU (cuDNN has "
                                                            "no peephole or coupled gates); Keras' generic loop runs"]]
-        elif backend == "tensorflow":
+        else:  # eligible on every backend: JAX and PyTorch through the lengths path (zoo.layers.right_padded)
             assert all(row["eligible"] for row in report), (name, report)
-        else:  # JAX and PyTorch take cuDNN only without a mask: the defaults mask padding
-            assert all(row["reasons"] == [f"a masked input (mask_zero=True) on the {backend} backend (its cuDNN "
-                                          f"path takes no mask)"] for row in report), (name, report)
+            lengths = backend != "tensorflow"
+            assert all(("lengths" in row["path"]) == lengths for row in report), (name, report)
             unmasked = zoo.cudnn_report(factory(VOCAB_SIZE, 3, mask_zero=False, **TINY))
-            assert all(row["eligible"] for row in unmasked), (name, unmasked)
+            assert all(row["eligible"] and row["path"] == "cuDNN" for row in unmasked), (name, unmasked)
+    # Asked for another backend, and for a masked plain Keras LSTM (zoo 0.3's layers) there:
+    model = zoo.build_lstm(VOCAB_SIZE, 3, **TINY)
+    assert zoo.cudnn_report(model, backend="torch")[0]["path"].startswith("cuDNN on lengths")
+    assert zoo.cudnn_report(model, backend="tensorflow")[0]["path"].startswith("cuDNN with the right-padded mask")
+    plain = keras.Sequential([keras.Input((None,), dtype="int32"), keras.layers.Embedding(VOCAB_SIZE, 4, mask_zero=True),
+                              keras.layers.LSTM(4)])
+    assert zoo.cudnn_report(plain, backend="jax")[0]["reasons"][0].startswith(
+        "a masked input (mask_zero=True) on the jax backend (its cuDNN path takes no mask")
     bad = zoo.build_bilstm(VOCAB_SIZE, 3, recurrent_dropout=0.2, **TINY)
     report = zoo.cudnn_report(bad)
     assert len(report) == 2 and not any(row["eligible"] for row in report)

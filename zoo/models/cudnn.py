@@ -15,11 +15,17 @@ always run the generic loop.
 
 The JAX and PyTorch backends (``keras.src.backend.{jax,torch}.rnn``) have the
 same activation, bias and unroll conditions, and one more: they take **no
-mask**. A layer that receives one (zoo's default ``mask_zero=True``) runs
-Keras' generic per-timestep loop there, on GPU too.
+mask**. A plain Keras LSTM that receives one (zoo's default ``mask_zero=True``)
+runs Keras' generic per-timestep loop there, on GPU too. zoo's factories build
+:class:`zoo.layers.RightPaddedLSTM` and ``RightPaddedGRU``, which run masked
+right-padded batches through the unmasked kernel on each text's length
+(exact; :mod:`zoo.layers.right_padded`), so cuDNN runs on every backend.
 """
 
 import keras
+
+from zoo.backend import gpu_visible
+from zoo.layers.right_padded import GPU_DEFAULT, RightPaddedGRU, RightPaddedLSTM
 
 _CUDNN_LAYERS = (keras.layers.LSTM, keras.layers.GRU)
 
@@ -46,25 +52,30 @@ def _reasons(layer, backend, masked):
         reasons.append("reset_after=False (needs True)")
     if getattr(layer, "use_cudnn", "auto") is False:
         reasons.append("use_cudnn=False")
-    if masked and backend != "tensorflow":
-        reasons.append(f"a masked input (mask_zero=True) on the {backend} backend (its cuDNN path takes no mask)")
+    if masked and backend != "tensorflow" and not _lengths_path(layer, backend):
+        reasons.append(f"a masked input (mask_zero=True) on the {backend} backend (its cuDNN path takes no mask; "
+                       "zoo.layers.RightPaddedLSTM/GRU would run it on lengths)")
     return reasons
 
 
-def _gpu_visible(backend):
-    if backend == "tensorflow":
-        import tensorflow as tf
+def _lengths_path(layer, backend):
+    """Whether ``layer`` runs masked batches through the unmasked kernel on lengths on ``backend``'s GPU."""
+    if not isinstance(layer, (RightPaddedLSTM, RightPaddedGRU)) or layer.use_lengths is False:
+        return False
+    if layer.stateful or not layer.return_sequences:
+        return False
+    return layer.use_lengths is True or GPU_DEFAULT.get(backend, False)
 
-        return bool(tf.config.list_logical_devices("GPU"))
-    if backend == "torch":
-        import torch
 
-        return torch.cuda.is_available() and torch.backends.cudnn.is_available()
-    if backend == "jax":
-        import jax
-
-        return jax.default_backend() == "gpu"
-    return False
+def _path(layer, backend, masked, eligible):
+    """What runs ``layer`` on ``backend`` with a GPU, in words."""
+    if not eligible:
+        return "generic loop" + (", masked" if masked else "")
+    if not masked:
+        return "cuDNN"
+    if _lengths_path(layer, backend):
+        return "cuDNN on lengths (unmasked kernel, exact: zoo.layers.right_padded)"
+    return "cuDNN with the right-padded mask (Keras' TensorFlow backend)"
 
 
 def _masked(model):
@@ -84,19 +95,24 @@ def _recurrent_layers(model):
             yield from _recurrent_layers(layer)
 
 
-def cudnn_report(model):
-    """Reports cuDNN eligibility for every recurrent layer of ``model``.
+def cudnn_report(model, backend=None):
+    """Reports cuDNN eligibility, and the path that runs, for every recurrent layer of ``model``.
 
     Args:
         model: a Keras model (nested models and ``Bidirectional`` wrappers are
             searched).
+        backend: whose conditions apply: ``"tensorflow"``, ``"jax"`` or
+            ``"torch"`` (default: Keras' backend in this process), so one
+            process can say what each backend would run.
 
     Returns:
         A list of dicts, one per LSTM/GRU (two per bidirectional layer), with
         ``layer`` (the model-level name), ``sublayer``, ``eligible`` (bool),
         ``reasons`` (why not, empty when eligible), ``backend`` (Keras'
-        backend, whose conditions apply) and ``gpu`` (whether that backend
-        sees a GPU, so the fast path will actually run).
+        backend, whose conditions apply), ``path`` (what runs the layer on
+        that backend with a GPU: cuDNN, cuDNN with the mask, cuDNN on
+        lengths, or the generic loop) and ``gpu`` (whether this process's
+        backend sees a GPU, so the fast path will actually run).
 
     Example:
 
@@ -105,14 +121,16 @@ def cudnn_report(model):
     [True]
     >>> cudnn_report(build_lstm(100, 2, units=4, recurrent_dropout=0.1))[0]["reasons"]
     ['recurrent_dropout=0.1 (needs 0)']
+    >>> cudnn_report(build_lstm(100, 2, units=4), backend="torch")[0]["path"]
+    'cuDNN on lengths (unmasked kernel, exact: zoo.layers.right_padded)'
     """
-    backend = keras.backend.backend()
-    gpu, masked = _gpu_visible(backend), _masked(model)
+    backend = backend or keras.backend.backend()
+    gpu, masked = backend == keras.backend.backend() and gpu_visible(backend), _masked(model)
     report = []
     for name, layer in _recurrent_layers(model):
         reasons = _reasons(layer, backend, masked)
         report.append({"layer": name, "sublayer": layer.name, "eligible": not reasons, "reasons": reasons,
-                       "backend": backend, "gpu": gpu})
+                       "backend": backend, "path": _path(layer, backend, masked, not reasons), "gpu": gpu})
     return report
 
 
@@ -122,7 +140,7 @@ def format_cudnn_report(report):
     for row in report:
         where = row["layer"] if row["layer"] == row["sublayer"] else f"{row['layer']}/{row['sublayer']}"
         if row["eligible"]:
-            status = "cuDNN eligible" + ("" if row["gpu"] else " (no GPU visible: generic kernel runs)")
+            status = f"cuDNN eligible: {row['path']}" + ("" if row["gpu"] else " (no GPU visible: generic kernel runs)")
         else:
             status = "NOT cuDNN eligible: " + "; ".join(row["reasons"])
         lines.append(f"{where}: {status}")

@@ -48,6 +48,8 @@ from zoo.layers import (
     MaskedGlobalAveragePooling1D,
     MaskedGlobalMaxPooling1D,
     PeepholeLSTMCell,
+    RightPaddedGRU,
+    RightPaddedLSTM,
 )
 from zoo.training.optimizers import compile_model
 
@@ -115,7 +117,8 @@ def _recurrent_layer(cfg, name, return_sequences):
         layer = keras.layers.RNN(_CELLS[cfg["cell"]](cfg["units"], name=f"{layer_name}_{cfg['cell']}", **options),
                                  return_sequences=return_sequences, return_state=True, name=layer_name)
     else:
-        cls = keras.layers.LSTM if cfg["cell"] == "lstm" else keras.layers.GRU
+        # Keras' LSTM and GRU, with the lengths path that keeps cuDNN on masked batches (zoo.layers.right_padded).
+        cls = RightPaddedLSTM if cfg["cell"] == "lstm" else RightPaddedGRU
         layer = cls(cfg["units"], return_sequences=return_sequences, return_state=True, name=layer_name, **options)
     if cfg["bidirectional"]:
         layer = keras.layers.Bidirectional(layer, name=name)

@@ -14,32 +14,12 @@ Example:
 True
 """
 
-import time
-
-import keras
 import numpy as np
 
 from zoo.data.token_stream import lm_dataset
 from zoo.log import logger
 from zoo.training.stages import Stage, run_stages
-
-
-class TokenThroughput(keras.callbacks.Callback):
-    """Adds ``tokens_per_second`` to each epoch's logs (the progress line shows it)."""
-
-    def __init__(self, tokens_per_step):
-        super().__init__()
-        self.tokens_per_step = tokens_per_step
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start, self.steps = time.time(), 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["tokens_per_second"] = self.steps * self.tokens_per_step / max(time.time() - self.start, 1e-9)
+from zoo.transfer.lm_ids import TokenThroughput  # (no TensorFlow)
 
 
 def train_lm(lm, train_stream, valid_stream, *, epochs, batch_size, bptt, learning_rate, seed=0, stlr=True,

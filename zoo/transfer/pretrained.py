@@ -29,9 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data.cache import sha256_file
 from zoo.errors import PretrainedError
-from zoo.files import atomic_directory, write_json, write_text
+from zoo.files import atomic_directory, sha256_file, write_json, write_text
 
 FORMAT = 1
 FILES = ("config.json", "weights.npz", "vocab.json", "metadata.json")

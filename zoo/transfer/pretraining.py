@@ -9,7 +9,9 @@ source's documents is held out for perplexity. The result is an artifact
 directory (:mod:`zoo.transfer.pretrained`) that can be registered in the
 manifest. TensorFlow's op determinism is on, so the same settings give the
 same weights: an artifact's ``metadata.json`` holds the settings that
-reproduce it.
+reproduce it. :func:`write_ids` stops after the tokenization and writes the
+token ids to one file, which :mod:`zoo.transfer.lm_ids` trains from on any
+Keras backend (a GPU machine without TensorFlow).
 """
 
 import dataclasses
@@ -23,9 +25,7 @@ import numpy as np
 from zoo.files import MARKER, atomic_directory
 from zoo.log import logger
 from zoo.transfer import pretrained
-
-ARCHITECTURE = ("embedding_dim", "num_layers", "embedding_row_dropout", "input_dropout", "hidden_dropout",
-                "output_dropout", "weight_dropout", "num_sampled")
+from zoo.transfer.lm_ids import ARCHITECTURE
 
 
 def pretrain(config, output_dir, command=None):
@@ -37,8 +37,6 @@ def pretrain(config, output_dir, command=None):
     import keras
     import tensorflow as tf
 
-    from zoo.data import corpus
-    from zoo.data.token_stream import lm_vectorizer, token_stream
     from zoo.models.language_model import build_lstm_lm
     from zoo.training.language_model import train_lm
     from zoo.version import __version__
@@ -47,14 +45,7 @@ def pretrain(config, output_dir, command=None):
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()  # same settings, same perplexity
     start = time.time()
-    data = corpus.load_corpus(config.sources.split(","), max_words_per_source=config.max_words_per_source,
-                              seed=config.seed, heldout_fraction=config.heldout_fraction)
-    vectorizer = lm_vectorizer(data.train, max_tokens=config.vocab_size)
-    vocab = vectorizer.get_vocabulary()
-    train_stream = token_stream(vectorizer, data.train, seed=config.seed)
-    heldout_stream = token_stream(vectorizer, data.heldout)
-    logger.info(f"vocabulary {len(vocab)}; {len(train_stream):,} training and {len(heldout_stream):,} held-out "
-                "tokens")
+    data, vocab, train_stream, heldout_stream = tokenize(config)
     model = build_lstm_lm(len(vocab), seed=config.seed, **{k: settings[k] for k in ARCHITECTURE})
     result = train_lm(model, train_stream, heldout_stream, epochs=config.epochs, batch_size=config.batch_size,
                       bptt=config.bptt, learning_rate=config.learning_rate, seed=config.seed)
@@ -79,6 +70,58 @@ def pretrain(config, output_dir, command=None):
     path = pretrained.save_artifact(model, vocab, metadata, output_dir)
     logger.info(f"held-out perplexity {ppl:.1f} on {len(heldout_stream):,} tokens (OOV rate {oov:.3f})")
     return path, metadata
+
+
+def tokenize(config):
+    """The corpus of a :class:`zoo.config.PretrainConfig`, its vocabulary (built on the training documents) and
+    both token streams.
+
+    Returns:
+        ``(corpus, vocab, train_stream, heldout_stream)``.
+    """
+    from zoo.data import corpus
+    from zoo.data.token_stream import lm_vectorizer, token_stream
+
+    data = corpus.load_corpus(config.sources.split(","), max_words_per_source=config.max_words_per_source,
+                              seed=config.seed, heldout_fraction=config.heldout_fraction)
+    vectorizer = lm_vectorizer(data.train, max_tokens=config.vocab_size)
+    vocab = vectorizer.get_vocabulary()
+    train_stream = token_stream(vectorizer, data.train, seed=config.seed)
+    heldout_stream = token_stream(vectorizer, data.heldout)
+    logger.info(f"vocabulary {len(vocab)}; {len(train_stream):,} training and {len(heldout_stream):,} held-out "
+                "tokens")
+    return data, vocab, train_stream, heldout_stream
+
+
+def write_ids(config, path, command=None):
+    """``zoo pretrain-lm --write-ids``: tokenizes the corpus of a :class:`zoo.config.PretrainConfig` once, as
+    :func:`pretrain` does, and writes the token streams, the vocabulary and the settings to one id file
+    (:mod:`zoo.transfer.lm_ids`) that ``--from-ids`` trains from on any Keras backend.
+
+    Returns:
+        ``(meta, size)``: the file's metadata and its size in bytes.
+    """
+    import keras
+    import tensorflow as tf
+
+    from zoo.transfer import lm_ids
+    from zoo.version import __version__
+
+    keras.utils.set_random_seed(config.seed)  # as pretrain() before it tokenizes: the same streams
+    data, vocab, train_stream, heldout_stream = tokenize(config)
+    meta = {
+        "settings": dataclasses.asdict(config),
+        "corpus": {"sources": data.sources, "heldout_fraction": config.heldout_fraction},
+        "train_tokens": len(train_stream),
+        "heldout_tokens": len(heldout_stream),
+        "standardize": lm_ids.STANDARDIZE,
+        "versions": {"zoo": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+                     "python": sys.version.split()[0]},
+        "command": command,
+    }
+    size = lm_ids.write_ids(path, train_stream, heldout_stream, vocab, meta)
+    logger.info(f"wrote {path}: {size / 2**20:.1f} MiB")
+    return lm_ids.read_ids(path, arrays=False).meta, size
 
 
 def register(path, name):

@@ -87,3 +87,20 @@ def test_script_rule():
     assert is_unspaced(["这本书很好看", "质量不错, iPhone 12 Pro Max"]) and is_unspaced(["ひらがなとカタカナ"])
     assert not is_unspaced(["The capital of China is 北京.", "no letters here: 123"])
     assert unspaced_share(["", "123"]) == 0.0
+
+
+def test_a_spaced_pretraining_corpus_is_tokenized_as_keras_does():
+    """The committed English language models were tokenized by Keras' own "lower_and_strip_punctuation": a corpus
+    with a full-width sign or a Han name in it must give Keras' tokens, or their streams no longer reproduce."""
+    from zoo.data.token_stream import lm_vectorizer
+    from zoo.data.tokenize import lm_corpus_standardizer, standardize_lm
+
+    english = ["Mao Zedong (毛泽东) said ＡＢＣ, twice!", "The cat sat on the mat."] * 3
+    chinese = ["这本书很好看，我喜欢。", "质量不错 OK"] * 3
+    ours = lm_vectorizer(english, max_tokens=50, standardize=lm_corpus_standardizer(english))
+    keras_own = keras.layers.TextVectorization(max_tokens=50, standardize="lower_and_strip_punctuation")
+    keras_own.adapt(["xxbos " + t for t in english])
+    assert ours.get_vocabulary() == keras_own.get_vocabulary()
+    assert "毛泽东" in ours.get_vocabulary() and "ＡＢＣ" in ours.get_vocabulary()  # ASCII-only lowercasing, no folding
+    assert lm_corpus_standardizer(chinese) is standardize_lm
+    assert "书" in lm_vectorizer(chinese, max_tokens=50, standardize=standardize_lm).get_vocabulary()

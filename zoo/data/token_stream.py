@@ -37,9 +37,11 @@ def token_stream(vectorizer, texts, seed=None):
     return np.concatenate(ids).astype("int32") if ids else np.zeros(0, "int32")
 
 
-def lm_vectorizer(texts, max_tokens):
-    """A ``TextVectorization`` adapted on ``texts`` whose vocabulary contains ``xxbos``."""
-    return make_vectorizer([f"{BOS} {t}" for t in texts], max_tokens=max_tokens)
+def lm_vectorizer(texts, max_tokens, standardize="lower_and_strip_punctuation"):
+    """A ``TextVectorization`` adapted on ``texts`` whose vocabulary contains ``xxbos``; ``standardize`` a name of
+    :data:`zoo.data.tokenize.STANDARDIZERS` or a function (pretraining passes
+    :func:`zoo.data.tokenize.lm_corpus_standardizer`'s)."""
+    return make_vectorizer([f"{BOS} {t}" for t in texts], max_tokens=max_tokens, standardize=standardize)
 
 
 def lm_dataset(stream, batch_size, bptt, seed=0, variable=True):

@@ -217,6 +217,37 @@ def is_unspaced(texts, limit=2000):
     return unspaced_share(texts, limit) >= UNSPACED_SHARE
 
 
+def standardize_keras(texts):
+    """Keras' own ``"lower_and_strip_punctuation"``, op for op (ASCII letters lowercased, ASCII punctuation
+    deleted), as a function: without :func:`standardize_lm`'s width folding and character split.
+
+    Example:
+
+    >>> standardize_keras(tf.constant(["Don't STOP, 我们!"])).numpy()[0].decode().split()
+    ['dont', 'stop', '我们']
+    """
+    return tf.strings.regex_replace(tf.strings.lower(texts), _KERAS_STRIP, "")
+
+
+def lm_corpus_standardizer(texts):
+    """The standardizer a language model's pretraining corpus is tokenized with: :func:`standardize_keras` for a
+    corpus in spaced scripts, :func:`standardize_lm` for one written without spaces (:func:`is_unspaced`).
+
+    Why: the committed English models' vocabularies and token streams were made with Keras' own standardizer,
+    and an English corpus holds a few full-width signs and Han characters (a name in Wikipedia) that
+    :func:`standardize_lm` would fold or split, so with it their streams no longer reproduce from their
+    ``metadata.json`` (issue "zoo on GPUs": "the v2 artifact still reproduces"). A Chinese corpus is read as the
+    classifier reads it. Either way the artifact records ``"lower_and_strip_punctuation"``, which fine-tuning
+    reads through :func:`standardize_lm`: the two agree on every text without those characters.
+
+    Example:
+
+    >>> lm_corpus_standardizer(["a great read"]) is standardize_keras, lm_corpus_standardizer(["质量不错"]) is standardize_lm
+    (True, True)
+    """
+    return standardize_lm if is_unspaced(texts) else standardize_keras
+
+
 def standardizer(name):
     """The ``standardize`` argument of ``TextVectorization`` for a standardizer's name.
 

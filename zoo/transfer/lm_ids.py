@@ -340,31 +340,48 @@ def pretrain_from_ids(config, ids_path, output_dir, command=None):
     model = build_lstm_lm(len(ids.vocab), seed=config.seed, **{k: settings[k] for k in ARCHITECTURE})
     result = fit_lm(model, ids.train, ids.heldout, epochs=config.epochs, batch_size=config.batch_size,
                     bptt=config.bptt, learning_rate=config.learning_rate, seed=config.seed)
-    ppl = result["perplexity"]
-    oov = float(np.mean(ids.heldout == 1))
-    metadata = {
+    versions = {"zoo": __version__, backend: _version(backend), "keras": keras.__version__}
+    metadata = artifact_metadata(
+        config, ids.meta.get("corpus", {}).get("sources"), ids.train, ids.heldout, result, start, versions, command,
+        backend=backend,
+        ids={"file": os.path.basename(ids_path), "sha256": sha256_file(ids_path), "versions": ids.meta.get("versions")})
+    path = pretrained.save_artifact(model, ids.vocab, metadata, output_dir,
+                                   standardize=ids.meta.get("standardize", STANDARDIZE))
+    log_result(metadata)
+    return path, metadata
+
+
+def artifact_metadata(config, sources, train_stream, heldout_stream, result, start, versions, command, **extra):
+    """A pretrained artifact's ``metadata.json``, for :func:`pretrain_from_ids` and
+    :func:`zoo.transfer.pretraining.pretrain` alike: the corpus, both streams' sizes, the held-out result, the
+    settings that reproduce it, ``versions`` (with Python's added), the command, then ``extra``'s keys.
+
+    Args:
+        result: :func:`fit_lm`'s (or ``train_lm``'s) ``{"perplexity", "steps", "history"}``.
+        start: the run's ``time.time()`` at its start.
+    """
+    return {
         "name": config.name,
-        "corpus": {"sources": ids.meta.get("corpus", {}).get("sources"), "heldout_fraction": config.heldout_fraction},
-        "train_tokens": len(ids.train),
-        "heldout_tokens": len(ids.heldout),
-        "heldout_oov_rate": round(oov, 4),
-        "heldout_perplexity": round(ppl, 2),
+        "corpus": {"sources": sources, "heldout_fraction": config.heldout_fraction},
+        "train_tokens": len(train_stream),
+        "heldout_tokens": len(heldout_stream),
+        "heldout_oov_rate": round(float(np.mean(np.asarray(heldout_stream) == 1)), 4),
+        "heldout_perplexity": round(result["perplexity"], 2),
         "steps": result["steps"],
         "final_train_loss": round(float(result["history"][-1]["loss"]), 4),
         "seed": config.seed,
-        "settings": settings,
+        "settings": dataclasses.asdict(config),
         "train_seconds": round(time.time() - start, 1),
-        "versions": {"zoo": __version__, backend: _version(backend), "keras": keras.__version__,
-                     "python": sys.version.split()[0]},
+        "versions": {**versions, "python": sys.version.split()[0]},
         "command": command,
-        "backend": backend,
-        "ids": {"file": os.path.basename(ids_path), "sha256": sha256_file(ids_path),
-                "versions": ids.meta.get("versions")},
+        **extra,
     }
-    path = pretrained.save_artifact(model, ids.vocab, metadata, output_dir,
-                                   standardize=ids.meta.get("standardize", STANDARDIZE))
-    logger.info(f"held-out perplexity {ppl:.1f} on {len(ids.heldout):,} tokens (OOV rate {oov:.3f})")
-    return path, metadata
+
+
+def log_result(metadata):
+    """Logs an artifact's held-out result from its metadata."""
+    logger.info(f"held-out perplexity {metadata['heldout_perplexity']:.1f} on {metadata['heldout_tokens']:,} tokens "
+                f"(OOV rate {metadata['heldout_oov_rate']:.3f})")
 
 
 def _version(module):

@@ -20,12 +20,10 @@ import shutil
 import sys
 import time
 
-import numpy as np
-
 from zoo.files import MARKER, atomic_directory
 from zoo.log import logger
-from zoo.transfer import pretrained
-from zoo.transfer.lm_ids import ARCHITECTURE
+from zoo.transfer import lm_ids, pretrained
+from zoo.transfer.lm_ids import ARCHITECTURE, artifact_metadata
 
 
 def pretrain(config, output_dir, command=None):
@@ -49,26 +47,10 @@ def pretrain(config, output_dir, command=None):
     model = build_lstm_lm(len(vocab), seed=config.seed, **{k: settings[k] for k in ARCHITECTURE})
     result = train_lm(model, train_stream, heldout_stream, epochs=config.epochs, batch_size=config.batch_size,
                       bptt=config.bptt, learning_rate=config.learning_rate, seed=config.seed)
-    ppl = result["perplexity"]
-    oov = float(np.mean(heldout_stream == 1))
-    metadata = {
-        "name": config.name,
-        "corpus": {"sources": data.sources, "heldout_fraction": config.heldout_fraction},
-        "train_tokens": int(len(train_stream)),
-        "heldout_tokens": int(len(heldout_stream)),
-        "heldout_oov_rate": round(oov, 4),
-        "heldout_perplexity": round(ppl, 2),
-        "steps": result["steps"],
-        "final_train_loss": round(float(result["history"][-1]["loss"]), 4),
-        "seed": config.seed,
-        "settings": settings,
-        "train_seconds": round(time.time() - start, 1),
-        "versions": {"zoo": __version__, "tensorflow": tf.__version__, "keras": keras.__version__,
-                     "python": sys.version.split()[0]},
-        "command": command,
-    }
+    versions = {"zoo": __version__, "tensorflow": tf.__version__, "keras": keras.__version__}
+    metadata = artifact_metadata(config, data.sources, train_stream, heldout_stream, result, start, versions, command)
     path = pretrained.save_artifact(model, vocab, metadata, output_dir)
-    logger.info(f"held-out perplexity {ppl:.1f} on {len(heldout_stream):,} tokens (OOV rate {oov:.3f})")
+    lm_ids.log_result(metadata)
     return path, metadata
 
 
@@ -81,10 +63,11 @@ def tokenize(config):
     """
     from zoo.data import corpus
     from zoo.data.token_stream import lm_vectorizer, token_stream
+    from zoo.data.tokenize import lm_corpus_standardizer
 
     data = corpus.load_corpus(config.sources.split(","), max_words_per_source=config.max_words_per_source,
                               seed=config.seed, heldout_fraction=config.heldout_fraction)
-    vectorizer = lm_vectorizer(data.train, max_tokens=config.vocab_size)
+    vectorizer = lm_vectorizer(data.train, max_tokens=config.vocab_size, standardize=lm_corpus_standardizer(data.train))
     vocab = vectorizer.get_vocabulary()
     train_stream = token_stream(vectorizer, data.train, seed=config.seed)
     heldout_stream = token_stream(vectorizer, data.heldout)

@@ -50,7 +50,7 @@ def main(argv=None):
             print(f"{run}: no validation split, skipped")
             continue
         y, train_y = encode(dataset, "valid"), encode(dataset, "train")
-        recurrent = clf._path_probabilities(dataset.valid_texts)["recurrent"]
+        recurrent = clf.predict_paths(dataset.valid_texts)["recurrent"]
         max_tokens = args.max_tokens or clf.settings_.ngram_max_tokens
         row = {"run": run, "train_texts": len(train_y), "valid_texts": len(y),
                "recurrent_alone": float(np.mean(recurrent.argmax(-1) == y)), "variants": {}}

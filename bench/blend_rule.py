@@ -43,7 +43,7 @@ def main(argv=None):
             print(f"{run}: no validation split (the fixed weight {clf.blend_weight_}), skipped")
             continue
         y = encode(dataset, "valid")
-        paths = clf._path_probabilities(dataset.valid_texts)
+        paths = clf.predict_paths(dataset.valid_texts)
         logits = ngram_logits(clf.ngram_, dataset.valid_texts)
         scored = [(float(np.mean(blend(paths["recurrent"], logits, w).argmax(-1) == y)), float(w)) for w in WEIGHTS]
         new_weight, scores = choose_blend_weight(paths["recurrent"], logits, y)

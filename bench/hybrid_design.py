@@ -54,7 +54,7 @@ def main(argv=None):
     if args.quick:
         train_texts, train_y = train_texts[:300], train_y[:300]
     valid_texts, y = data.valid_texts, data.valid_labels
-    recurrent = clf._path_probabilities(valid_texts)["recurrent"]
+    recurrent = clf.predict_paths(valid_texts)["recurrent"]
     rows = []
     variants = list(itertools.product(("svm", "logistic"), ("zoo_words", "zoo", "lower_and_strip_punctuation")))
     for model, tokens in variants[:2] if args.quick else variants:
@@ -62,10 +62,10 @@ def main(argv=None):
         vectorizer = keras.layers.TextVectorization(max_tokens=args.max_tokens, standardize=standardizer(tokens),
                                                     ngrams=2, output_mode="count", sparse=True)
         vectorizer.adapt(train_texts, batch_size=1024)
-        train_counts = ngram_path._counts(vectorizer, train_texts)[:, 1:]
-        idf = ngram_path._idf(train_counts)
-        features = ngram_path._tfidf(train_counts, idf)
-        valid_features = ngram_path._tfidf(ngram_path._counts(vectorizer, valid_texts)[:, 1:], idf)
+        train_counts = ngram_path.ngram_counts(vectorizer, train_texts)[:, 1:]
+        idf = ngram_path.smooth_idf(train_counts)
+        features = ngram_path.tfidf(train_counts, idf)
+        valid_features = ngram_path.tfidf(ngram_path.ngram_counts(vectorizer, valid_texts)[:, 1:], idf)
         if model == "svm":
             svm = LinearSVC(C=ngram_path.SVM_C, random_state=0).fit(features, train_y)
             margins = svm.decision_function(valid_features)

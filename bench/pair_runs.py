@@ -43,7 +43,7 @@ def main(argv=None):
         sys.exit(f"error: {args.run_dir[0]}: not a hybrid (no n-gram path to blend with); give a hybrid run first")
     splits = {"valid": (data.valid_texts, np.asarray(data.valid_labels)),
               "test": (data.test_texts, np.asarray(data.test_labels))}
-    paths = {name: [run._path_probabilities(texts) for run in (first, second)] + [ngram_logits(first.ngram_, texts)]
+    paths = {name: [run.predict_paths(texts) for run in (first, second)] + [ngram_logits(first.ngram_, texts)]
              for name, (texts, _) in splits.items()}
     y_valid = splits["valid"][1]
     recurrent = {name: (p[0]["recurrent"] + p[1]["recurrent"]) / 2 for name, p in paths.items()}

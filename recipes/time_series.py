@@ -151,10 +151,10 @@ def resumable_early_stopping(backup_dir, patience):
             super().on_train_begin(logs)
             if not self.path or not os.path.exists(self.path):
                 return
-            from zoo.training.stages import _resumed_epoch
+            from zoo.training.stages import resumed_epoch
 
             with np.load(self.path) as saved:
-                if int(saved["epoch"]) != _resumed_epoch(os.path.join(backup_dir, "train")):
+                if int(saved["epoch"]) != resumed_epoch(os.path.join(backup_dir, "train")):
                     return  # killed between the two writes, or from another run: start afresh
                 self.wait, self.best_epoch, self.best = int(saved["wait"]), int(saved["best_epoch"]), \
                     float(saved["best"])

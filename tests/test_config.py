@@ -132,16 +132,16 @@ def test_the_committed_language_model_was_trained_with_these_defaults():
 def test_momentum_and_nesterov_reach_the_optimizer_of_every_training_path():
     import tensorflow as tf
 
-    from zoo.text_classifier import _Fit
+    from zoo.training.fit_steps import FitSteps
     from zoo.training.optimizers import make_optimizer
 
     settings = zc.resolve_init_defaults(zc.ClassifierConfig(optimizer="sgd", momentum=0.5, nesterov=False))
-    options = _Fit(settings, tf.distribute.get_strategy(), [0, 1], [], [], [], []).run_options(None, None)
+    options = FitSteps(settings, tf.distribute.get_strategy(), [0, 1], [], [], [], []).run_options(None, None)
     assert options["optimizer"] == "sgd" and options["optimizer_options"] == {"momentum": 0.5, "nesterov": False}
     opt = make_optimizer(options["optimizer"], 0.1, **options["optimizer_options"])
     assert (opt.momentum, opt.nesterov) == (0.5, False)
     plain = make_optimizer("gd", 0.1)
     assert (plain.momentum, plain.nesterov) == (0.0, False)
-    default = _Fit(zc.resolve_init_defaults(zc.ClassifierConfig()), tf.distribute.get_strategy(), [0, 1], [], [], [],
+    default = FitSteps(zc.resolve_init_defaults(zc.ClassifierConfig()), tf.distribute.get_strategy(), [0, 1], [], [], [],
                    []).run_options(None, None)
     assert default["optimizer_options"] == {}  # sgd's own defaults (0.9, Nesterov) come from the optimizer table

@@ -10,7 +10,8 @@ from sklearn import metrics as skm
 
 from zoo import TextClassifier
 from zoo.errors import ConfigError, DataError
-from zoo.evaluation.metrics import choose_thresholds, multi_label_metrics, tfidf_svm_multi_label_baseline
+from zoo.evaluation.baselines import tfidf_svm_multi_label_baseline
+from zoo.evaluation.metrics import choose_thresholds, multi_label_metrics
 from zoo.evaluation.report import metrics_table, per_label_table
 from zoo.training.stages import default_monitor
 

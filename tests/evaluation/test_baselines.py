@@ -9,8 +9,13 @@ import pytest
 from zoo import TextClassifier
 from zoo.errors import DataError
 from zoo.evaluation import baselines
-from zoo.evaluation.baselines import NBSVM_NAME, TFIDF_SVM, cv_folds, fair_baseline
-from zoo.evaluation.metrics import tfidf_svm_multi_label_baseline
+from zoo.evaluation.baselines import (
+    NBSVM_NAME,
+    TFIDF_SVM,
+    cv_folds,
+    fair_baseline,
+    tfidf_svm_multi_label_baseline,
+)
 from zoo.evaluation.report import metrics_table, runs_table, write_report
 
 TINY = dict(init="none", units=4, embedding_dim=4, epochs=1, batch_size=8, hybrid=False, verbose=0)

@@ -28,7 +28,7 @@ def test_features_are_scikit_learns_sublinear_tfidf():
 
 
 def test_bigram_weight_normalises_unigrams_and_bigrams_apart():
-    from zoo.training.ngram_path import _tfidf
+    from zoo.training.ngram_path import tfidf
 
     texts = ["the cat sat on the mat", "the dog sat", "a cat and a dog and a cat", "cat", ""]
     raw = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+", norm=None)
@@ -43,7 +43,7 @@ def test_bigram_weight_normalises_unigrams_and_bigrams_apart():
     np.testing.assert_allclose(ngram_logits(layer, texts), expected, atol=1e-6)
     counts = TfidfVectorizer(ngram_range=(1, 2), use_idf=False, norm=None, token_pattern=r"\S+",
                              vocabulary=vocabulary).fit_transform(texts)  # raw counts
-    np.testing.assert_allclose(_tfidf(counts, raw.idf_, longer, 0.5).toarray(), expected, atol=1e-6)
+    np.testing.assert_allclose(tfidf(counts, raw.idf_, longer, 0.5).toarray(), expected, atol=1e-6)
     assert layer.get_config()["bigram_weight"] == 0.5
 
 
@@ -205,8 +205,8 @@ def test_a_companion_is_averaged_before_the_blend_saved_and_exported(hybrid, tmp
     pair = copy.copy(hybrid)
     pair.companions_ = [other]
     probe = ["win a free prize now", "lunch later?", "", "unknown words only here"]
-    own, theirs = hybrid._path_probabilities(probe)["recurrent"], other.predict_proba(probe)
-    paths = pair._path_probabilities(probe)
+    own, theirs = hybrid.predict_paths(probe)["recurrent"], other.predict_proba(probe)
+    paths = pair.predict_paths(probe)
     np.testing.assert_allclose(paths["recurrent"], (own + theirs) / 2, atol=1e-6)
     np.testing.assert_allclose(paths["model"], blend((own + theirs) / 2, ngram_logits(hybrid.ngram_, probe),
                                                      hybrid.blend_weight_), atol=1e-6)

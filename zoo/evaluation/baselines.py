@@ -37,7 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from zoo.errors import DataError
-from zoo.evaluation.metrics import classification_metrics
+from zoo.evaluation.metrics import classification_metrics, multi_label_metrics
 from zoo.log import logger
 
 WORD, CHAR = "word", "char"
@@ -59,7 +59,9 @@ def feature_kind(texts):
     Why: in Chinese or Japanese, scikit-learn's token pattern reads a whole clause as one "word", which a test
     text seldom repeats; characters and their short runs are what the texts share.
     """
-    from zoo.data.tokenize import is_unspaced  # (TensorFlow: imported only when the baseline runs)
+    from zoo.data.tokenize import (
+        is_unspaced,  # (TensorFlow: imported only when the baseline runs)
+    )
 
     return CHAR if is_unspaced(texts) else WORD
 
@@ -274,4 +276,43 @@ def fair_baseline(train_texts, train_labels, test_texts, test_labels, class_name
     result["chosen_by"] = {"cv_accuracy": scores, "folds": k, "features": kind, "seconds": cv_seconds}
     logger.info(f"baseline: {result['model']}" + "".join(f"; CV accuracy of {name} {score:.4f}"
                                                            for name, score in scores.items()))
+    return result
+
+
+def tfidf_svm_multi_label_baseline(train_texts, train_y, test_texts, test_y, class_names, C=1.0, seed=0,
+                                   features=None):
+    """One-vs-rest TF-IDF (sublinear tf) + LinearSVC on 0/1 label matrices.
+
+    Each label's own LinearSVC predicts it where its decision value is
+    positive (no thresholds chosen). A label without a positive training
+    text is never predicted. The n-grams are words (1-2 grams), or characters
+    (1-3 grams) for texts mostly in a script written without spaces, by the
+    rule of the single-label baseline (``features``: ``"word"``, ``"char"``, or
+    None for :func:`feature_kind` of ``train_texts``).
+    """
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.svm import LinearSVC
+
+    start = time.time()
+    train_y = np.asarray(train_y, np.int64)
+    kind = features or feature_kind(train_texts)
+    vectorizer = tfidf_vectorizer(kind)
+    try:
+        matrix = vectorizer.fit_transform(train_texts)
+    except ValueError as error:  # scikit-learn: "empty vocabulary", "After pruning, no terms remain"
+        raise DataError(f"baseline: no {describe_features(kind)} in the {len(train_texts)} training texts "
+                        f"({error})") from None
+    present = np.flatnonzero(train_y.any(0) & ~train_y.all(0))  # OneVsRest needs both values in each column
+    predicted = np.zeros((len(test_texts), train_y.shape[1]), np.int64)
+    if len(present):
+        model = OneVsRestClassifier(LinearSVC(C=C, random_state=seed))
+        model.fit(matrix, train_y[:, present])
+        predicted[:, present] = np.reshape(model.predict(vectorizer.transform(test_texts)), (len(test_texts), -1))
+    predicted[:, train_y.all(0)] = 1
+    result = multi_label_metrics(test_y, predicted, class_names)
+    result["model"] = f"one-vs-rest TF-IDF {describe_features(kind)} (sublinear tf) + LinearSVC"
+    result["short_name"] = f"one-vs-rest TF-IDF + LinearSVC {describe_features(kind)}"
+    result["features"] = kind
+    result["train_texts"] = len(train_texts)
+    result["train_seconds"] = round(time.time() - start, 1)
     return result

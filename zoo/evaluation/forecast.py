@@ -84,7 +84,11 @@ def fit_linear_ar(x_train, y_train, alpha=1e-3):
 
 def forecast_metrics(y_true, y_pred):
     """MAE, RMSE (both in the series' units) and MAPE (percent), over every step of every window."""
-    from sklearn.metrics import mean_absolute_error, mean_absolute_percentage_error, root_mean_squared_error
+    from sklearn.metrics import (
+        mean_absolute_error,
+        mean_absolute_percentage_error,
+        root_mean_squared_error,
+    )
 
     y_true = np.asarray(y_true, dtype="float64").ravel()
     y_pred = np.asarray(y_pred, dtype="float64").ravel()

@@ -1,7 +1,8 @@
-"""Test metrics (scikit-learn), the TF-IDF + LinearSVC baseline and its one-vs-rest multi-label form.
+"""Test metrics (scikit-learn), thresholds, and the plain TF-IDF + LinearSVC baseline.
 
 The baseline printed beside a single-label zoo model is :func:`zoo.evaluation.baselines.fair_baseline` (the
-stronger of this TF-IDF + LinearSVC and NBSVM, by cross-validation); :func:`tfidf_svm_baseline` stays the plain
+stronger of this TF-IDF + LinearSVC and NBSVM, by cross-validation), and beside a multi-label one
+:func:`zoo.evaluation.baselines.tfidf_svm_multi_label_baseline`; :func:`tfidf_svm_baseline` stays the plain
 model of zoo 0.1-0.3.
 """
 
@@ -9,8 +10,6 @@ import time
 
 import numpy as np
 from sklearn import metrics as skm
-
-from zoo.errors import DataError
 
 
 def classification_metrics(y_true, y_pred, class_names):
@@ -129,45 +128,4 @@ def multi_label_metrics(y_true, y_pred, class_names):
             for i, name in enumerate(class_names)
         },
     })
-    return result
-
-
-def tfidf_svm_multi_label_baseline(train_texts, train_y, test_texts, test_y, class_names, C=1.0, seed=0,
-                                   features=None):
-    """One-vs-rest TF-IDF (sublinear tf) + LinearSVC on 0/1 label matrices.
-
-    Each label's own LinearSVC predicts it where its decision value is
-    positive (no thresholds chosen). A label without a positive training
-    text is never predicted. The n-grams are words (1-2 grams), or characters
-    (1-3 grams) for texts mostly in a script written without spaces, by the
-    rule of the single-label baseline (``features``: ``"word"``, ``"char"``, or
-    None for :func:`zoo.evaluation.baselines.feature_kind` of ``train_texts``).
-    """
-    from sklearn.multiclass import OneVsRestClassifier
-    from sklearn.svm import LinearSVC
-
-    from zoo.evaluation.baselines import describe_features, feature_kind, tfidf_vectorizer
-
-    start = time.time()
-    train_y = np.asarray(train_y, np.int64)
-    kind = features or feature_kind(train_texts)
-    vectorizer = tfidf_vectorizer(kind)
-    try:
-        matrix = vectorizer.fit_transform(train_texts)
-    except ValueError as error:  # scikit-learn: "empty vocabulary", "After pruning, no terms remain"
-        raise DataError(f"baseline: no {describe_features(kind)} in the {len(train_texts)} training texts "
-                        f"({error})") from None
-    present = np.flatnonzero(train_y.any(0) & ~train_y.all(0))  # OneVsRest needs both values in each column
-    predicted = np.zeros((len(test_texts), train_y.shape[1]), np.int64)
-    if len(present):
-        model = OneVsRestClassifier(LinearSVC(C=C, random_state=seed))
-        model.fit(matrix, train_y[:, present])
-        predicted[:, present] = np.reshape(model.predict(vectorizer.transform(test_texts)), (len(test_texts), -1))
-    predicted[:, train_y.all(0)] = 1
-    result = multi_label_metrics(test_y, predicted, class_names)
-    result["model"] = f"one-vs-rest TF-IDF {describe_features(kind)} (sublinear tf) + LinearSVC"
-    result["short_name"] = f"one-vs-rest TF-IDF + LinearSVC {describe_features(kind)}"
-    result["features"] = kind
-    result["train_texts"] = len(train_texts)
-    result["train_seconds"] = round(time.time() - start, 1)
     return result

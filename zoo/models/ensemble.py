@@ -1,7 +1,7 @@
 """``build_ensemble``: several trained classifiers as one model that averages their probabilities."""
 
 import keras
-import numpy as np  # noqa: F401 (used by the docstring example)
+import numpy as np
 
 
 def build_ensemble(members, name="ensemble"):
@@ -45,3 +45,15 @@ def build_ensemble(members, name="ensemble"):
     # Re-wrapped so that every member has its own stable name inside the ensemble.
     outputs = [keras.Model(m.input, m.output, name=f"member_{k}")(token_ids) for k, m in enumerate(members, 1)]
     return keras.Model(token_ids, keras.layers.Average(name="average")(outputs), name=name)
+
+
+def ensemble_members(model):
+    """The members of a :func:`build_ensemble` model (``member_1`` ... in order), else ``[model]``."""
+    members = [layer for layer in model.layers if layer.name.startswith("member_") and isinstance(layer, keras.Model)]
+    return sorted(members, key=lambda m: int(m.name.split("_")[1])) or [model]
+
+
+def average_probabilities(member_probabilities):
+    """The mean of the members' probability arrays, as the ensemble's ``average`` layer computes it (one member:
+    its own array)."""
+    return member_probabilities[0] if len(member_probabilities) == 1 else np.mean(member_probabilities, axis=0)

@@ -18,8 +18,8 @@ import numpy as np
 
 from zoo.data.token_stream import lm_dataset
 from zoo.log import logger
+from zoo.training.lm_windows import TokenThroughput
 from zoo.training.stages import Stage, run_stages
-from zoo.transfer.lm_ids import TokenThroughput  # (no TensorFlow)
 
 
 def train_lm(lm, train_stream, valid_stream, *, epochs, batch_size, bptt, learning_rate, seed=0, stlr=True,

@@ -132,9 +132,9 @@ def _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperat
                                                 ngrams=ngrams, output_mode="count", sparse=True)
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
     vocabulary = vectorizer.get_vocabulary()[1:]  # [UNK] first
-    counts = _counts(vectorizer, texts)[:, 1:]
-    idf = _idf(counts)
-    svm = LinearSVC(C=SVM_C, random_state=seed).fit(_tfidf(counts, idf, longer_ngrams(vocabulary), bigram_weight), y)
+    counts = ngram_counts(vectorizer, texts)[:, 1:]
+    idf = smooth_idf(counts)
+    svm = LinearSVC(C=SVM_C, random_state=seed).fit(tfidf(counts, idf, longer_ngrams(vocabulary), bigram_weight), y)
     kernel, bias = _class_columns(svm, counts.shape[1], num_classes)
     layer = NgramLinear.from_arrays(vocabulary, idf, kernel, bias, ngrams=ngrams, standardize=STANDARDIZE,
                                     bigram_weight=bigram_weight, name="ngram_path")
@@ -173,9 +173,9 @@ def fit_multi_label_ngram_path(texts, y, max_tokens, valid_texts=(), valid_y=Non
                                                 ngrams=ngrams, output_mode="count", sparse=True)
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
     vocabulary = vectorizer.get_vocabulary()[1:]
-    counts = _counts(vectorizer, texts)[:, 1:]
-    idf = _idf(counts)
-    x = _tfidf(counts, idf, longer_ngrams(vocabulary), bigram_weight)
+    counts = ngram_counts(vectorizer, texts)[:, 1:]
+    idf = smooth_idf(counts)
+    x = tfidf(counts, idf, longer_ngrams(vocabulary), bigram_weight)
     kernel, bias = np.zeros((counts.shape[1], y.shape[1])), np.zeros(y.shape[1])
     for label in range(y.shape[1]):
         column = y[:, label]
@@ -319,7 +319,9 @@ def ngram_logits(layer, texts, batch_size=1024):
     return np.concatenate(out) if out else np.zeros((0, layer.num_classes), "float32")
 
 
-def _counts(vectorizer, texts, batch_size=1024):
+def ngram_counts(vectorizer, texts, batch_size=1024):
+    """A SciPy CSR documents x n-grams count matrix of ``texts`` through an n-gram ``TextVectorization`` (column
+    0 is its out-of-vocabulary count)."""
     texts, blocks = list(texts), []
     for i in range(0, len(texts), batch_size):
         s = vectorizer(tf.constant(texts[i:i + batch_size]))
@@ -328,14 +330,14 @@ def _counts(vectorizer, texts, batch_size=1024):
     return sp.vstack(blocks).tocsr()
 
 
-def _idf(counts):
+def smooth_idf(counts):
     """scikit-learn's smooth idf of a documents x n-grams count matrix."""
     df = np.asarray((counts > 0).sum(axis=0)).ravel()
     return np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0
 
 
-def _tfidf(counts, idf, longer=None, bigram_weight=None):
-    """:meth:`NgramLinear.features` in SciPy (``longer``: which columns are bigrams)."""
+def tfidf(counts, idf, longer=None, bigram_weight=None):
+    """The n-gram path's features (:meth:`zoo.models.hybrid.NgramLinear.features`) in SciPy, for fitting it (``longer``: which columns are bigrams)."""
     x = counts.astype(np.float64)
     x.data = 1.0 + np.log(x.data)
     x = x @ sp.diags(idf)

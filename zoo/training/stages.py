@@ -260,7 +260,7 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
             logger.info(f"stage {stage.name}: finished before the restart ({len(stage_history)} epochs); "
                         "weights restored")
             continue
-        resumed = _resumed_epoch(os.path.join(backup_dir, stage.name)) if backup_dir else 0
+        resumed = resumed_epoch(os.path.join(backup_dir, stage.name)) if backup_dir else 0
         if backup_dir and not steps_per_epoch:
             for _ in range(before + per_epoch * resumed - made):
                 iter(train_ds)  # creating the iterator draws that pass's shuffle seeds
@@ -399,7 +399,7 @@ class _ResumeState(keras.callbacks.Callback):
             np.savez(f, **arrays)
 
     def on_train_begin(self, logs=None):
-        resumed = _resumed_epoch(self.backup)
+        resumed = resumed_epoch(self.backup)
         if not resumed or not os.path.exists(self.path):
             return
         with np.load(self.path) as saved:
@@ -426,8 +426,9 @@ def _stage_history(log_path):
     return [{k: float(v) for k, v in rows[e].items() if k != "epoch"} for e in sorted(rows)]
 
 
-def _resumed_epoch(backup):
-    # Keras' BackupAndRestore records the last finished epoch beside its weights.
+def resumed_epoch(backup):
+    """The last epoch a backup folder of Keras' ``BackupAndRestore`` finished (it records it beside its
+    weights); 0 without one."""
     path = os.path.join(backup, "training_metadata.json")
     if not os.path.exists(path):
         return 0

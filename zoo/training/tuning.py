@@ -167,7 +167,7 @@ def prepare(data, settings):
     import keras
 
     from zoo.data.datasets import load_for_training
-    from zoo.text_classifier import _Fit
+    from zoo.training.fit_steps import FitSteps
 
     keras.utils.set_random_seed(settings.seed)
     logger.info("loading data")
@@ -178,7 +178,7 @@ def prepare(data, settings):
                           "FILE (the test split is never used for the search)")
     import tensorflow as tf
 
-    fit = _Fit(settings, tf.distribute.get_strategy(), dataset.class_names, dataset.train_texts,
+    fit = FitSteps(settings, tf.distribute.get_strategy(), dataset.class_names, dataset.train_texts,
                dataset.train_labels, dataset.valid_texts, dataset.valid_labels)
     fit.prepare_word_vectors()
     return dataset, fit

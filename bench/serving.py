@@ -13,7 +13,7 @@ exported twice, side by side in this process:
 * **fixed-length export** (zoo 0.2's, ``export(fixed_length=True)``): every
   text padded to the sequence length, as ``output_sequence_length`` does.
 
-and the in-process raw-text Keras model (``zoo.serving.export.text_model``,
+and the in-process raw-text Keras model (``TextClassifier.keras_model``, ``zoo.models.text_model``,
 per-batch) is timed through ``predict_on_batch`` and a ``tf.function``. Texts
 are real 20 Newsgroups test posts: **short** ones of 15 to 25 tokens (about
 20 words) and **long** ones of at least the sequence length. Batch 1: p50/p99
@@ -41,7 +41,6 @@ import tensorflow as tf  # noqa: E402
 from zoo import TextClassifier  # noqa: E402
 from zoo.data import load_dataset  # noqa: E402
 from zoo.data.text import vectorize  # noqa: E402
-from zoo.serving.export import text_model  # noqa: E402
 
 SHORT = (15, 25)  # tokens of a "short" text: about 20 words
 
@@ -91,15 +90,12 @@ def text_sets(clf, texts, args):
 def paths(clf, export_dirs):
     """name -> function(texts tensor) -> probabilities as numpy, for every serving path."""
     signatures = {name: tf.saved_model.load(d).signatures["serving_default"] for name, d in export_dirs.items()}
-    keras_text = text_model(clf.model_, clf.vectorizer_, clf.sequence_length_, clf.ngram_, clf.blend_weight_,
-                            clf.settings_.truncation, companions=[
-                                (c.model_, c.vectorizer_, c.sequence_length_, c.settings_.truncation)
-                                for c in clf.companions_])
-    compiled = tf.function(lambda t: keras_text(t, training=False))
+    keras_text = clf.keras_model()
+    compiled = tf.function(lambda t: keras_text(t, training=False)["model"])
     return {
         "fixed-length export (0.2)": lambda t: signatures["fixed"](texts=t)["probabilities"].numpy(),
         "per-batch export (0.3)": lambda t: signatures["batch"](texts=t)["probabilities"].numpy(),
-        "in-process predict_on_batch": lambda t: np.asarray(keras_text.predict_on_batch(t)),
+        "in-process predict_on_batch": lambda t: np.asarray(keras_text.predict_on_batch(t)["model"]),
         "in-process tf.function": lambda t: compiled(t).numpy(),
     }
 

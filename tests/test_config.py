@@ -55,7 +55,7 @@ def test_cli_form_of_an_error_names_the_flag():
 
 
 def test_from_dict_refuses_unknown_settings_and_names_the_file():
-    with pytest.raises(ConfigError, match=r"best.json: unknown setting\(s\) 'epoch'; known: model, init"):
+    with pytest.raises(ConfigError, match=r"best.json: unknown setting\(s\) 'epoch'; known: model, units"):
         zc.ClassifierConfig.from_dict({"epoch": 3}, source="best.json")
     with pytest.raises(ConfigError, match=r"^best.json: `epochs` must be an integer >= 1 or None, got 'ten'$"):
         zc.ClassifierConfig.from_dict({"epochs": "ten"}, source="best.json")
@@ -87,6 +87,16 @@ def test_init_defaults_resolve_by_init():
     for table in zc.INIT_DEFAULTS.values():
         assert set(table) <= names
         zc.ClassifierConfig(**{k: v for k, v in table.items()})  # every default passes its own check
+
+
+def test_every_classifier_setting_has_a_group_and_the_help_shows_them_by_group():
+    from zoo.cli.train import settings_groups
+
+    fields = dataclasses.fields(zc.ClassifierConfig)
+    assert all(f.metadata.get("group") in zc.CLASSIFIER_GROUPS for f in fields)
+    groups = {title: names for title, _, names in settings_groups()}
+    assert "hybrid" in groups["the n-gram path (hybrid)"] and "auto_budget" in groups["init auto"]
+    assert sorted(n for names in groups.values() for n in names) == sorted(f.name for f in fields)
 
 
 def test_per_init_fields_default_to_none():

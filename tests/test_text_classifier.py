@@ -132,3 +132,26 @@ def test_a_loaded_classifier_needs_train_texts_for_the_baseline(fitted, tmp_path
     with pytest.raises(ConfigError, match="`baseline=True` needs the training texts"):
         loaded.evaluate(TEXTS, LABELS, baseline=True)
     assert "baseline" in loaded.evaluate(TEXTS, LABELS, baseline=(TEXTS, LABELS))
+
+
+def test_calibration_changes_no_prediction_and_min_confidence_abstains(fitted):
+    paths = fitted.predict_paths(PROBE)
+    assert (paths["model"].argmax(-1) == paths["uncalibrated"].argmax(-1)).all()
+    assert fitted.fit_info_["calibration"]["temperature"] == fitted.calibration_ > 0
+    confidence = paths["model"].max(-1)
+    cut = float(np.median(confidence))
+    assert [label is None for label in fitted.predict(PROBE, min_confidence=cut)] == list(confidence < cut)
+    with pytest.raises(ConfigError, match="`min_confidence` must be a number in \\[0, 1\\], got 1.5"):
+        fitted.predict(PROBE, min_confidence=1.5)
+
+
+def test_calibrate_refits_the_temperature_and_a_damaged_one_is_refused(fitted, tmp_path):
+    fitted.save(tmp_path / "clf")
+    clf = TextClassifier.load(tmp_path / "clf").calibrate(TEXTS[:8], LABELS[:8])
+    assert clf.fit_info_["calibration"]["chosen_on"] == "8 given texts" and 0.5 <= clf.calibration_ <= 16
+    saved = json.loads((tmp_path / "clf" / "classifier.json").read_text())
+    assert saved["calibration"] == {"temperature": fitted.calibration_}
+    saved["calibration"] = {"temperature": -1}
+    (tmp_path / "clf" / "classifier.json").write_text(json.dumps(saved))
+    with pytest.raises(DataError, match="classifier.json: 'calibration': expected an object"):
+        TextClassifier.load(tmp_path / "clf")

@@ -4,8 +4,8 @@ A saved :class:`zoo.TextClassifier` is a folder (``zoo train`` writes one as
 its run directory):
 
 * ``classifier.json``: the settings, the classes, the sequence length, the
-  tokenizer's options, the hybrid's blend, the companions, the thresholds,
-  the history and what the training did (written last);
+  tokenizer's options, the hybrid's blend, the companions, the thresholds, the
+  calibration, the history and what the training did (written last);
 * ``vocabulary.json`` (the tokenizer's words), ``model.keras`` (the recurrent
   model), for a hybrid ``ngram_vocabulary.json`` and ``ngram.npz`` (the n-gram
   path), and ``companion_1/`` ... (init auto's second model, a saved
@@ -38,8 +38,17 @@ import numpy as np
 from zoo.config import ClassifierConfig
 from zoo.data.tokenize import standardizer, standardizer_name
 from zoo.errors import ConfigError, DataError, ExportError
-from zoo.files import (atomic_directory, atomic_file, check_replaceable, is_empty, marked_kind, recover, write_json,
-                       write_marker, write_text)
+from zoo.files import (
+    atomic_directory,
+    atomic_file,
+    check_replaceable,
+    is_empty,
+    marked_kind,
+    recover,
+    write_json,
+    write_marker,
+    write_text,
+)
 from zoo.models.hybrid import NgramLinear
 from zoo.models.saving import load_model
 
@@ -108,7 +117,8 @@ def _write_files(clf, path):
         "companions": companions, "classes": [_plain(c) for c in clf.classes_],
         "sequence_length": clf.sequence_length_,
         "thresholds": None if thresholds is None else [float(t) for t in thresholds],
-        "vectorizer": vectorizer, "history": clf.history_, "fit_info": clf.fit_info_})
+        "calibration": {"temperature": float(getattr(clf, "calibration_", 1.0))}, "vectorizer": vectorizer,
+        "history": clf.history_, "fit_info": clf.fit_info_})
 
 
 # === Reading ===
@@ -147,6 +157,7 @@ def read_classifier(cls, path):
     clf.ngram_, clf.blend_weight_ = _load_ngram_path(path, saved["hybrid"], len(clf.classes_))
     clf.companions_ = [read_classifier(cls, path / name) for name in saved["companions"]]
     clf.thresholds_ = (np.asarray(saved["thresholds"], np.float32) if saved["settings"].multi_label else None)
+    clf.calibration_ = saved["calibration"]["temperature"]
     clf.history_ = saved["history"]
     clf.fit_info_ = saved["fit_info"]
     return clf
@@ -230,13 +241,16 @@ def _check_saved(saved, file, folder):
                                  or not all(_number(t, 0.0, 1.0) for t in thresholds)):
         raise DataError(f"{file}: 'thresholds': expected one per label ({len(classes)}), each in [0, 1], got "
                         f"{_shown(thresholds)}")
+    calibration = saved.get("calibration", {"temperature": 1.0})  # (absent before 0.4's: none)
+    if not isinstance(calibration, dict) or not _number(calibration.get("temperature"), 1e-3, 1e3):
+        raise bad("calibration", 'an object {"temperature": a number in [0.001, 1000]}', calibration)
     history, info = saved.get("history", []), saved.get("fit_info", {})
     if not isinstance(history, list):
         raise bad("history", "a list", history)
     if not isinstance(info, dict):
         raise bad("fit_info", "a JSON object", info)
     return {**saved, "settings": settings, "companions": companions, "history": history, "fit_info": info,
-            "hybrid": hybrid}
+            "hybrid": hybrid, "calibration": {"temperature": float(calibration["temperature"])}}
 
 
 def _load_keras(path):

@@ -18,11 +18,10 @@ Example:
 >>> clf.predict_proba(["what a great film"]).shape
 (1, 2)
 >>> sorted(clf.evaluate(texts, labels, baseline=True))[:3]
-['accuracy', 'baseline', 'confusion_matrix']
+['accuracy', 'baseline', 'calibration']
 """
 
 import dataclasses
-import decimal
 import inspect
 import os
 import time
@@ -36,17 +35,28 @@ require_tensorflow("TextClassifier (its text pipeline, n-gram path and SavedMode
 
 from zoo.classifier_files import read_classifier, write_classifier
 from zoo.config import ClassifierConfig, init_kind, resolve_init_defaults
-from zoo.data.datasets import split_indices
-from zoo.data.text import vectorize
+from zoo.data.inputs import (
+    baseline_pair,
+    check_batch_size,
+    check_min_confidence,
+    check_texts,
+    encode_given,
+    label_targets,
+    split_validation,
+    unlabelled_only,
+)
 from zoo.errors import ConfigError, DataError
-from zoo.evaluation.baselines import fair_baseline, tfidf_svm_multi_label_baseline
-from zoo.evaluation.metrics import DEFAULT_THRESHOLD, choose_thresholds, classification_metrics, multi_label_metrics
-from zoo.log import logger
-from zoo.models.ensemble import average_probabilities, ensemble_members
-from zoo.models.hybrid import blend, blend_multi_label
-from zoo.training import distribute
-from zoo.training.backups import data_fingerprint, open_backup, remove_backup
-from zoo.training.fit_steps import FitSteps, member_probabilities
+from zoo.evaluation.calibration import temperature_record
+from zoo.evaluation.scoring import (
+    evaluate_multi_label,
+    evaluate_single_label,
+    label_thresholds,
+)
+from zoo.models.ensemble import ensemble_members
+from zoo.models.text_model import predict_text_model, text_model, token_lengths
+from zoo.serving.export import export_text_classifier
+from zoo.training import auto, distribute
+from zoo.training.fit_steps import FitSteps
 
 
 class TextClassifier:
@@ -76,6 +86,8 @@ class TextClassifier:
         companions_: other fitted classifiers, each with its own tokenizer,
             whose recurrent probabilities are averaged with this one's before
             the blend (init auto's pair of candidates); usually empty.
+        calibration_: the temperature of the final probabilities, chosen
+            on the validation split (:meth:`calibrate`; 1.0: none).
         sequence_length_: tokens per text (longer texts keep their first ones).
         history_: per-epoch dicts, each with its ``stage``.
         fit_info_: what the training did (time, epochs, vector coverage,
@@ -94,7 +106,6 @@ class TextClassifier:
                                           f"known: {', '.join(ClassifierConfig.names())}")
         self._config = ClassifierConfig(**params)
         self._baseline_data = None  # (texts, labels) the baseline trains on: every labelled text fit was given
-        self._fixed_blend = None  # (temperature, weight, bigram weight) for a refit of init auto's winner
 
     # === Parameters ===
 
@@ -120,12 +131,14 @@ class TextClassifier:
 
     # === Training ===
 
-    def fit(self, texts, labels, validation_data=None, *, classes=None, lm_texts=None, unlabelled_texts=None):
+    def fit(self, texts, labels, validation_data=None, *, classes=None, lm_texts=None, unlabelled_texts=None,
+            fixed_blend=None):
         """Trains on raw texts; returns ``self``.
 
         Args:
             texts: the training texts (a list of ``str``).
-            labels: their labels (any hashable values: class names or ids).
+            labels: their labels (any hashable values: class names or ids);
+                with ``multi_label``, a list of labels per text.
             validation_data: ``(texts, labels)`` for early stopping; None
                 holds out ``validation_split`` of the training texts (seeded,
                 stratified); an empty pair means no validation.
@@ -139,6 +152,9 @@ class TextClassifier:
                 ``self_training``, the n-gram path self-trains on them
                 (:mod:`zoo.training.ngram_path`); the training and
                 validation texts among them are left out.
+            fixed_blend: with ``hybrid``, ``(temperature, weight, bigram_weight)``
+                of the blend to keep instead of choosing them on validation
+                (init auto's refit of its winner on all the labelled texts).
 
         Raises:
             ConfigError, DataError, VectorsError, PretrainedError: one line
@@ -146,266 +162,74 @@ class TextClassifier:
         """
         if init_kind(self._config.init) == "auto":
             return self._fit_auto(texts, labels, validation_data, classes, lm_texts, unlabelled_texts)
-        if self._config.multi_label:
-            return self._fit_multi_label(texts, labels, validation_data, classes)
         settings = resolve_init_defaults(self._config)
+        multi = settings.multi_label
         # Multi-worker collectives must be set up before any other TensorFlow work.
-        strategy = self._strategy_object or _make_strategy(settings.strategy)
+        strategy = self._strategy_object or distribute.make_strategy(settings.strategy)
         precision = distribute.resolve_precision(settings.precision)
         keras.utils.set_random_seed(settings.seed)
-        texts = _texts("texts", texts)
-        labels = _labels("labels", labels, len(texts))
-        classes = _classes(classes, labels)
-        if len(classes) < 2:
-            raise DataError(f"labels: expected at least 2 classes, got {len(classes)} ({classes})")
-        y = _encode("labels", labels, classes)
-        texts, y, valid_texts, valid_y = _validation(
-            texts, y, validation_data, settings, np.zeros(0, np.int64),
-            lambda labels: _encode("validation labels", labels, classes))
+        texts = check_texts("texts", texts)
+        classes, y, no_labels, encode = label_targets(labels, len(texts), classes, multi_label=multi)
+        texts, y, valid_texts, valid_y = split_validation(texts, y, validation_data, settings, no_labels, encode)
         # Why the validation texts too: they are labels zoo was given (and chose its epochs and blend on); a
         # baseline without them would see fewer labels than zoo did (issue #34).
         self._baseline_data = (texts + valid_texts, np.concatenate([y, valid_y]))
-
-        fit = FitSteps(settings, strategy, classes, texts, y, valid_texts, valid_y, fixed_blend=self._fixed_blend,
-                   unlabelled_texts=_unlabelled(unlabelled_texts, texts, valid_texts) if settings.self_training else [])
-        if init_kind(settings.init) == "lm":
-            lm_texts = _texts("lm_texts", lm_texts) if lm_texts is not None else texts + valid_texts
-            fit.ulmfit(lm_texts)
-        elif init_kind(settings.init) == "model":
+        unlabelled = (unlabelled_only(unlabelled_texts, texts + valid_texts) if settings.self_training and not multi
+                      else [])
+        fit = FitSteps(settings, strategy, classes, texts, y, valid_texts, valid_y, fixed_blend=fixed_blend,
+                       unlabelled_texts=unlabelled)
+        kind = "vectors" if multi else init_kind(settings.init)  # (multi-label: word vectors only)
+        if kind == "lm":
+            fit.ulmfit(check_texts("lm_texts", lm_texts) if lm_texts is not None else texts + valid_texts)
+        elif kind == "model":
             fit.from_classifier(TextClassifier.load(settings.init[len("model:"):]))  # one line if unusable
         else:
             fit.word_vectors()
-        self.ngram_, self.blend_weight_ = fit.ngram_path() if settings.hybrid else (None, 1.0)
-        self.companions_ = []
-        self.settings_ = settings
-        self.classes_ = classes
-        self.model_ = fit.model
-        self.vectorizer_ = fit.vectorizer
-        self.sequence_length_ = fit.length
-        self.history_ = fit.history
-        self.fit_info_ = {**fit.info, "precision": precision, "replicas": strategy.num_replicas_in_sync,
-                          "global_batch_size": distribute.global_batch_size(settings.batch_size, strategy)}
-        return self
-
-    def _fit_auto(self, texts, labels, validation_data, classes, lm_texts, unlabelled_texts):
-        """``init="auto"``: each candidate of :mod:`zoo.training.auto` that fits the budget, the best kept."""
-        import contextlib
-        import tempfile
-
-        from zoo.training import auto
-
-        start = time.time()
-        s = self._config
-        texts = _texts("texts", texts)
-        labels = _labels("labels", labels, len(texts))
-        classes = _classes(classes, labels)
-        if validation_data is not None:
-            valid_texts, valid_labels = _pair("validation_data", validation_data)
-            valid_texts = _texts("validation texts", valid_texts)
-            validation_data = (valid_texts, _labels("validation labels", valid_labels, len(valid_texts)))
-        lm_texts = _texts("lm_texts", lm_texts) if lm_texts is not None else texts + (
-            validation_data[0] if validation_data else [])
-        refit = validation_data is None or not len(validation_data[0])
-        if refit:  # hold out part of the labelled texts for the comparison, then train the winner on all
-            keep, held = split_indices(_encode("labels", labels, classes), s.seed, test_size=auto.HOLD_OUT)
-            pick_data = ([texts[i] for i in keep], [labels[i] for i in keep])
-            validation = ([texts[i] for i in held], [labels[i] for i in held])
+        if settings.hybrid:
+            self.ngram_, self.blend_weight_ = fit.multi_label_ngram_path() if multi else fit.ngram_path()
         else:
-            pick_data, validation = (texts, labels), validation_data
-        with contextlib.ExitStack() as stack:
-            # The candidates share one fine-tuned language model; without a cache directory, a temporary one.
-            cache = s.lm_cache_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="zoo-auto-lm-"))
-            params = {**self.get_params(), "lm_cache_dir": cache}
-            if s.backup_dir:  # each training of the comparison resumes from a backup of its own, inside this one
-                open_backup(s.backup_dir, s, data_fingerprint(texts, labels, *(validation_data or ([], []))))
-            results = self._auto_candidates(params, pick_data, validation, classes, lm_texts, unlabelled_texts)
-            two = auto.pair(results) if s.auto_pair else None
-            if two:
-                results.append(_auto_pair(two, validation, classes))
-            winner = auto.best(results)
-            if winner.get("members"):
-                first, second = two
-                chosen, partner = first["classifier"], second["classifier"]
-                blend_weight = winner["blend_weight"]
-            else:
-                first, partner, chosen = winner, None, winner["classifier"]
-                blend_weight = chosen.blend_weight_
-            if refit:
-                logger.info(f"init auto: training {winner['name']} again on all {len(texts)} labelled texts")
-                again = TextClassifier(**{**params, **first["changes"], "backup_dir": _within(s.backup_dir, "refit")})
-                hybrid = chosen.fit_info_.get("hybrid")
-                again._fixed_blend = (hybrid["temperature"], blend_weight, hybrid["bigram_weight"]) if hybrid else None
-                chosen = again.fit(texts, labels, validation_data=([], []), classes=classes, lm_texts=lm_texts,
-                                   unlabelled_texts=unlabelled_texts)
-                if partner is not None:  # its recurrent path only: the blend uses the first one's n-gram path
-                    partner = TextClassifier(**{**params, **second["changes"], "hybrid": False,
-                                                "backup_dir": _within(s.backup_dir, "refit_partner")}).fit(
-                        texts, labels, validation_data=([], []), classes=classes, lm_texts=lm_texts,
-                        unlabelled_texts=unlabelled_texts)
-            if partner is not None:
-                partner.ngram_, partner.blend_weight_ = None, 1.0
-                chosen.companions_ = [partner]
-                chosen.blend_weight_ = blend_weight
-                if chosen.fit_info_.get("hybrid") and not refit:  # (a refit's blend is the comparison's, fixed)
-                    chosen.fit_info_["hybrid"] = {**chosen.fit_info_["hybrid"], "blend_weight": blend_weight,
-                                                  "valid_accuracy": winner["blend_scores"]}
-        remove_backup(s.backup_dir)
-        results = [{k: v for k, v in r.items() if k not in ("classifier", "changes", "valid_paths")} for r in results]
-        for name in ("settings_", "classes_", "model_", "vectorizer_", "sequence_length_", "history_", "ngram_",
-                     "blend_weight_", "companions_", "_baseline_data"):
-            setattr(self, name, getattr(chosen, name))
-        ties = sum(r.get("valid_accuracy") == winner["valid_accuracy"] for r in results) > 1
-        self.fit_info_ = {**chosen.fit_info_, "train_seconds": round(time.time() - start, 1), "auto": {
-            "chose": winner["name"], "why": "the best validation accuracy" + (" (ties: the cheaper)" if ties else ""),
-            "validation": "the validation split" if not refit else (
-                f"a seeded {auto.HOLD_OUT:.0%} of the labelled texts (the winner then trained on all)"),
-            "candidates": results}}
-        logger.info(f"init auto: chose {winner['name']} (" + ", ".join(
-            f"{r['name']} {r['valid_accuracy']:.4f}" if "valid_accuracy" in r else f"{r['name']} skipped"
-            for r in results) + ")")
-        return self
-
-    def _auto_candidates(self, params, pick_data, validation, classes, lm_texts, unlabelled_texts):
-        """Each candidate trained and scored on ``validation``, or skipped when its estimate exceeds the budget."""
-        from zoo.training import auto
-
-        s = self._config
-        budget, results, finetune = 60.0 * s.auto_budget, [], None
-        spent = auto.vector_seconds(s, pick_data[0])  # the vectors always run: the reference
-        lm, why = auto.language_model(s, pick_data[0])
-        if why:
-            logger.info(f"init auto: {why}")
-        for name, changes in auto.candidates(s):
-            estimate = spent
-            if name != "vectors" and lm is None:
-                results.append({"name": name, "skipped": why})
-                logger.info(f"init auto: skipping {name} ({why})")
-                continue
-            if name != "vectors":
-                changes = {**changes, "init": lm}
-                if finetune is None:  # decided once: the probe and ULMFiT share the fine-tuned language model
-                    finetune_cost = auto.finetune_seconds(s, lm_texts)
-                    finetune = s.lm_finetune and spent + finetune_cost + auto.probe_seconds(pick_data[0]) <= budget
-                    spent += finetune_cost if finetune else 0.0
-                changes = {**changes, "lm_finetune": finetune}
-                estimate = (auto.probe_seconds(pick_data[0]) if name == "lm_probe"
-                            else auto.ulmfit_seconds(s, pick_data[0]))
-                if spent + estimate > budget:
-                    left = max(budget - spent, 0) / 60
-                    skipped = f"estimated {estimate / 60:.1f} min, {left:.1f} min of the budget left"
-                    results.append({"name": name, "estimated_minutes": round(estimate / 60, 1), "skipped": skipped})
-                    logger.info(f"init auto: skipping {name} ({skipped})")
-                    continue
-                spent += estimate
-            shown = ", ".join(f"{k}={v}" for k, v in changes.items() if v is not None)
-            logger.info(f"init auto: candidate {name} ({shown})")
-            began = time.time()
-            candidate = TextClassifier(**{**params, **changes, "backup_dir": _within(s.backup_dir, name)})
-            candidate.fit(*pick_data, validation_data=validation, classes=classes, lm_texts=lm_texts,
-                          unlabelled_texts=unlabelled_texts)
-            paths = candidate.predict_paths(validation[0])  # (kept: the pair's entry averages them)
-            accuracy = float(np.mean(paths["model"].argmax(-1) == _encode("validation labels", validation[1], classes)))
-            results.append({"name": name, "settings": {k: v for k, v in changes.items() if v is not None},
-                            "estimated_minutes": round(estimate / 60, 1), "valid_accuracy": accuracy,
-                            "seconds": round(time.time() - began, 1), "classifier": candidate, "changes": changes,
-                            "valid_paths": paths})
-            logger.info(f"init auto: {name} scored {accuracy:.4f} on the validation split")
-        return results
-
-    # === Multi-label ===
-
-    def _fit_multi_label(self, texts, labels, validation_data, classes):
-        """``multi_label=True``: label lists, a sigmoid head, early stopping on the validation loss; with
-        ``hybrid``, an n-gram path of one linear model per label blended with it per label
-        (:func:`zoo.training.ngram_path.fit_multi_label_ngram_path`); then a threshold per label chosen on the
-        validation split, after the blend (:func:`zoo.evaluation.metrics.choose_thresholds`)."""
-        settings = resolve_init_defaults(self._config)
-        strategy = self._strategy_object or _make_strategy(settings.strategy)
-        precision = distribute.resolve_precision(settings.precision)
-        keras.utils.set_random_seed(settings.seed)
-        texts = _texts("texts", texts)
-        label_lists = _label_lists("labels", labels, len(texts))
-        classes = _classes(classes, [v for row in label_lists for v in row])
-        if not classes:
-            raise DataError("labels: expected at least 1 label among the label lists, got none")
-        y = _encode_label_lists("labels", label_lists, classes)
-        texts, y, valid_texts, valid_y = _validation(
-            texts, y, validation_data, settings, np.zeros((0, len(classes)), np.float32),
-            lambda labels: _encode_label_lists("validation labels", _label_lists("validation labels", labels), classes))
-        # Why the validation texts too: they are labels zoo was given (and chose its epochs and blend on); a
-        # baseline without them would see fewer labels than zoo did (issue #34).
-        self._baseline_data = (texts + valid_texts, np.concatenate([y, valid_y]))
-        fit = FitSteps(settings, strategy, classes, texts, y, valid_texts, valid_y)
-        fit.word_vectors()
-        self.ngram_, self.blend_weight_ = fit.multi_label_ngram_path() if settings.hybrid else (None, 1.0)
+            self.ngram_, self.blend_weight_ = None, 1.0
         self.companions_ = []
         self.settings_, self.classes_, self.model_, self.vectorizer_ = settings, classes, fit.model, fit.vectorizer
         self.sequence_length_, self.history_ = fit.length, fit.history
-        self.thresholds_, chosen = self._choose_thresholds(fit.valid_texts, valid_y)
-        self.fit_info_ = {**fit.info, "thresholds": chosen, "precision": precision,
-                          "replicas": strategy.num_replicas_in_sync,
+        self.fit_info_ = {**fit.info, "precision": precision, "replicas": strategy.num_replicas_in_sync,
                           "global_batch_size": distribute.global_batch_size(settings.batch_size, strategy)}
+        self.calibration_ = 1.0
+        if multi:  # a threshold per label, chosen on the validation split after the blend
+            self.thresholds_, self.fit_info_["thresholds"] = label_thresholds(self, fit.valid_texts, valid_y)
+        else:  # the final probabilities temperature-scaled on the validation split
+            self.fit_info_["calibration"] = self._calibrate(fit.valid_texts, valid_y, "the validation split")
         return self
 
-    def _choose_thresholds(self, valid_texts, valid_y):
-        """Each label's threshold, chosen on the validation split (of a hybrid, after the blend, and of each
-        path alone for the report); ``(thresholds, what to report)``."""
-        names = [str(c) for c in self.classes_]
-        if not len(valid_y):
-            logger.warning(f"multi-label: no validation split: every label's threshold is {DEFAULT_THRESHOLD}")
-            thresholds = np.full(len(names), DEFAULT_THRESHOLD)
-            return thresholds.astype(np.float32), {"chosen_on": "none: no validation split",
-                                                   "values": dict(zip(names, thresholds.tolist()))}
-        paths = self.predict_paths(valid_texts)
-        probabilities = paths["model"]
-        thresholds, f1 = choose_thresholds(valid_y, probabilities)
-        alone = {name: [round(float(t), 2) for t in choose_thresholds(valid_y, paths[name])[0]]
-                 for name in ("recurrent", "ngram") if self.ngram_ is not None}
-        absent = [name for name, value in zip(names, f1) if np.isnan(value)]
-        logger.info(f"multi-label: thresholds chosen on the {len(valid_y)} validation texts (from "
-                    f"{thresholds.min():.2f} to {thresholds.max():.2f}, median {np.median(thresholds):.2f})"
-                    + (f"; {len(absent)} label(s) absent there keep {DEFAULT_THRESHOLD}: {', '.join(absent[:5])}"
-                       + (", ..." if len(absent) > 5 else "") if absent else ""))
-        at_half = multi_label_metrics(valid_y, probabilities >= DEFAULT_THRESHOLD, names)
-        chosen = multi_label_metrics(valid_y, probabilities >= thresholds, names)
-        return thresholds.astype(np.float32), {
-            "chosen_on": f"the validation split ({len(valid_y)} texts): each label's best F1 over 0.05, ..., 0.95",
-            "values": dict(zip(names, [round(float(t), 2) for t in thresholds])),
-            "absent_from_validation": absent,
-            "valid_micro_f1": {"at_0.5": at_half["micro_f1"], "chosen": chosen["micro_f1"]},
-            "valid_macro_f1": {"at_0.5": at_half["macro_f1"], "chosen": chosen["macro_f1"]},
-            **({"paths": alone} if alone else {})}
+    def calibrate(self, texts, labels):
+        """Fits the temperature that scales the final probabilities (:mod:`zoo.evaluation.calibration`) on
+        ``(texts, labels)``, held-out labelled texts (``fit`` uses its validation split); returns ``self``.
+        No prediction changes; ``predict_proba``, the export and ``predict(min_confidence=...)`` use it."""
+        self._check_fitted()
+        if self.settings_.multi_label:
+            raise ConfigError("multi_label", "calibrate: a multi-label classifier's labels have thresholds chosen "
+                                             "on validation instead (thresholds_)")
+        texts = check_texts("texts", texts)
+        y = encode_given("labels", labels, len(texts), self.classes_)
+        self.fit_info_["calibration"] = self._calibrate(texts, y, f"{len(texts)} given texts")
+        return self
 
-    def _evaluate_multi_label(self, texts, labels, baseline):
-        """:meth:`evaluate` of a multi-label classifier: micro/macro figures, per label, the baseline beside."""
-        texts = _texts("texts", texts)
-        y = _encode_label_lists("labels", _label_lists("labels", labels, len(texts)), self.classes_)
-        names = [str(c) for c in self.classes_]
-        paths = self.predict_paths(texts)
-        metrics = multi_label_metrics(y, paths["model"] >= self.thresholds_, names)
-        metrics["thresholds"] = dict(zip(names, [round(float(t), 2) for t in self.thresholds_]))
-        alone = self.fit_info_.get("thresholds", {}).get("paths")
-        if self.ngram_ is not None and alone:  # each path alone, at the thresholds chosen for it on validation
-            metrics["paths"] = {name: multi_label_metrics(y, paths[name] >= np.asarray(alone[name]), names)
-                                for name in ("recurrent", "ngram")}
-            for part in metrics["paths"].values():
-                part.pop("per_class", None)
-            metrics["paths"]["blend_weight"] = [float(w) for w in np.atleast_1d(self.blend_weight_)]
-        if baseline is not False and baseline is not None:
-            if baseline is True:
-                if self._baseline_data is None:
-                    raise ConfigError("baseline", "`baseline=True` needs the training texts, which a loaded "
-                                                  "classifier does not have: pass baseline=(texts, label lists)")
-                train_texts, train_y = self._baseline_data
-            else:
-                train_texts, train_labels = _pair("baseline", baseline)
-                train_texts = _texts("baseline texts", train_texts)
-                train_y = _encode_label_lists("baseline labels", _label_lists("baseline labels", train_labels,
-                                                                              len(train_texts)), self.classes_)
-            logger.info(f"one-vs-rest TF-IDF + LinearSVC baseline on the {len(train_texts)} labelled texts")
-            metrics["baseline"] = tfidf_svm_multi_label_baseline(train_texts, train_y, _texts("texts", texts), y,
-                                                                 names, seed=self.settings_.seed)
-        return metrics
+    def _calibrate(self, texts, y, where):
+        before = self.predict_paths(texts)["uncalibrated"] if len(y) else None
+        self.calibration_, record = temperature_record(before, y, where)
+        return record
+
+    def _fit_auto(self, texts, labels, validation_data, classes, lm_texts, unlabelled_texts):
+        """``init="auto"``: :func:`zoo.training.auto.fit_auto` trains the candidates; this one becomes the winner."""
+        start = time.time()
+        chosen, record = auto.fit_auto(TextClassifier, self._config, self.get_params(), texts, labels,
+                                       validation_data, classes=classes, lm_texts=lm_texts,
+                                       unlabelled_texts=unlabelled_texts)
+        for name in ("settings_", "classes_", "model_", "vectorizer_", "sequence_length_", "history_", "ngram_",
+                     "blend_weight_", "companions_", "calibration_", "_baseline_data"):
+            setattr(self, name, getattr(chosen, name))
+        self.fit_info_ = {**chosen.fit_info_, "train_seconds": round(time.time() - start, 1), "auto": record}
+        return self
 
     # === Prediction ===
 
@@ -415,38 +239,58 @@ class TextClassifier:
 
     def predict_paths(self, texts, batch_size=128):
         """The probabilities of the model and of each of its paths, as a dict of ``(len(texts), n_classes)``
-        arrays: ``"model"`` (what :meth:`predict_proba` gives), ``"members"`` (a list: each recurrent member's),
+        arrays: ``"model"`` (what :meth:`predict_proba` gives), ``"uncalibrated"`` (the same before temperature
+        scaling), ``"members"`` (a list: each recurrent member's),
         ``"recurrent"`` (their mean, with a pair's companion) and, for a hybrid, ``"ngram"`` (the n-gram path
         alone). For error analysis and for studies of the blend (``bench/``)."""
         self._check_fitted()
-        texts = _texts("texts", texts)
-        batch_size = _check_batch_size(batch_size)
-        if not texts:  # (Keras' predict would fail on no batches)
-            empty = np.zeros((0, len(self.classes_)), np.float32)
-            return {"members": [empty] * len(ensemble_members(self.model_)), "recurrent": empty, "model": empty,
-                    **({"ngram": empty} if self.ngram_ is not None else {})}
-        ids = vectorize(self.vectorizer_, texts, self.sequence_length_, truncation=self.settings_.truncation).ids
-        members = member_probabilities(self.model_, ids, batch_size)
-        recurrent = average_probabilities(members)
-        if self.companions_:  # each with its own tokenizer (the exported model's `recurrent_average` does the same)
-            recurrent = np.mean([recurrent] + [c.predict_paths(texts, batch_size)["recurrent"]
-                                               for c in self.companions_], axis=0)
-        paths = {"members": members, "recurrent": recurrent, "model": recurrent}
-        if self.ngram_ is not None:
-            from zoo.training.ngram_path import ngram_logits
+        texts = check_texts("texts", texts)
+        batch_size = check_batch_size(batch_size)
+        names = [f"member_{k}" for k in range(1, len(ensemble_members(self.model_)) + 1)]
+        names += ["recurrent", "model", "uncalibrated"] + (["ngram"] if self.ngram_ is not None else [])
+        if texts:
+            outputs = predict_text_model(self.keras_model(), texts, batch_size=batch_size,
+                                         lengths=token_lengths(self.vectorizer_, texts, self.sequence_length_))
+        else:  # (Keras' predict would fail on no batches)
+            outputs = {name: np.zeros((0, len(self.classes_)), np.float32) for name in names}
+        return {"members": [outputs[name] for name in names if name.startswith("member_")],
+                **{name: outputs[name] for name in names if not name.startswith("member_")}}
 
-            logits = ngram_logits(self.ngram_, texts)
-            mix = blend_multi_label if self.settings_.multi_label else blend  # per label, or over the classes
-            paths.update(ngram=mix(recurrent, logits, 0.0), model=mix(recurrent, logits, self.blend_weight_))
-        return paths
+    def keras_model(self, fixed_length=False):
+        """The fitted classifier as one raw-text Keras model (:func:`zoo.models.text_model.text_model`: texts ->
+        a dict of probabilities, ``"model"`` the classifier's); :meth:`predict_paths`, :meth:`predict_proba`,
+        :meth:`evaluate` and :meth:`export` all run it. Built on first use, again when the fitted state changes
+        (init auto's pair sets ``companions_`` and ``blend_weight_`` on a fitted candidate)."""
+        self._check_fitted()
+        objects = (self.model_, self.vectorizer_, self.ngram_, *self.companions_)
+        temperature = getattr(self, "calibration_", 1.0)
+        values = (self.sequence_length_, np.asarray(self.blend_weight_).tolist(), self.settings_.truncation,
+                  len(self.companions_), bool(fixed_length), temperature)
+        cached = getattr(self, "_keras_model", None)
+        if cached is None or cached[1] != values or any(a is not b for a, b in zip(cached[0], objects)):
+            model = text_model(self.model_, self.vectorizer_, self.sequence_length_, self.ngram_, self.blend_weight_,
+                               self.settings_.truncation, fixed_length, temperature=temperature, companions=[
+                                   (c.model_, c.vectorizer_, c.sequence_length_, c.settings_.truncation)
+                                   for c in self.companions_])
+            cached = self._keras_model = (objects, values, model)
+        return cached[2]
 
-    def predict(self, texts, batch_size=128):
+    def predict(self, texts, batch_size=128, min_confidence=None):
         """The most probable label of each text (values of ``classes_``); with ``multi_label``, the list of
-        labels at or above their thresholds (in ``classes_`` order, possibly empty)."""
+        labels at or above their thresholds (in ``classes_`` order, possibly empty).
+
+        ``min_confidence``: abstain (None) where the most probable label's
+        (calibrated) probability is below it; the report's coverage table
+        shows the accuracy each level keeps."""
+        check_min_confidence(min_confidence)
         probs = self.predict_proba(texts, batch_size=batch_size)
         if self.settings_.multi_label:
+            if min_confidence is not None:
+                raise ConfigError("min_confidence", "`min_confidence` is for single-label classifiers; a multi-label "
+                                                    "one has a threshold per label (thresholds_)")
             return [[self.classes_[j] for j in np.flatnonzero(row)] for row in probs >= self.thresholds_]
-        return [self.classes_[i] for i in probs.argmax(-1)]
+        return [self.classes_[i] if min_confidence is None or p[i] >= min_confidence else None
+                for i, p in zip(probs.argmax(-1), probs)]
 
     def evaluate(self, texts, labels, *, baseline=False):
         """The metrics of the reports: accuracy, macro precision/recall/F1, per class, confusion matrix.
@@ -460,49 +304,22 @@ class TextClassifier:
                 validation texts); or a ``(texts, labels)`` pair to train it on.
 
         Returns:
-            A dict; an ensemble adds each member's scores (``members``) and
-            what each smaller ensemble would have scored
-            (``accuracy_by_ensemble_size``).
+            A dict; ``errors`` holds the texts of highest loss and the most
+            confused pairs of classes
+            (:func:`zoo.evaluation.scoring.error_analysis`); an ensemble adds
+            each member's scores (``members``) and what each smaller ensemble
+            would have scored (``accuracy_by_ensemble_size``).
         """
         self._check_fitted()
-        if self.settings_.multi_label:
-            return self._evaluate_multi_label(texts, labels, baseline)
-        texts = _texts("texts", texts)
-        if not texts:
+        texts = check_texts("texts", texts)
+        multi = self.settings_.multi_label
+        if not texts and not multi:
             raise DataError("texts: no texts to evaluate on")
-        y = _encode("labels", _labels("labels", labels, len(texts)), self.classes_)
-        paths = self.predict_paths(texts)
-        member_probs = paths["members"]
-        names = [str(c) for c in self.classes_]
-        metrics = classification_metrics(y, paths["model"].argmax(-1), names)
-        if self.ngram_ is not None:
-            parts = {name: classification_metrics(y, paths[name].argmax(-1), names) for name in ("recurrent", "ngram")}
-            for part in parts.values():
-                part.pop("confusion_matrix")
-            metrics["paths"] = {**parts, "blend_weight": self.blend_weight_}
-        if len(member_probs) > 1:
-            seeds = [self.settings_.seed + 1000 * k for k in range(len(member_probs))]
-            scores = [classification_metrics(y, p.argmax(-1), names) for p in member_probs]
-            metrics["members"] = [{"seed": seed, "accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
-                                  for seed, s in zip(seeds, scores)]
-            metrics["accuracy_by_ensemble_size"] = [
-                round(float(np.mean(np.mean(member_probs[:k], axis=0).argmax(-1) == y)), 4)
-                for k in range(1, len(member_probs) + 1)]
-        if baseline is not False and baseline is not None:
-            if baseline is True:
-                if self._baseline_data is None:
-                    raise ConfigError("baseline", "`baseline=True` needs the training texts, which a loaded "
-                                                  "classifier does not have: pass baseline=(texts, labels)")
-                train_texts, train_y = self._baseline_data
-            else:
-                train_texts, train_labels = _pair("baseline", baseline)
-                train_texts = _texts("baseline texts", train_texts)
-                train_y = _encode("baseline labels", _labels("baseline labels", train_labels, len(train_texts)),
-                                  self.classes_)
-            logger.info(f"baseline: TF-IDF + LinearSVC or NBSVM, chosen by cross-validation on the {len(train_texts)} "
-                        "labelled texts")
-            metrics["baseline"] = fair_baseline(train_texts, train_y, texts, y, names, seed=self.settings_.seed)
-        return metrics
+        y = encode_given("labels", labels, len(texts), self.classes_, multi_label=multi)
+        stored = self._baseline_data
+        train = baseline_pair(baseline, stored, lambda what, given, size: encode_given(
+            what, given, size, self.classes_, multi_label=multi))
+        return (evaluate_multi_label if multi else evaluate_single_label)(self, texts, y, train)
 
     # === Saving ===
 
@@ -551,16 +368,9 @@ class TextClassifier:
         Each batch is padded to its longest text; ``fixed_length=True`` pads every text to the sequence
         length instead (one static shape, the same probabilities, slower on short texts).
         """
-        from zoo.serving.export import export_text_classifier
-
         self._check_fitted()
-        export_text_classifier(self.model_, self.vectorizer_, self.sequence_length_,
-                               [str(c) for c in self.classes_], os.fspath(path), overwrite=overwrite,
-                               ngram=self.ngram_, blend_weight=self.blend_weight_,
-                               truncation=self.settings_.truncation, fixed_length=fixed_length,
-                               thresholds=self.thresholds_ if self.settings_.multi_label else None,
-                               companions=[(c.model_, c.vectorizer_, c.sequence_length_, c.settings_.truncation)
-                                           for c in self.companions_])
+        export_text_classifier(self.keras_model(fixed_length), [str(c) for c in self.classes_], os.fspath(path),
+                               overwrite=overwrite, thresholds=self.thresholds_ if self.settings_.multi_label else None)
         return path
 
     def _check_fitted(self):
@@ -577,220 +387,3 @@ def _signature():
 
 # The signature that help(), IDEs and scikit-learn's clone() see: the config's fields and defaults.
 TextClassifier.__init__.__signature__ = _signature()
-
-
-# === Helpers ===
-
-
-def _validation(texts, y, validation_data, settings, no_labels, encode):
-    """``(texts, y, valid_texts, valid_y)``: the given validation data (its labels through ``encode``), or a
-    seeded ``validation_split`` of the training texts, or none (``valid_y`` is then ``no_labels``)."""
-    if validation_data is not None:
-        valid_texts, valid_labels = _pair("validation_data", validation_data)
-        valid_texts = _texts("validation texts", valid_texts)
-        valid_y = encode(valid_labels)
-        if len(valid_y) != len(valid_texts):
-            raise DataError(f"validation_data: {len(valid_texts)} texts and {len(valid_y)} labels; expected one "
-                            "label per text")
-        return texts, y, valid_texts, valid_y
-    if settings.validation_split <= 0:
-        return texts, y, [], no_labels
-    keep, held = split_indices(y, settings.seed, test_size=settings.validation_split)
-    return [texts[i] for i in keep], y[keep], [texts[i] for i in held], y[held]
-
-
-def _make_strategy(name):
-    try:
-        return distribute.get_strategy(name)
-    except ConfigError:
-        raise
-    except ValueError as error:  # e.g. a TF_CONFIG task that does not train
-        raise ConfigError("strategy", f"`strategy` {name!r}: {error}") from None
-
-
-def _within(backup_dir, name):
-    """init auto: the backup folder of one of its trainings, inside the run's (None without one)."""
-    return os.path.join(backup_dir, f"auto_{name}") if backup_dir else None
-
-
-def _unlabelled(unlabelled_texts, texts, valid_texts):
-    """``unlabelled_texts`` without the training and validation texts (a labelled text is not unlabelled)."""
-    if unlabelled_texts is None:
-        return []
-    labelled = set(texts) | set(valid_texts)
-    return [t for t in _texts("unlabelled texts", unlabelled_texts) if t not in labelled]
-
-
-def _auto_pair(pair, validation, classes):
-    """init auto's pair entry: the two candidates' recurrent probabilities averaged, then blended with the first
-    one's n-gram path at the weight :func:`zoo.training.ngram_path.choose_blend_weight` picks on ``validation``."""
-    from zoo.training.ngram_path import choose_blend_weight, ngram_logits
-
-    first = pair[0]["classifier"]
-    y = _encode("validation labels", validation[1], classes)
-    recurrent = np.mean([r["valid_paths"]["recurrent"] for r in pair], axis=0)
-    if first.ngram_ is None:  # hybrid=False: the average alone
-        weight, scores = 1.0, {}
-        accuracy = float(np.mean(recurrent.argmax(-1) == y))
-    else:
-        weight, scores = choose_blend_weight(recurrent, ngram_logits(first.ngram_, validation[0]), y)
-        accuracy = scores["hybrid"]
-    name = "+".join(r["name"] for r in pair)
-    logger.info(f"init auto: {name} (their recurrent paths averaged, weighing {weight:.2f} in the blend) scored "
-                f"{accuracy:.4f} on the validation split")
-    return {"name": name, "members": [r["name"] for r in pair], "valid_accuracy": accuracy,
-            "blend_weight": weight, "blend_scores": scores}
-
-
-def _texts(what, texts):
-    """``texts`` as a list of ``str``; a single string, None or a non-text item is a one-line DataError.
-
-    Example:
-
-    >>> _texts("texts", "great fun film")
-    Traceback (most recent call last):
-    ...
-    zoo.errors.DataError: texts: expected a list of texts, got one str ('great fun film'); wrap a single text in a list: [text]
-    """
-    if isinstance(texts, (str, bytes)):
-        raise DataError(f"{what}: expected a list of texts, got one {type(texts).__name__} ({_shown(texts)}); wrap "
-                        "a single text in a list: [text]")
-    try:
-        texts = list(texts)
-    except TypeError:
-        got = "None" if texts is None else type(texts).__name__
-        raise DataError(f"{what}: expected a list of texts, got {got}") from None
-    bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
-    if bad is not None:
-        raise DataError(f"{what}: item {bad} is a {type(texts[bad]).__name__}, expected str")
-    return texts
-
-
-def _labels(what, labels, size=None):
-    """``labels`` as a list of plain hashable values, one per text (``size``); None, NaN, a list or a single
-    string among them is a one-line DataError (they would otherwise become classes of their own)."""
-    if labels is None or isinstance(labels, (str, bytes)):
-        raise DataError(f"{what}: expected a list of labels, one per text, got "
-                        + ("None" if labels is None else f"one {type(labels).__name__} ({_shown(labels)})"))
-    try:
-        labels = [_plain(v) for v in labels]
-    except TypeError:
-        raise DataError(f"{what}: expected a list of labels, got {type(labels).__name__}") from None
-    for i, value in enumerate(labels):
-        if value is None or (isinstance(value, float) and value != value):
-            raise DataError(f"{what}: item {i} is {'None' if value is None else 'NaN'}; every text needs a label "
-                            "(drop the unlabelled ones, or pass them as unlabelled_texts)")
-        if isinstance(value, (list, tuple, set, dict, np.ndarray)):
-            raise DataError(f"{what}: item {i} is a {type(value).__name__}; several labels per text need "
-                            "multi_label=True")
-        if isinstance(value, int) and not isinstance(value, bool) and _too_long(value):
-            raise DataError(f"{what}: item {i} is an integer of more than {_MAX_DIGITS} digits; give such labels "
-                            "as strings")
-        if isinstance(value, str) and len(value) > _MAX_LABEL_CHARS:
-            raise DataError(f"{what}: item {i} is a label of {len(value):,} characters ({_shown(value)}); expected "
-                            f"at most {_MAX_LABEL_CHARS:,} (a text in the label column?)")
-    if size is not None and len(labels) != size:
-        raise DataError(f"{what}: {len(labels)} labels for {size} texts; expected one label per text")
-    return labels
-
-
-_MAX_DIGITS = 4000  # Python converts integers of more digits to text only after sys.set_int_max_str_digits
-_MAX_LABEL_CHARS = 10_000
-
-
-def _too_long(value):
-    return abs(value).bit_length() > _MAX_DIGITS * 3.33
-
-
-def _shown(value, width=40):
-    text = repr(value[:width + 1] if isinstance(value, (str, bytes)) else value)
-    return text if len(text) <= width else text[:width - 3] + "..."
-
-
-def _check_batch_size(batch_size):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ConfigError("batch_size", f"`batch_size` must be an integer >= 1, got {batch_size!r}")
-    return int(batch_size)
-
-
-def _pair(what, data):
-    """``(texts, labels)`` of ``validation_data`` or ``baseline``; anything else is a one-line DataError."""
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise DataError(f"{what}: expected a (texts, labels) pair, got {type(data).__name__}")
-    return data
-
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _class_order(labels):
-    """Sorted distinct labels; numerically when they are numbers or integer strings.
-
-    Example:
-
-    >>> _class_order(["10", "9", "10"]), _class_order(["b", "a"])
-    (['9', '10'], ['a', 'b'])
-    """
-    values = sorted({_plain(v) for v in labels}, key=str)
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        return sorted(values)
-    if all(isinstance(v, str) and v.lstrip("+-").isdigit() for v in values):
-        # Decimal, not int: an integer string of thousands of digits is still a label (int() refuses it).
-        return sorted(values, key=lambda v: (decimal.Decimal(v), v))
-    return values
-
-
-def _classes(classes, labels):
-    """The class order: the given ``classes`` (distinct, no None), or :func:`_class_order` of the labels."""
-    if classes is None:
-        return _class_order(labels)
-    classes = _labels("classes", classes)
-    seen = set()
-    for value in classes:
-        if value in seen:
-            raise DataError(f"classes: {_shown(value)} appears more than once; expected distinct labels")
-        seen.add(value)
-    return classes
-
-
-def _encode(what, labels, classes):
-    index = {c: i for i, c in enumerate(classes)}
-    labels = _labels(what, labels)
-    unknown = sorted({_shown(v) for v in labels if v not in index})
-    if unknown:
-        shown = ", ".join(unknown[:5]) + (", ..." if len(unknown) > 5 else "")
-        raise DataError(f"{what}: {len(unknown)} label(s) not among the classes: {shown} "
-                        f"(classes: {', '.join(map(str, classes[:10]))}{', ...' if len(classes) > 10 else ''})")
-    return np.array([index[v] for v in labels], np.int64)
-
-
-# --- multi-label helpers ---
-
-
-def _label_lists(what, labels, size=None):
-    """Each item a list of labels (a list, tuple, set or array; not a string), each label checked as in
-    :func:`_labels`; one list per text (``size``)."""
-    if labels is None or isinstance(labels, (str, bytes)):
-        raise DataError(f"{what}: expected a list of label lists, one per text, got "
-                        + ("None" if labels is None else f"one {type(labels).__name__}"))
-    rows = list(labels)
-    for i, row in enumerate(rows):
-        if isinstance(row, (str, bytes)) or not isinstance(row, (list, tuple, set, frozenset, np.ndarray)):
-            raise DataError(f"{what}: item {i} is a {type(row).__name__}, expected a list of labels "
-                            "(multi_label=True)")
-    if size is not None and len(rows) != size:
-        raise DataError(f"{what}: {len(rows)} label lists for {size} texts; expected one list per text")
-    return [_labels(f"{what}, item {i}", row) for i, row in enumerate(rows)]
-
-
-def _encode_label_lists(what, label_lists, classes):
-    """A 0/1 float32 matrix ``(texts, classes)``; labels not among ``classes`` are an error."""
-    _encode(what, [v for row in label_lists for v in row], classes)  # the one-line error for unknown labels
-    index = {c: i for i, c in enumerate(classes)}
-    y = np.zeros((len(label_lists), len(classes)), np.float32)
-    for row, values in enumerate(label_lists):
-        y[row, [index[v] for v in values]] = 1.0
-    return y
-
-

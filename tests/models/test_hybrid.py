@@ -205,12 +205,12 @@ def test_a_companion_is_averaged_before_the_blend_saved_and_exported(hybrid, tmp
     pair = copy.copy(hybrid)
     pair.companions_ = [other]
     probe = ["win a free prize now", "lunch later?", "", "unknown words only here"]
-    own, theirs = hybrid.predict_paths(probe)["recurrent"], other.predict_proba(probe)
+    own, theirs = hybrid.predict_paths(probe)["recurrent"], other.predict_paths(probe)["recurrent"]
     paths = pair.predict_paths(probe)
     np.testing.assert_allclose(paths["recurrent"], (own + theirs) / 2, atol=1e-6)
-    np.testing.assert_allclose(paths["model"], blend((own + theirs) / 2, ngram_logits(hybrid.ngram_, probe),
-                                                     hybrid.blend_weight_), atol=1e-6)
-    assert not np.allclose(paths["model"], hybrid.predict_proba(probe), atol=1e-4)  # the companion counts
+    np.testing.assert_allclose(paths["uncalibrated"], blend((own + theirs) / 2, ngram_logits(hybrid.ngram_, probe),
+                                                            hybrid.blend_weight_), atol=1e-6)
+    assert not np.allclose(paths["uncalibrated"], hybrid.predict_paths(probe)["uncalibrated"], atol=1e-4)  # it counts
 
     pair.save(tmp_path / "c")
     assert (tmp_path / "c" / "companion_1" / "classifier.json").exists()
@@ -233,3 +233,21 @@ def test_a_class_without_training_texts_gets_a_column_it_never_wins():
     logits = ngram_logits(layer, ["free cash", "lunch later"])
     assert logits.shape == (2, 3) and (logits.argmax(-1) != 1).all()
     assert logits[0].argmax() != logits[1].argmax()
+
+
+def test_one_raw_text_keras_model_is_predicted_served_and_rebuilt_when_the_blend_changes(hybrid):
+    import copy
+
+    import tensorflow as tf
+
+    probe = ["win a free prize now", "lunch later?", "", "unknown words only here"]
+    model = hybrid.keras_model()
+    assert hybrid.keras_model() is model  # built once
+    out = model.predict_on_batch(tf.constant(probe))
+    np.testing.assert_allclose(out["model"], hybrid.predict_proba(probe), atol=1e-6)
+    np.testing.assert_allclose(out["ngram"], hybrid.predict_paths(probe)["ngram"], atol=1e-6)
+    recurrent_only = copy.copy(hybrid)
+    recurrent_only.blend_weight_ = 1.0  # the fitted state changed: another model
+    assert recurrent_only.keras_model() is not model
+    np.testing.assert_allclose(recurrent_only.predict_paths(probe)["uncalibrated"], out["recurrent"], atol=1e-6)
+

@@ -9,6 +9,7 @@ import pytest
 import zoo
 from zoo.data import text
 from zoo.errors import ExportError
+from zoo.models.text_model import text_model
 from zoo.serving.export import export_text_classifier
 
 TEXTS = ["win cash now", "free prize win", "see you at lunch", "call me later tonight"] * 10
@@ -28,7 +29,7 @@ def trained():
 def test_export_round_trip_in_fresh_process(trained, tmp_path):
     model, vectorizer = trained
     path = str(tmp_path / "export")
-    export_text_classifier(model, vectorizer, 8, ["ham", "spam"], path)
+    export_text_classifier(text_model(model, vectorizer, 8), ["ham", "spam"], path)
     probe = ["win a free prize", "lunch later?", "", "unknown words only here"]
     expected = text.predict_in_order(model, text.vectorize(vectorizer, probe, 8).ids)
 
@@ -57,7 +58,7 @@ def test_per_batch_export_gives_the_fixed_length_exports_probabilities(trained, 
     out = {}
     for fixed in (False, True):
         path = str(tmp_path / f"fixed_{fixed}")
-        export_text_classifier(model, vectorizer, 8, ["ham", "spam"], path, fixed_length=fixed)
+        export_text_classifier(text_model(model, vectorizer, 8, fixed_length=fixed), ["ham", "spam"], path)
         out[fixed] = tf.saved_model.load(path).signatures["serving_default"](texts=tf.constant(probe))
     np.testing.assert_allclose(out[False]["probabilities"].numpy(), out[True]["probabilities"].numpy(), atol=1e-6)
     assert out[False]["label"].numpy().tolist() == out[True]["label"].numpy().tolist()
@@ -66,19 +67,19 @@ def test_per_batch_export_gives_the_fixed_length_exports_probabilities(trained, 
 def test_existing_export_is_not_overwritten(trained, tmp_path):
     model, vectorizer = trained
     path = tmp_path / "export"
-    export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(path))
+    export_text_classifier(text_model(model, vectorizer, 8), ["ham", "spam"], str(path))
     (path / "marker").write_text("from the old export")
     with pytest.raises(ExportError, match="already exists"):
-        export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(path))
+        export_text_classifier(text_model(model, vectorizer, 8), ["ham", "spam"], str(path))
     assert (path / "marker").read_text() == "from the old export"
-    export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(path), overwrite=True)
+    export_text_classifier(text_model(model, vectorizer, 8), ["ham", "spam"], str(path), overwrite=True)
     assert (path / "saved_model.pb").exists() and not (path / "marker").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["export"]  # no temporary directory left
     mine = tmp_path / "mine"  # a folder zoo did not write: never replaced
     mine.mkdir()
     (mine / "notes").write_text("keep")
     with pytest.raises(ExportError, match="not a folder zoo wrote"):
-        export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(mine), overwrite=True)
+        export_text_classifier(text_model(model, vectorizer, 8), ["ham", "spam"], str(mine), overwrite=True)
     assert (mine / "notes").read_text() == "keep"
 
 
@@ -91,7 +92,7 @@ def test_failed_export_leaves_nothing(trained, tmp_path, monkeypatch):
     # Fail after the SavedModel is written to the temporary directory, when it would be renamed into place.
     monkeypatch.setattr("zoo.files.swap_directory", boom)
     with pytest.raises(RuntimeError, match="disk full"):
-        export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(tmp_path / "export"))
+        export_text_classifier(text_model(model, vectorizer, 8), ["ham", "spam"], str(tmp_path / "export"))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -99,7 +100,7 @@ def test_export_is_readable_by_others_under_umask_022(trained, tmp_path):
     model, vectorizer = trained
     previous = os.umask(0o022)
     try:
-        export_text_classifier(model, vectorizer, 8, ["ham", "spam"], str(tmp_path / "export"))
+        export_text_classifier(text_model(model, vectorizer, 8), ["ham", "spam"], str(tmp_path / "export"))
     finally:
         os.umask(previous)
     assert (tmp_path / "export").stat().st_mode & 0o777 == 0o755
@@ -110,7 +111,7 @@ def test_export_is_readable_by_others_under_umask_022(trained, tmp_path):
 def test_predict_cli(trained, tmp_path):
     model, vectorizer = trained
     path = str(tmp_path / "export")
-    export_text_classifier(model, vectorizer, 8, ["ham", "spam"], path)
+    export_text_classifier(text_model(model, vectorizer, 8), ["ham", "spam"], path)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run([sys.executable, "-m", "zoo", "predict", path], input="win cash\nsee you\n",
                             capture_output=True, text=True, env=env, check=True)
@@ -123,3 +124,20 @@ def test_predict_cli(trained, tmp_path):
                          env=env)
     assert bad.returncode == 3 and bad.stderr.strip().splitlines()[-1].startswith("error: ")
     assert "not a SavedModel directory" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_predict_abstains_below_min_confidence(trained, tmp_path, capsys):
+    from zoo.cli import predict
+
+    model, vectorizer = trained
+    path = str(tmp_path / "export")
+    export_text_classifier(text_model(model, vectorizer, 8), ["ham", "spam"], path)
+    predict.main([path, "win cash", "see you at lunch", "--min-confidence", "0"])
+    answered = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
+    assert all(label for label, _, _ in answered)
+    predict.main([path, "win cash", "see you at lunch", "--min-confidence", "1"])
+    abstained = [line.split("\t") for line in capsys.readouterr().out.rstrip("\n").splitlines()]
+    assert [label for label, _, _ in abstained] == ["" if float(p) < 1 else label for label, p, _ in answered]
+    with pytest.raises(SystemExit) as stop:
+        predict.main([path, "x", "--min-confidence", "1.5"])
+    assert stop.value.code == 2 and "--min-confidence must be a number in [0, 1], got 1.5" in capsys.readouterr().err

@@ -107,7 +107,7 @@ def test_a_language_model_that_cannot_read_the_script_gives_way_and_chinese_is_c
     init, why = auto.language_model(settings, chinese)
     assert "vocabulary is not" in why and init == "lm:zh-pd1998-char-lm"  # the committed Chinese one instead
     assert auto.language_model(settings, ["a great read", "poor quality"]) == (settings.auto_lm, None)
-    monkeypatch.setattr("zoo.transfer.pretrained.list_pretrained", lambda: ["wiki-books-lstm-lm-v2"])
+    monkeypatch.setattr("zoo.training.auto.list_pretrained", lambda: ["wiki-books-lstm-lm-v2"])
     assert auto.language_model(settings, chinese)[0] is None  # none reads Chinese: the candidates are skipped
     assert auto.word_count(["这本书很好看 ok"]) == 7  # six characters and a word, not two "words"
     assert auto.word_count(chinese) == sum(len(t) for t in chinese)  # each character, the comma too

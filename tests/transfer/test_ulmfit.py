@@ -79,6 +79,12 @@ def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, mode, dev):
         accuracy = np.mean([p == t[-1] for p, t in zip(predicted, (tmp_path / "test.csv").read_text()
                                                         .splitlines()[1:])])
         assert accuracy == pytest.approx(metrics["accuracy"])
+    if mode == "ensemble":  # the export is the same one model: both members, averaged, blended, calibrated
+        import tensorflow as tf
+
+        serve = tf.saved_model.load(str(out / "export")).signatures["serving_default"]
+        np.testing.assert_allclose(serve(texts=tf.constant(test_texts[:6]))["probabilities"].numpy(),
+                                   clf.predict_proba(test_texts[:6]), atol=1e-6)
 
 
 def test_finetune_lm_runs_the_callers_callbacks_once_per_epoch(artifact_dir):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from zoo import config as zc
-from zoo.errors import VectorsError
+from zoo.errors import ConfigError, VectorsError
 from zoo.transfer import vectors as zv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -86,7 +86,7 @@ def test_accepted_as_init():
     config = zc.ClassifierConfig(init=NAME)
     assert config.init == NAME and zc.init_kind(config.init) == "vectors"
     assert NAME in zc.VECTOR_NAMES and zc.ClassifierConfig(auto_vectors=NAME).auto_vectors == NAME
-    with pytest.raises(zc.ConfigError, match=NAME):
+    with pytest.raises(ConfigError, match=NAME):
         zc.ClassifierConfig(init="lm:")
 
 

@@ -23,8 +23,17 @@ import dataclasses
 import os
 import sys
 
-from zoo.config import Flag, Integer, Number, SequenceLength, read_config_file
-from zoo.errors import ConfigError, DataError, ExportError, Interrupted, PretrainedError, VectorsError, ZooError
+from zoo.config import per_init_default, read_config_file
+from zoo.config.checks import Flag, Integer, Number, SequenceLength
+from zoo.errors import (
+    ConfigError,
+    DataError,
+    ExportError,
+    Interrupted,
+    PretrainedError,
+    VectorsError,
+    ZooError,
+)
 
 
 def flag(name):
@@ -79,6 +88,8 @@ class SettingsParser:
 
     def _shown_default(self, f, defaults):
         value = defaults.get(f.name, f.default)
+        if value is None and per_init_default(f):  # None: the value for the way the model starts
+            return per_init_default(f)
         return "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
     def build(self, defaults):
@@ -189,7 +200,7 @@ def one_line_errors():
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         raise SystemExit(EXIT_BROKEN_PIPE) from None
-    except Exception as error:  # noqa: BLE001 - a full disk shows up as OSError or as TensorFlow's own errors
+    except Exception as error:
         from zoo.files import disk_full
 
         if not disk_full(error):

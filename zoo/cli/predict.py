@@ -5,6 +5,8 @@
 
 Prints one line per text: label, its probability, and the text. Lines from
 stdin are classified in batches (``--batch-size``), so memory stays bounded.
+With ``--min-confidence P`` a single-label export abstains: a text whose top
+probability is below P gets an empty label (``TextClassifier.predict``'s None).
 """
 
 import argparse
@@ -35,18 +37,26 @@ def main(argv=None):
     # 64: with the main job's model (BiLSTM 96, 328 tokens), 50,000 lines from stdin peak at 786 MiB RSS and take
     # 29 s on 2 cores; 256 peaks at 1,051 MiB (the LSTM's gate inputs for a whole batch) and takes 33 s.
     parser.add_argument("--batch-size", type=int, default=64, help="texts per call of the model (default: 64)")
+    parser.add_argument("--min-confidence", type=float, default=None, metavar="P",
+                        help="abstain (an empty label) where the top probability is below P (single-label exports)")
     args = parser.parse_args(argv)
     if args.batch_size < 1:
         fail(f"--batch-size must be an integer >= 1, got {args.batch_size}")
+    if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
+        fail(f"--min-confidence must be a number in [0, 1], got {args.min_confidence}")
     start_tensorflow()
     from zoo.serving.predict import batches, classify, load
 
     with one_line_errors():
         serve = load(args.export_dir)
+        if args.min_confidence is not None and "num_labels" in serve.structured_outputs:
+            fail("--min-confidence is for single-label exports; a multi-label export has a threshold per label")
         found = False
         for batch in batches(args.texts or _stdin_lines(), args.batch_size):
             found = True
             for text, (label, prob) in zip(batch, classify(serve, batch)):
+                if args.min_confidence is not None and prob < args.min_confidence:
+                    label = ""
                 print(f"{label}\t{prob:.4f}\t{text}")
         if not found:
             fail("no texts given (as arguments or on stdin)")

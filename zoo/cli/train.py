@@ -17,32 +17,40 @@ Settings are checked, and the output directory too, before anything is
 loaded or written.
 """
 
+import dataclasses
 import os
-import platform
 import sys
 import tempfile
 
 from zoo.cli.flags import SettingsParser, dry_run, one_line_errors
-from zoo.config import ClassifierConfig, DataConfig, RunConfig, init_kind, resolve_init_defaults
+from zoo.config import (
+    CLASSIFIER_GROUPS,
+    ClassifierConfig,
+    DataConfig,
+    RunConfig,
+    init_kind,
+    resolve_init_defaults,
+)
 from zoo.errors import ConfigError, ExportError, Interrupted, ZooError
-from zoo.files import (DirectoryLock, atomic_directory, check_replaceable, disk_full, make_owned_directory,
-                       remove_owned, write_json)
+from zoo.files import (
+    DirectoryLock,
+    atomic_directory,
+    check_replaceable,
+    disk_full,
+    make_owned_directory,
+    remove_owned,
+    write_json,
+)
 from zoo.log import logger, start_tensorflow
 
 FINISHED = "metrics.json"  # written last: a directory with it holds a finished run
 
-# The command line's groups of settings (ClassifierConfig's, by the field a group starts at).
-_CLASSIFIER_GROUPS = [
-    ("model", "model"), ("text", "max_tokens"), ("training", "epochs"), ("distribution", "strategy"),
-    ("ULMFiT (init lm:)", "lm_finetune"),
-]
-
-
-def settings_groups():
-    """``(title, ClassifierConfig, field names)`` for the command line's groups of classifier settings."""
-    names = ClassifierConfig.names()
-    starts = [names.index(first) for _, first in _CLASSIFIER_GROUPS] + [len(names)]
-    return [(title, ClassifierConfig, names[a:b]) for (title, _), a, b in zip(_CLASSIFIER_GROUPS, starts, starts[1:])]
+def settings_groups(exclude=()):
+    """``(title, ClassifierConfig, field names)`` for the command line's groups of classifier settings: each
+    field's ``group`` (:data:`zoo.config.CLASSIFIER_GROUPS`), but those in ``exclude``."""
+    fields = dataclasses.fields(ClassifierConfig)
+    return [(title, ClassifierConfig, [f.name for f in fields if f.metadata["group"] == group])
+            for group, title in CLASSIFIER_GROUPS.items() if group not in exclude]
 
 
 def parser(defaults=None, prog="zoo train", description=None):
@@ -149,6 +157,7 @@ def run(data, output, settings, recipe="zoo train"):
 
 def _run(data, output, settings, recipe, strategy, chief, resolved):
     from zoo.data.datasets import load_for_training
+    from zoo.evaluation.run_report import run_config, run_metrics
     from zoo.text_classifier import TextClassifier
 
     out = output.output_dir
@@ -179,26 +188,9 @@ def _run(data, output, settings, recipe, strategy, chief, resolved):
     logger.info("evaluating on the test split" if split == "test" else
                 f"evaluating on the dev split: {data.dev} held-out train examples (the test split is not used)")
     metrics = clf.evaluate(dataset.test_texts, dataset.label_lists("test"), baseline=output.baseline)
-    info = clf.fit_info_
-    metrics.update(train_seconds=info["train_seconds"], epochs_run=info["epochs_run"],
-                   truncated_train_texts=info["truncated_train_texts"], history=clf.history_,
-                   labels=len(dataset.train_labels), evaluated_on=split)
-    for key in ("vector_coverage", "language_model", "hybrid", "auto", "thresholds", "transfer"):
-        if key in info:
-            metrics[key] = info[key]
-    if "thresholds" in info:  # multi-label: the values beside how they were chosen
-        metrics["thresholds"] = {**info["thresholds"], "values": metrics["thresholds"]["values"]}
-    if "baseline" in metrics:  # keep the old key order of metrics.json: the baseline last
-        metrics["baseline"] = metrics.pop("baseline")
-    config = {
-        "recipe": recipe, "command": sys.argv, "data": data.to_dict(), "run": output.to_dict(),
-        "classifier": settings.to_dict(), "settings": clf.settings_.to_dict(), "model": info["model"],
-        "dataset_summary": dataset.summary(), "class_names": names,
-        "vocab_size": len(clf.vectorizer_.get_vocabulary()), "resolved_sequence_length": clf.sequence_length_,
-        "precision": info["precision"], "replicas": info["replicas"], "global_batch_size": info["global_batch_size"],
-        "language_model": info.get("language_model_config"), "versions": versions(),
-        "companions": [{"settings": c.settings_.to_dict(), "model": c.fit_info_.get("model")} for c in clf.companions_],
-    }
+    metrics = run_metrics(clf, metrics, labels=len(dataset.train_labels), evaluated_on=split)
+    config = run_config(clf, recipe=recipe, command=sys.argv, data=data.to_dict(), run=output.to_dict(),
+                        classifier=settings.to_dict(), dataset_summary=dataset.summary(), class_names=names)
     if chief:
         write_run(out, clf, config, metrics)
     from zoo.evaluation.report import metrics_table
@@ -213,7 +205,9 @@ def write_run(out, clf, config, metrics):
     """The run folder, built beside the old one and swapped in whole (:func:`zoo.files.atomic_directory`): a
     crash leaves the earlier run or this one, complete. The folder's other entries (TensorBoard logs, the
     language-model cache, anything else put there) move over; the earlier run's own outputs do not."""
-    from zoo.classifier_files import owned_by_classifier  # (TensorFlow: imported once it has started)
+    from zoo.classifier_files import (
+        owned_by_classifier,  # (TensorFlow: imported once it has started)
+    )
 
     with atomic_directory(out, overwrite=True, kind="run", carry=lambda name: name not in RUN_OUTPUTS and not (
             owned_by_classifier(name) or name.endswith(".png"))) as tmp:
@@ -226,62 +220,12 @@ RUN_OUTPUTS = ("config.json", "metrics.json", "report.md", "export")
 
 def _write_run_files(out, clf, config, metrics):
     """The run's files in the new folder ``out``; the metrics last, so a folder with ``metrics.json`` is complete."""
-    from zoo.evaluation import report
+    from zoo.evaluation.run_report import write_run_report
 
     clf.save(out)
     write_json(os.path.join(out, "config.json"), config)
     clf.export(os.path.join(out, "export"))
-    if "confusion_matrix" in metrics:  # single-label
-        report.plot_confusion_matrix(metrics["confusion_matrix"], config["class_names"],
-                                     os.path.join(out, "confusion_matrix.png"))
-    report.plot_history(metrics["history"], os.path.join(out, "curves"))
-    settings = config["settings"]
-    coverage = metrics.get("vector_coverage")
-    details = [
-        f"{metrics.get('evaluated_on', 'test')} examples: {metrics['num_test_examples']}",
-        f"training time: {metrics['train_seconds']:.0f} s; epochs run: {metrics['epochs_run']}",
-        f"init: {settings['init']}" + _coverage_note(settings["init"], coverage)
-        + "".join(f"; with the recurrent path of a second model, init {c.settings_.init}" for c in clf.companions_),
-        f"sequence length: {config['resolved_sequence_length']} tokens "
-        f"({metrics.get('truncated_train_texts', 0)} training texts cut)",
-        f"seed: {settings['seed']}",
-    ]
-    hybrid = metrics.get("hybrid")
-    if hybrid:
-        how = ("chosen per label on the validation split" if hybrid.get("blend", {}).get("overall") is not None else
-               "chosen on the validation split" if hybrid.get("valid_accuracy") else
-               "chosen by init auto's comparison" if metrics.get("auto") else "fixed: no validation split")
-        weighs = (f"{hybrid['blend_weight']:.2f}" if "blend_weights" not in hybrid else  # multi-label: per label
-                  f"from {min(hybrid['blend_weights']):.2f} to {max(hybrid['blend_weights']):.2f} by label")
-        details.append(f"hybrid: the recurrent path weighs {weighs} against the n-gram path "
-                       f"({hybrid['features']} {_grams(hybrid)}{_bigrams(hybrid)}, temperature "
-                       f"{hybrid['temperature']:.3g}{_self_training(hybrid)}; {how})")
-    thresholds = metrics.get("thresholds")
-    if thresholds:  # multi-label
-        values = list(thresholds["values"].values())
-        details.append(f"multi-label: {len(values)} labels, a threshold each (from {min(values):.2f} to "
-                       f"{max(values):.2f}) chosen on {thresholds['chosen_on']}; test texts have "
-                       f"{metrics['labels_per_text']:.2f} labels on average, the model predicts "
-                       f"{metrics['predicted_labels_per_text']:.2f}")
-        if "valid_micro_f1" in thresholds:
-            micro, macro = thresholds["valid_micro_f1"], thresholds["valid_macro_f1"]
-            details.append(f"validation micro F1 {micro['at_0.5']:.3f} at 0.5, {micro['chosen']:.3f} at the chosen "
-                           f"thresholds; macro F1 {macro['at_0.5']:.3f} and {macro['chosen']:.3f}")
-    transfer = metrics.get("transfer")
-    if transfer:  # init model:RUN_DIR
-        details.append(f"started from the {transfer['source_classes']}-class classifier in {transfer['source']}: "
-                       f"{', '.join(transfer['copied_layers'])} copied (it knew {transfer['vocabulary_known']:.1%} "
-                       "of this vocabulary), a new head")
-    chosen = metrics.get("auto")
-    if chosen:
-        compared = "; ".join(f"{c['name']} {c['valid_accuracy']:.3f}" if "valid_accuracy" in c
-                             else f"{c['name']} skipped ({c['skipped']})" for c in chosen["candidates"])
-        both = " (both: their recurrent paths averaged)" if "+" in chosen["chose"] else ""
-        details.append(f"init auto chose {chosen['chose']}{both}: {chosen['why']} on {chosen['validation']}; "
-                       f"{compared}")
-    dataset = config["data"]["dataset"] or config["data"]["train"]
-    report.write_report(os.path.join(out, "report.md"), title=f"{config['recipe']}: {dataset} with {config['model']}",
-                        metrics=metrics, details=details, cudnn=clf.fit_info_.get("cudnn"))
+    write_run_report(out, clf, config, metrics)
     write_json(os.path.join(out, "metrics.json"), metrics)
 
 
@@ -294,43 +238,3 @@ def _unlabelled(data, dataset, all_train_texts):
     return [t for t in all_train_texts if t not in held_out]
 
 
-def _self_training(hybrid):
-    done = hybrid.get("self_training")
-    return (f", self-trained on the {done['added']} most confident of {done['unlabelled']} unlabelled texts"
-            if done else "")
-
-
-def _grams(hybrid):
-    ngrams = hybrid.get("ngrams", 2)  # (absent before: word uni- and bigrams)
-    return "uni- and bigrams" if ngrams == 2 else f"1-{ngrams} grams of characters"
-
-
-def _bigrams(hybrid):
-    weight = hybrid.get("bigram_weight")
-    return "" if weight is None else f", bigrams normalised apart and weighing {weight:g} (a small training set)"
-
-
-def versions():
-    import keras
-    import numpy as np
-    import sklearn
-    import tensorflow as tf
-
-    from zoo.version import __version__
-
-    return {"zoo": __version__, "python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "scikit-learn": sklearn.__version__, "numpy": np.__version__}
-
-
-def _coverage_note(init, coverage):
-    """How much of the vocabulary the vectors covered, naming them where ``init`` does not: ``auto``, or the
-    English default that zoo replaced with its Chinese character vectors for Chinese texts.
-
-    >>> _coverage_note("glove-6b-50d", {"hit_rate": 0.558, "vectors": "zh-chars-pd1998-100d"})
-    ' (vectors zh-chars-pd1998-100d cover 55.8% of the vocabulary)'
-    """
-    if not coverage:
-        return ""
-    used = coverage.get("vectors")
-    which = f" {used}" if used and used != init else ""
-    return f" (vectors{which} cover {coverage['hit_rate']:.1%} of the vocabulary)"

@@ -16,7 +16,7 @@ from zoo.config import ClassifierConfig, DataConfig, TuneConfig
 
 def main(argv=None, defaults=None, prog="zoo tune"):
     parser = SettingsParser(prog, __doc__.split("\n\n")[0],
-                            [("search", TuneConfig), ("data", DataConfig), *settings_groups()[:4]],
+                            [("search", TuneConfig), ("data", DataConfig), *settings_groups(exclude=("ulmfit",))],
                             defaults=defaults)
     with one_line_errors():
         configs = parser.parse(argv)

@@ -2,6 +2,8 @@
 
 * :mod:`zoo.data.datasets`: ``load_dataset`` (built-in benchmarks, ``tfds:NAME``),
   ``load_files``, ``TextDataset`` and its seeded splits;
+* :mod:`zoo.data.builtin`: the built-in datasets' loaders and their pinned sources;
+* :mod:`zoo.data.inputs`: the estimator's in-memory inputs checked, labels encoded;
 * :mod:`zoo.data.files`: reading CSV, TSV, JSON lines and class folders;
 * :mod:`zoo.data.text`: ``TextVectorization``, sequence lengths, length-bucketed ``tf.data``;
 * :mod:`zoo.data.token_stream`: a language model's token stream and TBPTT windows;

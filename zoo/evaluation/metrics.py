@@ -11,6 +11,8 @@ import time
 import numpy as np
 from sklearn import metrics as skm
 
+from zoo.config import DEFAULT_THRESHOLD
+
 
 def classification_metrics(y_true, y_pred, class_names):
     """Accuracy, macro precision/recall/F1 and per-class figures.
@@ -28,7 +30,7 @@ def classification_metrics(y_true, y_pred, class_names):
         "macro_precision": float(np.mean(p)),
         "macro_recall": float(np.mean(r)),
         "macro_f1": float(np.mean(f)),
-        "num_test_examples": int(len(y_true)),
+        "num_test_examples": len(y_true),
         "per_class": {
             str(name): {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(support[i])}
             for i, name in enumerate(class_names)
@@ -60,7 +62,6 @@ def tfidf_svm_baseline(train_texts, train_labels, test_texts, test_labels, class
 # === Multi-label ===
 
 THRESHOLD_GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))  # 0.05, 0.10, ..., 0.95
-DEFAULT_THRESHOLD = 0.5
 
 
 def choose_thresholds(y_true, probabilities, grid=THRESHOLD_GRID):
@@ -122,7 +123,7 @@ def multi_label_metrics(y_true, y_pred, class_names):
         "hamming_loss": float(skm.hamming_loss(y_true, y_pred)),
         "labels_per_text": float(y_true.sum(1).mean()) if len(y_true) else 0.0,
         "predicted_labels_per_text": float(y_pred.sum(1).mean()) if len(y_pred) else 0.0,
-        "num_test_examples": int(len(y_true)),
+        "num_test_examples": len(y_true),
         "per_class": {
             str(name): {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(support[i])}
             for i, name in enumerate(class_names)

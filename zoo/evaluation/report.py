@@ -143,6 +143,48 @@ def _save(fig, path):
     plt.close(fig)
 
 
+def plot_calibration(calibration, path):
+    """Writes the reliability diagram (accuracy against confidence per bin, before and after temperature
+    scaling) beside accuracy against coverage (abstaining below each confidence level): one PNG."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
+    left.plot([0, 1], [0, 1], color="gray", linestyle="--", linewidth=0.8, label="calibrated")
+    for name in ("before", "after"):
+        bins = calibration["reliability"][name]
+        kept = [(c, a) for c, a, n in zip(bins["confidence"], bins["accuracy"], bins["count"]) if n]
+        left.plot([c for c, _ in kept], [a for _, a in kept], marker="o", label=f"{name} (ECE "
+                  f"{calibration['ece'][name]:.3f})")
+    left.set_xlabel("confidence (top probability)")
+    left.set_ylabel("accuracy")
+    left.set_title(f"reliability; temperature {calibration['temperature']:.3g}", fontsize=9)
+    left.legend(fontsize=8)
+    rows = [r for r in calibration["coverage"] if r["accuracy"] is not None]
+    right.plot([r["coverage"] for r in rows], [r["accuracy"] for r in rows], marker="o")
+    for r in rows[::4]:
+        right.annotate(f"{r['min_confidence']:.2f}", (r["coverage"], r["accuracy"]), fontsize=7)
+    right.set_xlabel("coverage (share of texts answered)")
+    right.set_ylabel("accuracy on them")
+    right.set_title("abstaining below a confidence", fontsize=9)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def calibration_section(calibration):
+    """report.md's lines on calibration: ECE and log loss before and after, and a few confidence levels."""
+    if not calibration:
+        return []
+    ece, loss = calibration["ece"], calibration["log_loss"]
+    where = calibration.get("chosen_on", "the validation split")
+    lines = ["## Calibration", "", f"Temperature {calibration['temperature']:.3g}, chosen on {where} (no prediction changes).",
+             "", "| | before | after |", "|---|---|---|",
+             f"| expected calibration error | {ece['before']:.4f} | {ece['after']:.4f} |",
+             f"| log loss | {loss['before']:.4f} | {loss['after']:.4f} |", "",
+             "| min_confidence | coverage | accuracy |", "|---|---|---|"]
+    lines += [f"| {r['min_confidence']:.2f} | {r['coverage']:.3f} | {r['accuracy']:.3f} |"
+              for r in calibration["coverage"] if r["accuracy"] is not None and r["min_confidence"] in
+              (0.0, 0.5, 0.7, 0.8, 0.9, 0.95)]
+    return [*lines, "", "![calibration](calibration.png)", ""]
+
+
 def plot_history(history, path_prefix):
     """Writes ``<prefix>_loss.png`` and ``<prefix>_accuracy.png`` from a list of per-epoch dicts."""
     written = []
@@ -175,16 +217,43 @@ def write_report(path, *, title, metrics, details, cudnn=None):
     if cudnn:
         lines += ["", "## cuDNN", "", "```", cudnn, "```"]
     if metrics.get("multi_label"):
-        lines += ["", "## Per label", "", per_label_table(metrics), "", "![loss](curves_loss.png)",
-                  "![binary accuracy](curves_accuracy.png)", ""]
+        lines += ["", "## Per label", "", per_label_table(metrics), "", *errors_section(metrics.get("errors")),
+                  "![loss](curves_loss.png)", "![binary accuracy](curves_accuracy.png)", ""]
         write_text(path, "\n".join(lines))
         return
     lines += ["", "## Per class", "", "| class | precision | recall | f1 | support |", "|---|---|---|---|---|"]
     for name, m in metrics["per_class"].items():
         lines.append(f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
-    lines += ["", "![confusion matrix](confusion_matrix.png)", "", "![loss](curves_loss.png)",
-              "![accuracy](curves_accuracy.png)", ""]
+    lines += ["", "![confusion matrix](confusion_matrix.png)", "", *calibration_section(metrics.get("calibration")),
+              *errors_section(metrics.get("errors")),
+              "![loss](curves_loss.png)", "![accuracy](curves_accuracy.png)", ""]
     write_text(path, "\n".join(lines))
+
+
+def errors_section(errors):
+    """report.md's lines on where the model is wrong (:func:`zoo.evaluation.scoring.error_analysis`): the most
+    confused pairs of classes and the texts of highest loss; none for metrics without them (before zoo 0.4).
+
+    Example:
+
+    >>> errors_section({"most_confused": [{"true": "a", "predicted": "b", "count": 3}], "top_losses": [
+    ...     {"text": "x y", "label": "a", "predicted": "b", "loss": 4.6, "probability_of_label": 0.01}]})[2:]
+    ['| true class | predicted | texts |', '|---|---|---|', '| a | b | 3 |', '', '| loss | label | predicted | text |', '|---|---|---|---|', '| 4.60 | a | b (a: 0.010) | x y |', '']
+    """
+    if not errors:
+        return []
+    lines = ["## Errors", ""]
+    if errors.get("most_confused"):
+        lines += ["| true class | predicted | texts |", "|---|---|---|"]
+        lines += [f"| {e['true']} | {e['predicted']} | {e['count']} |" for e in errors["most_confused"]]
+        lines.append("")
+    lines += ["| loss | label | predicted | text |", "|---|---|---|---|"]
+    for e in errors["top_losses"]:
+        label, predicted = (", ".join(e[k]) if isinstance(e[k], list) else e[k] for k in ("label", "predicted"))
+        sure = f" ({label}: {e['probability_of_label']:.3f})" if "probability_of_label" in e else ""
+        text = e["text"].replace("|", "\\|")
+        lines.append(f"| {e['loss']:.2f} | {label} | {predicted}{sure} | {text} |")
+    return [*lines, ""]
 
 
 # === Several runs ===

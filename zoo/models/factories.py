@@ -40,7 +40,13 @@ import dataclasses
 import keras
 import numpy as np
 
-from zoo.config import CELLS, POOLINGS, TASKS, ModelConfig  # noqa: F401 (the factories' options)
+from zoo.config import (  # noqa: F401 (the factories' options)
+    CELLS,
+    DEFAULT_EMBEDDING_DIM,
+    POOLINGS,
+    TASKS,
+    ModelConfig,
+)
 from zoo.errors import ConfigError
 from zoo.layers import (
     AttentionPooling,
@@ -53,7 +59,6 @@ from zoo.layers import (
 )
 from zoo.training.optimizers import compile_model
 
-DEFAULT_EMBEDDING_DIM = 128
 # Every argument the shared builder accepts, with its default: the fields of zoo.config.ModelConfig, plus
 # `embeddings` (an array, checked against the vocabulary below). A factory may override a default or fix a
 # value (``build_bilstm`` fixes bidirectional).

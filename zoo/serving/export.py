@@ -32,54 +32,15 @@ security guide says of any model.
 import os
 
 import keras
-import numpy as np
 
 from zoo.backend import require_tensorflow
 
 require_tensorflow("zoo.serving.export (the TensorFlow SavedModel)")
 
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf
 
-from zoo.data.text import TextToIds
 from zoo.errors import ExportError
 from zoo.files import atomic_directory, check_replaceable
-from zoo.models.hybrid import HybridBlend, MultiLabelBlend
-
-
-def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0, truncation="head",
-               fixed_length=False, companions=()):
-    """Wraps ``model`` (token ids -> probabilities) into a raw-text model.
-
-    Each batch of texts becomes ids only as wide as its longest text (at most
-    ``sequence_length``, cut by ``truncation``; :class:`zoo.data.text.TextToIds`),
-    or, with ``fixed_length``, always ``sequence_length`` wide (the same
-    probabilities, one static shape, every recurrent step run).
-
-    With ``companions`` (``(model, vectorizer, sequence_length, truncation)``
-    each: init auto's pair), the raw texts also go through each companion's
-    own tokenizer and model (``companion_1`` ...), and a
-    ``keras.layers.Average`` named ``recurrent_average`` averages the
-    probabilities. With ``ngram`` (a hybrid's
-    :class:`zoo.models.hybrid.NgramLinear`), the raw texts also go through the
-    n-gram path, and a :class:`zoo.models.hybrid.HybridBlend` layer named
-    ``blend`` joins the two.
-    """
-    texts = keras.Input(shape=(), dtype="string", name="texts")
-    ids = TextToIds.like(vectorizer, sequence_length, truncation, fixed_length=fixed_length, name="text_to_ids")(texts)
-    probabilities = model(ids)
-    if companions:
-        outputs = [probabilities]
-        for k, (other, other_vectorizer, other_length, other_truncation) in enumerate(companions, 1):
-            other_ids = TextToIds.like(other_vectorizer, other_length, other_truncation, fixed_length=fixed_length,
-                                       name=f"text_to_ids_{k}")(texts)
-            # Re-wrapped: the two models may share a name (say, two "bilstm"), and a layer name must be unique.
-            outputs.append(keras.Model(other.input, other.output, name=f"companion_{k}")(other_ids))
-        probabilities = keras.layers.Average(name="recurrent_average")(outputs)
-    if ngram is not None and np.ndim(blend_weight):  # a multi-label hybrid: a weight per label
-        probabilities = MultiLabelBlend(blend_weight, name="blend")([probabilities, ngram(texts)])
-    elif ngram is not None:
-        probabilities = HybridBlend(blend_weight, name="blend")([probabilities, ngram(texts)])
-    return keras.Model(texts, probabilities, name="text_classifier")
 
 
 def check_export_target(path, overwrite=False):
@@ -90,19 +51,17 @@ def check_export_target(path, overwrite=False):
     check_replaceable(path, ("export",))
 
 
-def export_text_classifier(model, vectorizer, sequence_length, class_names, path, overwrite=False, ngram=None,
-                           blend_weight=1.0, truncation="head", fixed_length=False, thresholds=None, companions=()):
-    """Writes the raw-text SavedModel to ``path``; returns the raw-text Keras model (see :func:`text_model`).
+def export_text_classifier(serving, class_names, path, overwrite=False, thresholds=None):
+    """Writes the raw-text SavedModel of ``serving`` to ``path``: the fitted classifier's one raw-text Keras model
+    (:func:`zoo.models.text_model.text_model`; the SavedModel serves its ``"model"`` output).
 
     ``thresholds`` (one per class): a multi-label classifier's export (see the module docstring).
 
     Example:
 
-        export_text_classifier(model, vectorizer, 256, ["ham", "spam"], "run/export")
+        export_text_classifier(text_model(model, vectorizer, 256), ["ham", "spam"], "run/export")
     """
     check_export_target(path, overwrite)
-    serving = text_model(model, vectorizer, sequence_length, ngram, blend_weight, truncation, fixed_length,
-                         companions)
     names = tf.constant([str(c) for c in class_names])
 
     archive = keras.export.ExportArchive()
@@ -110,7 +69,7 @@ def export_text_classifier(model, vectorizer, sequence_length, class_names, path
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
     def serve(texts):
-        probabilities = tf.cast(serving(texts), tf.float32)
+        probabilities = tf.cast(serving(texts)["model"], tf.float32)
         label_id = tf.argmax(probabilities, axis=-1)
         return {"probabilities": probabilities, "label_id": label_id, "label": tf.gather(names, label_id)}
 
@@ -120,7 +79,6 @@ def export_text_classifier(model, vectorizer, sequence_length, class_names, path
         archive.add_endpoint("serve", serve)
     with atomic_directory(path, overwrite=overwrite, kind="export") as tmp:
         archive.write_out(tmp, verbose=False)
-    return serving
 
 
 def _add_multi_label_endpoints(archive, serving, names, thresholds):
@@ -131,7 +89,7 @@ def _add_multi_label_endpoints(archive, serving, names, thresholds):
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
     def serve(texts):
-        probabilities = tf.cast(serving(texts), tf.float32)
+        probabilities = tf.cast(serving(texts)["model"], tf.float32)
         predicted = probabilities >= cut
         order = tf.argsort(tf.where(predicted, probabilities, -1.0), axis=-1, direction="DESCENDING", stable=True)
         kept = tf.gather(predicted, order, batch_dims=1)

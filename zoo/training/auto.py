@@ -40,7 +40,27 @@ language model was cached or not): words divided by throughputs measured on
 a 2-core CPU (below). A faster machine only makes them pessimistic.
 """
 
+import contextlib
+import os
+import tempfile
+import time
+
 import numpy as np
+
+from zoo.data.datasets import split_indices
+from zoo.data.inputs import (
+    check_labels,
+    check_pair,
+    check_texts,
+    encode_labels,
+    resolve_classes,
+)
+from zoo.data.tokenize import is_unspaced, token_count
+from zoo.log import logger
+from zoo.training.backups import data_fingerprint, open_backup, remove_backup
+from zoo.training.ngram_path import choose_blend_weight, ngram_logits
+from zoo.training.stages import adaptive_epochs
+from zoo.transfer.pretrained import list_pretrained, vocabulary
 
 # 0.2's fine-tuning of the committed language model on 20 Newsgroups: 14 epochs of 1,966,231 tokens in
 # 1,406 s (docs/results/ulmfit-0.3/probe-mean-200/metrics.json, "language_model").
@@ -84,9 +104,6 @@ def language_model(settings, texts):
     not in that script: the English models would see every Chinese text as unknown tokens, and fine-tuning
     on it would spend the budget for nothing (issue "zoo reads Chinese").
     """
-    from zoo.data.tokenize import is_unspaced
-    from zoo.transfer.pretrained import list_pretrained, vocabulary
-
     if not is_unspaced(texts):
         return settings.auto_lm, None
 
@@ -105,14 +122,10 @@ def language_model(settings, texts):
 def word_count(texts):
     """The tokens of ``texts`` as zoo's tokenizer makes them, about (the estimates' unit): words between
     spaces, each Han or kana character one (:func:`zoo.data.tokenize.token_count`)."""
-    from zoo.data.tokenize import token_count
-
     return int(sum(token_count(t) for t in texts))
 
 
 def _capped_words(texts, cap):
-    from zoo.data.tokenize import token_count
-
     lengths = np.array([token_count(t) for t in texts] or [0])
     if not isinstance(cap, (int, np.integer)):
         cap = np.percentile(lengths, 90)
@@ -121,8 +134,6 @@ def _capped_words(texts, cap):
 
 def vector_seconds(settings, texts):
     """Estimated seconds of training the word-vector model (``epochs`` over words up to the p90 length)."""
-    from zoo.training.stages import adaptive_epochs
-
     epochs = settings.epochs or adaptive_epochs(len(texts), settings.batch_size, settings.min_steps)
     return epochs * _capped_words(texts, None) / VECTOR_WORDS_PER_SECOND
 
@@ -170,3 +181,161 @@ def pair(results):
     if len(scored) < 2:
         return None
     return sorted(scored, key=lambda r: -r["valid_accuracy"])[:2]  # (sorted is stable: ties keep their order)
+
+
+def fit_auto(make_classifier, settings, params, texts, labels, validation_data=None, *, classes=None,
+             lm_texts=None, unlabelled_texts=None):
+    """Trains each candidate that fits the budget, scores them and the pair on validation, refits the winner.
+
+    Args:
+        make_classifier: ``TextClassifier`` (called with constructor
+            arguments; this module does not import the estimator, which
+            imports it).
+        settings: the run's :class:`~zoo.config.ClassifierConfig`
+            (``init="auto"``).
+        params: the estimator's constructor arguments (``get_params()``: a
+            ``tf.distribute.Strategy`` object stays one), each candidate's
+            starting point.
+        texts, labels, validation_data, classes, lm_texts, unlabelled_texts:
+            as :meth:`zoo.text_classifier.TextClassifier.fit` takes them.
+
+    Returns:
+        ``(classifier, record)``: the fitted winner (with its pair partner
+        as a companion when the pair won) and what auto compared and why it
+        chose (``fit_info_["auto"]``).
+    """
+    texts = check_texts("texts", texts)
+    labels = check_labels("labels", labels, len(texts))
+    classes = resolve_classes(classes, labels)
+    if validation_data is not None:
+        valid_texts, valid_labels = check_pair("validation_data", validation_data)
+        valid_texts = check_texts("validation texts", valid_texts)
+        validation_data = (valid_texts, check_labels("validation labels", valid_labels, len(valid_texts)))
+    lm_texts = check_texts("lm_texts", lm_texts) if lm_texts is not None else texts + (
+        validation_data[0] if validation_data else [])
+    refit = validation_data is None or not len(validation_data[0])
+    if refit:  # hold out part of the labelled texts for the comparison, then train the winner on all
+        keep, held = split_indices(encode_labels("labels", labels, classes), settings.seed, test_size=HOLD_OUT)
+        pick_data = ([texts[i] for i in keep], [labels[i] for i in keep])
+        validation = ([texts[i] for i in held], [labels[i] for i in held])
+    else:
+        pick_data, validation = (texts, labels), validation_data
+    fit_args = {"classes": classes, "lm_texts": lm_texts, "unlabelled_texts": unlabelled_texts}
+    with contextlib.ExitStack() as stack:
+        # The candidates share one fine-tuned language model; without a cache directory, a temporary one.
+        cache = settings.lm_cache_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="zoo-auto-lm-"))
+        params = {**params, "lm_cache_dir": cache}
+        if settings.backup_dir:  # each training of the comparison resumes from a backup of its own, inside this one
+            open_backup(settings.backup_dir, settings,
+                        data_fingerprint(texts, labels, *(validation_data or ([], []))))
+        results = _candidates(make_classifier, settings, params, pick_data, validation, fit_args)
+        two = pair(results) if settings.auto_pair else None
+        if two:
+            results.append(_pair_entry(two, validation, classes))
+        winner = best(results)
+        if winner.get("members"):
+            first, second = two
+            chosen, partner = first["classifier"], second["classifier"]
+            blend_weight = winner["blend_weight"]
+        else:
+            first, partner, chosen = winner, None, winner["classifier"]
+            blend_weight = chosen.blend_weight_
+        if refit:
+            logger.info(f"init auto: training {winner['name']} again on all {len(texts)} labelled texts")
+            hybrid = chosen.fit_info_.get("hybrid")
+            again = make_classifier(**{**params, **first["changes"], "backup_dir": _within(settings, "refit")})
+            chosen = again.fit(texts, labels, validation_data=([], []), **fit_args, fixed_blend=(
+                (hybrid["temperature"], blend_weight, hybrid["bigram_weight"]) if hybrid else None))
+            if partner is not None:  # its recurrent path only: the blend uses the first one's n-gram path
+                partner = make_classifier(**{**params, **second["changes"], "hybrid": False,
+                                             "backup_dir": _within(settings, "refit_partner")}).fit(
+                    texts, labels, validation_data=([], []), **fit_args)
+        if partner is not None:
+            partner.ngram_, partner.blend_weight_ = None, 1.0
+            chosen.companions_ = [partner]
+            chosen.blend_weight_ = blend_weight
+            if chosen.fit_info_.get("hybrid") and not refit:  # (a refit's blend is the comparison's, fixed)
+                chosen.fit_info_["hybrid"] = {**chosen.fit_info_["hybrid"], "blend_weight": blend_weight,
+                                              "valid_accuracy": winner["blend_scores"]}
+            if not refit:  # the pair is another model than the one calibrated: its temperature, on validation
+                chosen.calibrate(*validation)
+    remove_backup(settings.backup_dir)
+    results = [{k: v for k, v in r.items() if k not in ("classifier", "changes", "valid_paths")} for r in results]
+    ties = sum(r.get("valid_accuracy") == winner["valid_accuracy"] for r in results) > 1
+    logger.info(f"init auto: chose {winner['name']} (" + ", ".join(
+        f"{r['name']} {r['valid_accuracy']:.4f}" if "valid_accuracy" in r else f"{r['name']} skipped"
+        for r in results) + ")")
+    return chosen, {
+        "chose": winner["name"], "why": "the best validation accuracy" + (" (ties: the cheaper)" if ties else ""),
+        "validation": "the validation split" if not refit else (
+            f"a seeded {HOLD_OUT:.0%} of the labelled texts (the winner then trained on all)"),
+        "candidates": results}
+
+
+def _candidates(make_classifier, s, params, pick_data, validation, fit_args):
+    """Each candidate trained and scored on ``validation``, or skipped when its estimate exceeds the budget."""
+    budget, results, finetune = 60.0 * s.auto_budget, [], None
+    lm_texts = fit_args["lm_texts"]
+    spent = vector_seconds(s, pick_data[0])  # the vectors always run: the reference
+    lm, why = language_model(s, pick_data[0])
+    if why:
+        logger.info(f"init auto: {why}")
+    valid_y = encode_labels("validation labels", validation[1], fit_args["classes"])
+    for name, changes in candidates(s):
+        estimate = spent
+        if name != "vectors" and lm is None:
+            results.append({"name": name, "skipped": why})
+            logger.info(f"init auto: skipping {name} ({why})")
+            continue
+        if name != "vectors":
+            changes = {**changes, "init": lm}
+            if finetune is None:  # decided once: the probe and ULMFiT share the fine-tuned language model
+                finetune_cost = finetune_seconds(s, lm_texts)
+                finetune = s.lm_finetune and spent + finetune_cost + probe_seconds(pick_data[0]) <= budget
+                spent += finetune_cost if finetune else 0.0
+            changes = {**changes, "lm_finetune": finetune}
+            estimate = probe_seconds(pick_data[0]) if name == "lm_probe" else ulmfit_seconds(s, pick_data[0])
+            if spent + estimate > budget:
+                left = max(budget - spent, 0) / 60
+                skipped = f"estimated {estimate / 60:.1f} min, {left:.1f} min of the budget left"
+                results.append({"name": name, "estimated_minutes": round(estimate / 60, 1), "skipped": skipped})
+                logger.info(f"init auto: skipping {name} ({skipped})")
+                continue
+            spent += estimate
+        shown = ", ".join(f"{k}={v}" for k, v in changes.items() if v is not None)
+        logger.info(f"init auto: candidate {name} ({shown})")
+        began = time.time()
+        candidate = make_classifier(**{**params, **changes, "backup_dir": _within(s, name)})
+        candidate.fit(*pick_data, validation_data=validation, **fit_args)
+        paths = candidate.predict_paths(validation[0])  # (kept: the pair's entry averages them)
+        accuracy = float(np.mean(paths["model"].argmax(-1) == valid_y))
+        results.append({"name": name, "settings": {k: v for k, v in changes.items() if v is not None},
+                        "estimated_minutes": round(estimate / 60, 1), "valid_accuracy": accuracy,
+                        "seconds": round(time.time() - began, 1), "classifier": candidate, "changes": changes,
+                        "valid_paths": paths})
+        logger.info(f"init auto: {name} scored {accuracy:.4f} on the validation split")
+    return results
+
+
+def _pair_entry(two, validation, classes):
+    """The pair's entry: the two candidates' recurrent probabilities averaged, then blended with the first
+    one's n-gram path at the weight :func:`zoo.training.ngram_path.choose_blend_weight` picks on ``validation``."""
+    first = two[0]["classifier"]
+    y = encode_labels("validation labels", validation[1], classes)
+    recurrent = np.mean([r["valid_paths"]["recurrent"] for r in two], axis=0)
+    if first.ngram_ is None:  # hybrid=False: the average alone
+        weight, scores = 1.0, {}
+        accuracy = float(np.mean(recurrent.argmax(-1) == y))
+    else:
+        weight, scores = choose_blend_weight(recurrent, ngram_logits(first.ngram_, validation[0]), y)
+        accuracy = scores["hybrid"]
+    name = "+".join(r["name"] for r in two)
+    logger.info(f"init auto: {name} (their recurrent paths averaged, weighing {weight:.2f} in the blend) scored "
+                f"{accuracy:.4f} on the validation split")
+    return {"name": name, "members": [r["name"] for r in two], "valid_accuracy": accuracy,
+            "blend_weight": weight, "blend_scores": scores}
+
+
+def _within(settings, name):
+    """The backup folder of one of auto's trainings, inside the run's (None without one)."""
+    return os.path.join(settings.backup_dir, f"auto_{name}") if settings.backup_dir else None

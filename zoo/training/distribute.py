@@ -236,6 +236,16 @@ def resolve_strategy_name(name="auto"):
     return "default"
 
 
+def make_strategy(name):
+    """:func:`get_strategy`, its refusals one ConfigError line naming ``strategy``."""
+    try:
+        return get_strategy(name)
+    except ConfigError:
+        raise
+    except ValueError as error:  # e.g. a TF_CONFIG task that does not train
+        raise ConfigError("strategy", f"`strategy` {name!r}: {error}") from None
+
+
 def get_strategy(name="auto"):
     """Builds a ``tf.distribute.Strategy`` by name.
 

@@ -17,7 +17,7 @@ from zoo.backend import require_tensorflow
 
 require_tensorflow("zoo.training.fit_steps (the text pipeline and the n-gram path)")
 
-from zoo.config import init_kind
+from zoo.config import DEFAULT_EPOCHS, DEFAULT_MODEL, init_kind
 from zoo.data.text import (
     make_dataset,
     make_vectorizer,
@@ -50,7 +50,6 @@ from zoo.training.ngram_path import (
 )
 from zoo.training.optimizers import momentum_options
 from zoo.training.stages import (
-    DEFAULT_EPOCHS,
     adaptive_epochs,
     class_weights,
     run_stages,
@@ -181,7 +180,7 @@ class FitSteps:
                                  "vocabulary_known": round(hits / max(words, 1), 4), "standardize": standardize,
                                  "architecture": arch}
         logger.info(f"init {s.init}: {len(copied)} layers from a {len(source.classes_)}-class "
-                    f"{arch['model'] or 'bilstm'} ({', '.join(copied)}); {hits} of the {words} words known to it; "
+                    f"{arch['model'] or DEFAULT_MODEL} ({', '.join(copied)}); {hits} of the {words} words known to it; "
                     "a new head")
         self.cudnn(model)
         self.train_word_vector_model(model)
@@ -237,7 +236,7 @@ class FitSteps:
         self.history = run_stages(model, plan or self.word_vector_plan(model), train_ds, valid_ds, class_weight=weights,
                                   **self.run_options(backup, log_dir or s.log_dir))
         self.info.update(train_seconds=round(time.time() - start, 1), epochs_run=len(self.history),
-                         model=(self.architecture or {}).get("model") or s.model or "bilstm")
+                         model=(self.architecture or {}).get("model") or s.model or DEFAULT_MODEL)
         self.model = self.local_copy(model)
         remove_backup(backup)  # the training is complete: a rerun starts afresh
 
@@ -367,7 +366,7 @@ def build_classifier(settings, vocab_size, num_classes, embeddings=None, archite
         kwargs["embedding_dim"] = settings.embedding_dim
     if settings.multi_label:
         kwargs["multi_label"] = True  # one sigmoid per label
-    return get_model(settings.model or "bilstm", vocab_size, num_classes, compile=False, **kwargs)
+    return get_model(settings.model or DEFAULT_MODEL, vocab_size, num_classes, compile=False, **kwargs)
 
 
 def vectors_for(init, texts):

@@ -49,21 +49,19 @@ from zoo.backend import require_tensorflow
 
 require_tensorflow("zoo.training.ngram_path (the n-gram path)")
 
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import tensorflow as tf
 
+from zoo.config import DEFAULT_BLEND_WEIGHT, DEFAULT_NGRAM_TEMPERATURE
 from zoo.data.tokenize import is_unspaced, standardizer
 from zoo.log import logger
 from zoo.models.hybrid import NgramLinear, blend, blend_multi_label, longer_ngrams
 
 NGRAMS, STANDARDIZE, SVM_C = 2, "zoo_words", 1.0
 UNSPACED_NGRAMS = 3  # characters of unspaced scripts: 1-3 grams (see ngrams_for)
-TEMPERATURES = tuple(2.0 ** (k / 2) for k in range(0, 15))  # 1 ... 128
+TEMPERATURES = tuple(2.0 ** (k / 2) for k in range(15))  # 1 ... 128
 ABSENT_CLASS_LOGIT = -30.0  # margins are within a few units of 0
 WEIGHTS = tuple(np.round(np.linspace(0.0, 1.0, 21), 2))
-# Without a validation split (e.g. `--labels N`), these fixed values: SMS spam's validation split chose them
-# (20 Newsgroups' chose 5.7 and 0.2, the Shakespeare scenes' 0.65), and a warning says they were not chosen.
-DEFAULT_TEMPERATURE, DEFAULT_WEIGHT = 8.0, 0.3
 SMALL_TRAINING_SET, SMALL_BIGRAM_WEIGHT = 2000, 0.5  # (measured at <= 1,000 and >= 4,013 texts, not between)
 SELF_TRAINING_SHARE = 0.5  # of the unlabelled texts, the most confident, added with their predicted labels
 
@@ -144,8 +142,8 @@ def _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperat
     if temperature is None and len(valid_y):  # (a given temperature was chosen elsewhere: init auto's comparison)
         temperature = choose_temperature(ngram_logits(layer, valid_texts), valid_y)
     elif temperature is None:
-        temperature = DEFAULT_TEMPERATURE
-        logger.warning(f"no validation split: the n-gram path's temperature is {DEFAULT_TEMPERATURE}")
+        temperature = DEFAULT_NGRAM_TEMPERATURE
+        logger.warning(f"no validation split: the n-gram path's temperature is {DEFAULT_NGRAM_TEMPERATURE}")
     layer.kernel.assign(layer.kernel * temperature)
     layer.bias.assign(layer.bias * temperature)
     info["temperature"] = float(temperature)
@@ -190,8 +188,8 @@ def fit_multi_label_ngram_path(texts, y, max_tokens, valid_texts=(), valid_y=Non
         margins = ngram_logits(layer, valid_texts)
         temperature = min(TEMPERATURES, key=lambda t: _binary_log_loss(_sigmoid(t * margins), valid_y))
     else:
-        temperature = DEFAULT_TEMPERATURE
-        logger.warning(f"no validation split: the n-gram path's temperature is {DEFAULT_TEMPERATURE}")
+        temperature = DEFAULT_NGRAM_TEMPERATURE
+        logger.warning(f"no validation split: the n-gram path's temperature is {DEFAULT_NGRAM_TEMPERATURE}")
     layer.kernel.assign(layer.kernel * temperature)
     layer.bias.assign(layer.bias * temperature)
     grams = "word 1-2 grams" if ngrams == NGRAMS else f"1-{ngrams} grams of characters (unspaced script)"
@@ -224,8 +222,8 @@ def choose_label_weights(recurrent_probabilities, logits, y):
     """
     y = np.asarray(y)
     if not len(y):
-        logger.warning(f"no validation split: every label's blend weight is {DEFAULT_WEIGHT}")
-        return np.full(logits.shape[1], DEFAULT_WEIGHT, "float32"), {"chosen_on": "none: no validation split"}
+        logger.warning(f"no validation split: every label's blend weight is {DEFAULT_BLEND_WEIGHT}")
+        return np.full(logits.shape[1], DEFAULT_BLEND_WEIGHT, "float32"), {"chosen_on": "none: no validation split"}
     losses = np.array([[_binary_log_loss(blend_multi_label(recurrent_probabilities[:, [j]], logits[:, [j]], w),
                                          y[:, [j]]) for j in range(y.shape[1])] for w in WEIGHTS])  # (weights, labels)
     overall = float(WEIGHTS[int(np.argmin(losses.mean(axis=1)))])
@@ -292,8 +290,8 @@ def choose_blend_weight(recurrent_probabilities, logits, y):
     True
     """
     if not len(y):
-        logger.warning(f"no validation split: the hybrid's blend weight is {DEFAULT_WEIGHT}")
-        return DEFAULT_WEIGHT, {}
+        logger.warning(f"no validation split: the hybrid's blend weight is {DEFAULT_BLEND_WEIGHT}")
+        return DEFAULT_BLEND_WEIGHT, {}
     right, losses = {}, {}
     for w in WEIGHTS:
         q = blend(recurrent_probabilities, logits, w)

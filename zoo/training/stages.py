@@ -41,7 +41,7 @@ import keras
 import numpy as np
 
 from zoo import interrupts
-from zoo.config import CLASS_WEIGHTS
+from zoo.config import CLASS_WEIGHTS, DEFAULT_EPOCHS, MAX_ADAPTIVE_EPOCHS
 from zoo.errors import ConfigError
 from zoo.log import fit_verbosity, logger
 from zoo.training import distribute
@@ -49,7 +49,6 @@ from zoo.training.discriminative import discriminative_optimizer, group_multipli
 from zoo.training.freezing import freeze, layer_groups, trainable_groups, unfreeze
 from zoo.training.optimizers import compile_model, make_optimizer
 from zoo.training.schedules import learning_rate_schedule
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +77,6 @@ class Stage:
 # === Plans ===
 
 
-DEFAULT_EPOCHS, MAX_ADAPTIVE_EPOCHS = 10, 40
 
 
 def adaptive_epochs(examples, batch_size, min_steps=3000):

@@ -38,10 +38,22 @@ import math
 import os
 import time
 
-from zoo.config import TUNERS, ClassifierConfig, init_kind, resolve_init_defaults
-from zoo.training.stages import DEFAULT_EPOCHS
+from zoo.config import (
+    DEFAULT_EPOCHS,
+    DEFAULT_MODEL,
+    TUNERS,
+    ClassifierConfig,
+    init_kind,
+    resolve_init_defaults,
+)
 from zoo.errors import ConfigError, SearchError
-from zoo.files import check_replaceable, marked_kind, write_json, write_marker, write_text
+from zoo.files import (
+    check_replaceable,
+    marked_kind,
+    write_json,
+    write_marker,
+    write_text,
+)
 from zoo.log import logger
 
 OBJECTIVE = "val_accuracy"
@@ -212,7 +224,11 @@ def _hypermodel_class():
         def build(self, hp):
             import keras
 
-            from zoo.training.optimizers import compile_model, make_optimizer, momentum_options
+            from zoo.training.optimizers import (
+                compile_model,
+                make_optimizer,
+                momentum_options,
+            )
 
             declare(hp, self.space)
             settings = self.trial_settings(hp)
@@ -467,7 +483,7 @@ def _without_moot_cell(values, default_model):
     """
     from zoo.models.registry import get_factory
 
-    model = values.get("model") or default_model or "bilstm"
+    model = values.get("model") or default_model or DEFAULT_MODEL
     if "cell" in get_factory(model).fixed:
         values.pop("cell", None)
     return values

@@ -1,0 +1,127 @@
+"""The commands' own settings: ``zoo train``'s data and output, ``zoo pretrain-lm``'s, ``zoo tune``'s; config files."""
+
+import json
+from dataclasses import dataclass
+
+from zoo.config.base import RATE, TUNERS, Config
+from zoo.config.checks import (
+    Choice,
+    Flag,
+    Integer,
+    Number,
+    Text,
+    setting,
+)
+from zoo.config.models import LanguageModelConfig
+from zoo.errors import ConfigError
+
+# === Jobs: zoo train ===
+
+
+@dataclass(frozen=True)
+class DataConfig(Config):
+    """Where ``zoo train`` gets its labelled texts, and which of them it uses."""
+
+    dataset: str = setting(None, Text(optional=True), "a built-in dataset (20newsgroups, sms_spam) or tfds:NAME")
+    train: str = setting(None, Text(optional=True), "training file (.csv, .tsv, .jsonl) or folder per class")
+    test: str = setting(None, Text(optional=True), "test file or folder, same format")
+    valid: str = setting(None, Text(optional=True), "validation file (default: a seeded split of train)")
+    text_column: str = setting("text", Text(), "column (CSV/TSV) or field (JSON lines) of the texts")
+    label_column: str = setting("label", Text(), "column or field of the labels")
+    label_separator: str = setting(None, Text(optional=True),
+                                   "with --multi-label: the string between the labels of one cell, e.g. '|' "
+                                   "(JSON lines may also hold a list of labels)")
+    max_train_examples: int = setting(None, Integer(1, optional=True),
+                                      "use a seeded, stratified subset of train (after the validation split)")
+    labels: int = setting(None, Integer(1, optional=True),
+                          "keep the labels of this many train examples (seeded, stratified; no validation split); "
+                          "all train texts still fine-tune the language model with init lm:")
+    dev: int = setting(None, Integer(1, optional=True),
+                       "evaluate on this many held-out train examples instead of the test split, to choose "
+                       "settings without reading test")
+
+    def _check_combinations(self):
+        if self.dataset and (self.train or self.test):
+            raise ConfigError("dataset", "give `dataset` or `train`/`test`, not both")
+        if bool(self.train) != bool(self.test):
+            raise ConfigError("train" if not self.train else "test", "`train` and `test` go together "
+                                                                     "(`valid` is optional)")
+        if self.valid and not self.train:
+            raise ConfigError("valid", "`valid` goes with `train` and `test`")
+        if self.labels is not None and self.max_train_examples is not None:
+            raise ConfigError("labels", "`labels` and `max_train_examples` both subsample train: pass one")
+
+
+@dataclass(frozen=True)
+class RunConfig(Config):
+    """What a ``zoo train`` run writes."""
+
+    output_dir: str = setting("runs/zoo", Text(), "where the run writes its outputs")
+    overwrite: bool = setting(False, Flag(), "replace a finished run in the output directory")
+    baseline: bool = setting(True, Flag(), "train and report the stronger of TF-IDF + LinearSVC and NBSVM (chosen by cross-validation) on the same labelled texts")
+
+
+# === Jobs: zoo pretrain-lm ===
+
+_LM = LanguageModelConfig()
+
+
+@dataclass(frozen=True)
+class PretrainConfig(Config):
+    """``zoo pretrain-lm``: the corpus, the language model and its training (defaults: ``wiki-books-lstm-lm-v2``)."""
+
+    name: str = setting("wiki-books-lstm-lm-v2", Text(), "the artifact's name in the manifest")
+    sources: str = setting("wikipedia,shakespeare,bible,python_docs,gcide", Text(),
+                           "comma-separated corpus sources (zoo.data.corpus)")
+    max_words_per_source: int = setting(3_000_000, Integer(1, optional=True), "cap on each source's words")
+    heldout_fraction: float = setting(0.02, Number(0.0, 1.0, low_open=True),
+                                      "documents of each source held out for perplexity")
+    vocab_size: int = setting(20000, Integer(3), "vocabulary size")
+    embedding_dim: int = setting(_LM.embedding_dim, Integer(1), "embedding width (= LSTM units, tied)")
+    num_layers: int = setting(_LM.num_layers, Integer(1), "LSTM layers")
+    embedding_row_dropout: float = setting(_LM.embedding_row_dropout, Number(**RATE), "embedding row dropout")
+    input_dropout: float = setting(_LM.input_dropout, Number(**RATE), "locked dropout on the embedding output")
+    hidden_dropout: float = setting(_LM.hidden_dropout, Number(**RATE), "locked dropout between layers")
+    output_dropout: float = setting(_LM.output_dropout, Number(**RATE), "locked dropout on the top states")
+    weight_dropout: float = setting(_LM.weight_dropout, Number(**RATE), "DropConnect on the recurrent kernels")
+    num_sampled: int = setting(_LM.num_sampled, Integer(0), "sampled-softmax classes (0: full softmax)")
+    epochs: int = setting(10, Integer(1), "epochs over the corpus")
+    batch_size: int = setting(256, Integer(1), "rows of the token stream per batch")
+    bptt: int = setting(70, Integer(2), "tokens per truncated-BPTT window")
+    learning_rate: float = setting(5e-3, Number(low=0.0, low_open=True), "peak rate (STLR)")
+    seed: int = setting(0, Integer(0), "seed of the corpus split, initialisation and batches")
+
+
+# === Jobs: zoo tune ===
+
+
+@dataclass(frozen=True)
+class TuneConfig(Config):
+    """``zoo tune``: a KerasTuner search over :class:`ClassifierConfig` settings, scored on validation accuracy."""
+
+    tuner: str = setting("random", Choice(TUNERS), "search algorithm")
+    max_trials: int = setting(10, Integer(1), "trials in all, those of an earlier run of the same search included")
+    executions_per_trial: int = setting(1, Integer(1), "trainings per trial (seeds seed, seed+1, ...)")
+    space: str = setting(None, Text(optional=True),
+                         'overrides of zoo.training.tuning.SEARCH_SPACE, as JSON or a JSON file: e.g. '
+                         '\'{"units": [8, 16], "dropout": {"min": 0, "max": 0.5, "step": 0.25}}\'')
+    output_dir: str = setting("runs/tune", Text(), "outputs, and the tuner's state in OUTPUT_DIR/search")
+    overwrite: bool = setting(False, Flag(), "start the search afresh instead of resuming it")
+
+
+def read_config_file(path):
+    """The settings in a JSON config file (a flat object, setting names with underscores).
+
+    Raises:
+        ConfigError: the file cannot be read, is not JSON or not an object.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            values = json.load(f)
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(None, f"{path}: cannot read the config: {error}") from None
+    except json.JSONDecodeError as error:
+        raise ConfigError(None, f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+    if not isinstance(values, dict):
+        raise ConfigError(None, f"{path}: expected a JSON object of settings, got {type(values).__name__}")
+    return values

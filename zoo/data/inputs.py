@@ -1,0 +1,258 @@
+"""Checks of the estimator's in-memory inputs and their encoding: texts, labels, label lists, classes.
+
+Each check returns its input in a plain form (a list of ``str``, plain
+hashable labels) or raises one :class:`~zoo.errors.DataError` line naming
+the argument and the item (:mod:`zoo.data.files` does the same for labelled
+files, naming the file and line). Labels are encoded to class ids here,
+once, for :class:`~zoo.text_classifier.TextClassifier` and the procedures
+behind it.
+"""
+
+import decimal
+import math
+
+import numpy as np
+
+from zoo.data.datasets import split_indices
+from zoo.errors import ConfigError, DataError
+
+
+def split_validation(texts, y, validation_data, settings, no_labels, encode):
+    """``(texts, y, valid_texts, valid_y)``: the given validation data (its labels through ``encode``), or a
+    seeded ``validation_split`` of the training texts, or none (``valid_y`` is then ``no_labels``)."""
+    if validation_data is not None:
+        valid_texts, valid_labels = check_pair("validation_data", validation_data)
+        valid_texts = check_texts("validation texts", valid_texts)
+        valid_y = encode(valid_labels)
+        if len(valid_y) != len(valid_texts):
+            raise DataError(f"validation_data: {len(valid_texts)} texts and {len(valid_y)} labels; expected one "
+                            "label per text")
+        return texts, y, valid_texts, valid_y
+    if settings.validation_split <= 0:
+        return texts, y, [], no_labels
+    keep, held = split_indices(y, settings.seed, test_size=settings.validation_split)
+    return [texts[i] for i in keep], y[keep], [texts[i] for i in held], y[held]
+
+
+def check_texts(what, texts):
+    """``texts`` as a list of ``str``; a single string, None or a non-text item is a one-line DataError.
+
+    Example:
+
+    >>> check_texts("texts", "great fun film")
+    Traceback (most recent call last):
+    ...
+    zoo.errors.DataError: texts: expected a list of texts, got one str ('great fun film'); wrap a single text in a list: [text]
+    """
+    if isinstance(texts, (str, bytes)):
+        raise DataError(f"{what}: expected a list of texts, got one {type(texts).__name__} ({_shown(texts)}); wrap "
+                        "a single text in a list: [text]")
+    try:
+        texts = list(texts)
+    except TypeError:
+        got = "None" if texts is None else type(texts).__name__
+        raise DataError(f"{what}: expected a list of texts, got {got}") from None
+    bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+    if bad is not None:
+        raise DataError(f"{what}: item {bad} is a {type(texts[bad]).__name__}, expected str")
+    return texts
+
+
+def check_labels(what, labels, size=None):
+    """``labels`` as a list of plain hashable values, one per text (``size``); None, NaN, a list or a single
+    string among them is a one-line DataError (they would otherwise become classes of their own)."""
+    if labels is None or isinstance(labels, (str, bytes)):
+        raise DataError(f"{what}: expected a list of labels, one per text, got "
+                        + ("None" if labels is None else f"one {type(labels).__name__} ({_shown(labels)})"))
+    try:
+        labels = [_plain(v) for v in labels]
+    except TypeError:
+        raise DataError(f"{what}: expected a list of labels, got {type(labels).__name__}") from None
+    for i, value in enumerate(labels):
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            raise DataError(f"{what}: item {i} is {'None' if value is None else 'NaN'}; every text needs a label "
+                            "(drop the unlabelled ones, or pass them as unlabelled_texts)")
+        if isinstance(value, (list, tuple, set, dict, np.ndarray)):
+            raise DataError(f"{what}: item {i} is a {type(value).__name__}; several labels per text need "
+                            "multi_label=True")
+        if isinstance(value, int) and not isinstance(value, bool) and _too_long(value):
+            raise DataError(f"{what}: item {i} is an integer of more than {_MAX_DIGITS} digits; give such labels "
+                            "as strings")
+        if isinstance(value, str) and len(value) > _MAX_LABEL_CHARS:
+            raise DataError(f"{what}: item {i} is a label of {len(value):,} characters ({_shown(value)}); expected "
+                            f"at most {_MAX_LABEL_CHARS:,} (a text in the label column?)")
+    if size is not None and len(labels) != size:
+        raise DataError(f"{what}: {len(labels)} labels for {size} texts; expected one label per text")
+    return labels
+
+
+_MAX_DIGITS = 4000  # Python converts integers of more digits to text only after sys.set_int_max_str_digits
+_MAX_LABEL_CHARS = 10_000
+
+
+def _too_long(value):
+    return abs(value).bit_length() > _MAX_DIGITS * 3.33
+
+
+def _shown(value, width=40):
+    text = repr(value[:width + 1] if isinstance(value, (str, bytes)) else value)
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def check_batch_size(batch_size):
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ConfigError("batch_size", f"`batch_size` must be an integer >= 1, got {batch_size!r}")
+    return int(batch_size)
+
+
+def check_pair(what, data):
+    """``(texts, labels)`` of ``validation_data`` or ``baseline``; anything else is a one-line DataError."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise DataError(f"{what}: expected a (texts, labels) pair, got {type(data).__name__}")
+    return data
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def class_order(labels):
+    """Sorted distinct labels; numerically when they are numbers or integer strings.
+
+    Example:
+
+    >>> class_order(["10", "9", "10"]), class_order(["b", "a"])
+    (['9', '10'], ['a', 'b'])
+    """
+    values = sorted({_plain(v) for v in labels}, key=str)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return sorted(values)
+    if all(isinstance(v, str) and v.lstrip("+-").isdigit() for v in values):
+        # Decimal, not int: an integer string of thousands of digits is still a label (int() refuses it).
+        return sorted(values, key=lambda v: (decimal.Decimal(v), v))
+    return values
+
+
+def resolve_classes(classes, labels):
+    """The class order: the given ``classes`` (distinct, no None), or :func:`class_order` of the labels."""
+    if classes is None:
+        return class_order(labels)
+    classes = check_labels("classes", classes)
+    seen = set()
+    for value in classes:
+        if value in seen:
+            raise DataError(f"classes: {_shown(value)} appears more than once; expected distinct labels")
+        seen.add(value)
+    return classes
+
+
+def encode_labels(what, labels, classes):
+    index = {c: i for i, c in enumerate(classes)}
+    labels = check_labels(what, labels)
+    unknown = sorted({_shown(v) for v in labels if v not in index})
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        raise DataError(f"{what}: {len(unknown)} label(s) not among the classes: {shown} "
+                        f"(classes: {', '.join(map(str, classes[:10]))}{', ...' if len(classes) > 10 else ''})")
+    return np.array([index[v] for v in labels], np.int64)
+
+
+# --- multi-label helpers ---
+
+
+def check_label_lists(what, labels, size=None):
+    """Each item a list of labels (a list, tuple, set or array; not a string), each label checked as in
+    :func:`check_labels`; one list per text (``size``)."""
+    if labels is None or isinstance(labels, (str, bytes)):
+        raise DataError(f"{what}: expected a list of label lists, one per text, got "
+                        + ("None" if labels is None else f"one {type(labels).__name__}"))
+    rows = list(labels)
+    for i, row in enumerate(rows):
+        if isinstance(row, (str, bytes)) or not isinstance(row, (list, tuple, set, frozenset, np.ndarray)):
+            raise DataError(f"{what}: item {i} is a {type(row).__name__}, expected a list of labels "
+                            "(multi_label=True)")
+    if size is not None and len(rows) != size:
+        raise DataError(f"{what}: {len(rows)} label lists for {size} texts; expected one list per text")
+    return [check_labels(f"{what}, item {i}", row) for i, row in enumerate(rows)]
+
+
+def encode_label_lists(what, label_lists, classes):
+    """A 0/1 float32 matrix ``(texts, classes)``; labels not among ``classes`` are an error."""
+    encode_labels(what, [v for row in label_lists for v in row], classes)  # the one-line error for unknown labels
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.zeros((len(label_lists), len(classes)), np.float32)
+    for row, values in enumerate(label_lists):
+        y[row, [index[v] for v in values]] = 1.0
+    return y
+
+
+
+
+def label_targets(labels, size, classes=None, *, multi_label=False):
+    """The training targets of ``labels`` (one per text, ``size`` texts).
+
+    Returns:
+        ``(classes, y, no_labels, encode)``: the class order, the encoded
+        labels (class ids; with ``multi_label``, a 0/1 matrix), the empty
+        targets of no validation split, and the function that encodes
+        validation labels the same way.
+
+    Example:
+
+    >>> classes, y, _, encode = label_targets(["b", "a", "b"], 3)
+    >>> classes, y.tolist(), encode(["a"]).tolist()
+    (['a', 'b'], [1, 0, 1], [0])
+    """
+    if multi_label:
+        label_lists = check_label_lists("labels", labels, size)
+        classes = resolve_classes(classes, [v for row in label_lists for v in row])
+        if not classes:
+            raise DataError("labels: expected at least 1 label among the label lists, got none")
+        return (classes, encode_label_lists("labels", label_lists, classes),
+                np.zeros((0, len(classes)), np.float32),
+                lambda valid: encode_label_lists("validation labels", check_label_lists("validation labels", valid),
+                                                 classes))
+    labels = check_labels("labels", labels, size)
+    classes = resolve_classes(classes, labels)
+    if len(classes) < 2:
+        raise DataError(f"labels: expected at least 2 classes, got {len(classes)} ({classes})")
+    return (classes, encode_labels("labels", labels, classes), np.zeros(0, np.int64),
+            lambda valid: encode_labels("validation labels", valid, classes))
+
+
+def encode_given(what, labels, size, classes, *, multi_label=False):
+    """Labels given for ``size`` texts, checked and encoded against ``classes`` (label lists: a 0/1 matrix)."""
+    if multi_label:
+        return encode_label_lists(what, check_label_lists(what, labels, size), classes)
+    return encode_labels(what, check_labels(what, labels, size), classes)
+
+
+def baseline_pair(baseline, stored, encode):
+    """``(texts, encoded labels)`` the baseline trains on, from ``evaluate``'s ``baseline``: False/None (none),
+    True (``stored``: every labelled text fit was given) or a ``(texts, labels)`` pair (through ``encode``)."""
+    if baseline is False or baseline is None:
+        return None
+    if baseline is True:
+        if stored is None:
+            raise ConfigError("baseline", "`baseline=True` needs the training texts, which a loaded classifier "
+                                          "does not have: pass baseline=(texts, labels)")
+        return stored
+    train_texts, train_labels = check_pair("baseline", baseline)
+    train_texts = check_texts("baseline texts", train_texts)
+    return train_texts, encode("baseline labels", train_labels, len(train_texts))
+
+
+def unlabelled_only(unlabelled_texts, labelled):
+    """``unlabelled_texts`` without the ``labelled`` ones (a labelled text is not unlabelled); [] for None."""
+    if unlabelled_texts is None:
+        return []
+    labelled = set(labelled)
+    return [t for t in check_texts("unlabelled texts", unlabelled_texts) if t not in labelled]
+
+
+def check_min_confidence(value):
+    """None, or a number in [0, 1] (``predict``'s ``min_confidence``)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, np.floating))
+                              or not 0.0 <= value <= 1.0):
+        raise ConfigError("min_confidence", f"`min_confidence` must be a number in [0, 1], got {value!r}")
+

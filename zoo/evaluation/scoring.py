@@ -1,0 +1,164 @@
+"""Scores of a fitted classifier's paths: the metrics :meth:`~zoo.text_classifier.TextClassifier.evaluate`
+returns, and the per-label thresholds of a multi-label classifier, chosen on validation.
+
+Each function takes the fitted classifier (its ``predict_paths``,
+``classes_``, ``ngram_``, ``blend_weight_``, ``settings_``) and labels
+already encoded by :mod:`zoo.data.inputs`; the baseline, when asked for, is
+trained on ``baseline_data`` (texts and encoded labels).
+"""
+
+import numpy as np
+
+from zoo.config import DEFAULT_THRESHOLD
+from zoo.evaluation.baselines import fair_baseline, tfidf_svm_multi_label_baseline
+from zoo.evaluation.calibration import calibration_metrics
+from zoo.evaluation.metrics import (
+    choose_thresholds,
+    classification_metrics,
+    multi_label_metrics,
+)
+from zoo.log import logger
+
+
+def evaluate_single_label(clf, texts, y, baseline_data=None):
+    """Accuracy, macro precision/recall/F1, per class and the confusion matrix; a hybrid's paths alone, an
+    ensemble's members and smaller ensembles; with ``baseline_data``, the fair baseline beside."""
+    paths = clf.predict_paths(texts)
+    member_probs = paths["members"]
+    names = [str(c) for c in clf.classes_]
+    metrics = classification_metrics(y, paths["model"].argmax(-1), names)
+    if clf.ngram_ is not None:
+        parts = {name: classification_metrics(y, paths[name].argmax(-1), names) for name in ("recurrent", "ngram")}
+        for part in parts.values():
+            part.pop("confusion_matrix")
+        metrics["paths"] = {**parts, "blend_weight": clf.blend_weight_}
+    if len(member_probs) > 1:
+        seeds = [clf.settings_.seed + 1000 * k for k in range(len(member_probs))]
+        scores = [classification_metrics(y, p.argmax(-1), names) for p in member_probs]
+        metrics["members"] = [{"seed": seed, "accuracy": s["accuracy"], "macro_f1": s["macro_f1"]}
+                              for seed, s in zip(seeds, scores)]
+        metrics["accuracy_by_ensemble_size"] = [
+            round(float(np.mean(np.mean(member_probs[:k], axis=0).argmax(-1) == y)), 4)
+            for k in range(1, len(member_probs) + 1)]
+    metrics["errors"] = error_analysis(texts, y, paths["model"], names)
+    metrics["calibration"] = calibration_metrics(paths["uncalibrated"], paths["model"], y,
+                                                 getattr(clf, "calibration_", 1.0))
+    if baseline_data is not None:
+        train_texts, train_y = baseline_data
+        logger.info(f"baseline: TF-IDF + LinearSVC or NBSVM, chosen by cross-validation on the {len(train_texts)} "
+                    "labelled texts")
+        metrics["baseline"] = fair_baseline(train_texts, train_y, texts, y, names, seed=clf.settings_.seed)
+    return metrics
+
+
+def error_analysis(texts, y, probabilities, names, *, thresholds=None, k=10, width=300):
+    """Where the model is wrong: the ``k`` texts of highest loss and, single-label, the most confused pairs.
+
+    Args:
+        texts, y: the evaluation texts and their encoded labels (class ids;
+            with ``thresholds``, a 0/1 matrix: multi-label).
+        probabilities: the model's, ``(len(texts), len(names))``.
+        names: the class names.
+        thresholds: a multi-label classifier's, one per label.
+        k: how many texts and pairs.
+        width: texts longer than this many characters are cut (``...``).
+
+    Returns:
+        ``{"top_losses": [...], "most_confused": [...]}``: each top loss with
+        its text, labels, prediction and loss (cross-entropy of the true
+        label; multi-label: the mean binary cross-entropy over the labels);
+        each confused pair as ``{"true", "predicted", "count"}``, most
+        frequent first (single-label only).
+
+    Example:
+
+    >>> p = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    >>> errors = error_analysis(["a", "b", "c"], np.array([0, 0, 1]), p, ["x", "y"], k=2)
+    >>> [(e["text"], e["label"], e["predicted"]) for e in errors["top_losses"]]
+    [('b', 'x', 'y'), ('c', 'y', 'x')]
+    >>> errors["most_confused"]
+    [{'true': 'x', 'predicted': 'y', 'count': 1}, {'true': 'y', 'predicted': 'x', 'count': 1}]
+    """
+    p = np.clip(np.asarray(probabilities, np.float64), 1e-7, 1 - 1e-7)
+    y = np.asarray(y)
+    if thresholds is not None:  # multi-label
+        losses = -(y * np.log(p) + (1 - y) * np.log(1 - p)).mean(axis=1)
+        predicted = p >= np.asarray(thresholds)
+        labels = [[names[j] for j in np.flatnonzero(row)] for row in y]
+        guesses = [[names[j] for j in np.flatnonzero(row)] for row in predicted]
+    else:
+        losses = -np.log(p[np.arange(len(y)), y])
+        labels, guesses = [names[i] for i in y], [names[i] for i in p.argmax(-1)]
+    worst = np.argsort(-losses, kind="stable")[:k]
+    top = [{"text": _cut(texts[i], width), "label": labels[i], "predicted": guesses[i],
+            "loss": round(float(losses[i]), 4)} for i in worst]
+    if thresholds is None:
+        for entry, i in zip(top, worst):
+            entry["probability_of_label"] = round(float(p[i, y[i]]), 4)
+    confused = []
+    if thresholds is None:
+        counts = np.zeros((len(names), len(names)), np.int64)
+        np.add.at(counts, (y, p.argmax(-1)), 1)
+        np.fill_diagonal(counts, 0)
+        order = np.argsort(-counts, axis=None, kind="stable")[:k]
+        confused = [{"true": names[a], "predicted": names[b], "count": int(counts[a, b])}
+                    for a, b in zip(*np.unravel_index(order, counts.shape)) if counts[a, b] > 0]
+    return {"top_losses": top, "most_confused": confused}
+
+
+def _cut(text, width):
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def evaluate_multi_label(clf, texts, y, baseline_data=None):
+    """Micro/macro figures and per label at the chosen thresholds; a hybrid's paths alone (each at its own
+    thresholds); with ``baseline_data``, the one-vs-rest baseline beside."""
+    names = [str(c) for c in clf.classes_]
+    paths = clf.predict_paths(texts)
+    metrics = multi_label_metrics(y, paths["model"] >= clf.thresholds_, names)
+    metrics["thresholds"] = dict(zip(names, [round(float(t), 2) for t in clf.thresholds_]))
+    alone = clf.fit_info_.get("thresholds", {}).get("paths")
+    if clf.ngram_ is not None and alone:  # each path alone, at the thresholds chosen for it on validation
+        metrics["paths"] = {name: multi_label_metrics(y, paths[name] >= np.asarray(alone[name]), names)
+                            for name in ("recurrent", "ngram")}
+        for part in metrics["paths"].values():
+            part.pop("per_class", None)
+        metrics["paths"]["blend_weight"] = [float(w) for w in np.atleast_1d(clf.blend_weight_)]
+    metrics["errors"] = error_analysis(texts, y, paths["model"], names, thresholds=clf.thresholds_)
+    if baseline_data is not None:
+        train_texts, train_y = baseline_data
+        logger.info(f"one-vs-rest TF-IDF + LinearSVC baseline on the {len(train_texts)} labelled texts")
+        metrics["baseline"] = tfidf_svm_multi_label_baseline(train_texts, train_y, texts, y, names,
+                                                             seed=clf.settings_.seed)
+    return metrics
+
+
+def label_thresholds(clf, valid_texts, valid_y):
+    """Each label's threshold, chosen on the validation split (of a hybrid, after the blend, and of each path
+    alone for the report); ``(thresholds, what to report)``."""
+    names = [str(c) for c in clf.classes_]
+    if not len(valid_y):
+        logger.warning(f"multi-label: no validation split: every label's threshold is {DEFAULT_THRESHOLD}")
+        thresholds = np.full(len(names), DEFAULT_THRESHOLD)
+        return thresholds.astype(np.float32), {"chosen_on": "none: no validation split",
+                                               "values": dict(zip(names, thresholds.tolist()))}
+    paths = clf.predict_paths(valid_texts)
+    probabilities = paths["model"]
+    thresholds, f1 = choose_thresholds(valid_y, probabilities)
+    alone = {name: [round(float(t), 2) for t in choose_thresholds(valid_y, paths[name])[0]]
+             for name in ("recurrent", "ngram") if clf.ngram_ is not None}
+    absent = [name for name, value in zip(names, f1) if np.isnan(value)]
+    logger.info(f"multi-label: thresholds chosen on the {len(valid_y)} validation texts (from "
+                f"{thresholds.min():.2f} to {thresholds.max():.2f}, median {np.median(thresholds):.2f})"
+                + (f"; {len(absent)} label(s) absent there keep {DEFAULT_THRESHOLD}: {', '.join(absent[:5])}"
+                   + (", ..." if len(absent) > 5 else "") if absent else ""))
+    at_half = multi_label_metrics(valid_y, probabilities >= DEFAULT_THRESHOLD, names)
+    chosen = multi_label_metrics(valid_y, probabilities >= thresholds, names)
+    return thresholds.astype(np.float32), {
+        "chosen_on": f"the validation split ({len(valid_y)} texts): each label's best F1 over 0.05, ..., 0.95",
+        "values": dict(zip(names, [round(float(t), 2) for t in thresholds])),
+        "absent_from_validation": absent,
+        "valid_micro_f1": {"at_0.5": at_half["micro_f1"], "chosen": chosen["micro_f1"]},
+        "valid_macro_f1": {"at_0.5": at_half["macro_f1"], "chosen": chosen["macro_f1"]},
+        **({"paths": alone} if alone else {})}

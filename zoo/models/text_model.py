@@ -1,0 +1,146 @@
+"""The fitted classifier as one raw-text Keras model: texts -> ids -> recurrent member(s) -> n-gram path -> blend.
+
+keras-hub's task is backbone + preprocessor + head in one model; zoo's
+fitted classifier is the same: :func:`text_model` joins the tokenizer and
+vocabulary (:class:`zoo.data.text.TextToIds`), the recurrent model (an
+ensemble's members one by one, a pair's companion through its own
+tokenizer), the hybrid's n-gram path and the blend. ``predict``,
+``predict_proba``, ``evaluate`` (:meth:`zoo.text_classifier.TextClassifier.predict_paths`)
+and the SavedModel (:mod:`zoo.serving.export`) all run this model, so what
+is served is what was evaluated.
+
+Its outputs are a dict of ``(batch, num_classes)`` probabilities:
+
+* ``"model"``: the classifier's (what ``predict_proba`` gives and the
+  export serves);
+* ``"member_1"`` ...: each recurrent member's (one unless an ensemble);
+* ``"recurrent"``: the members' mean, averaged with a pair's companions;
+* ``"ngram"`` (a hybrid): the n-gram path alone;
+* ``"uncalibrated"``: the classifier's before temperature scaling (the same
+  as ``"model"`` without calibration).
+
+:func:`predict_text_model` runs it in process, batching texts of similar
+lengths together (each batch is only as wide as its longest text).
+"""
+
+import keras
+import numpy as np
+
+from zoo.backend import require_tensorflow
+
+require_tensorflow("zoo.models.text_model (raw strings through TensorFlow text ops)")
+
+import tensorflow as tf
+
+from zoo.data.text import TextToIds
+from zoo.models.ensemble import ensemble_members
+from zoo.models.hybrid import HybridBlend, MultiLabelBlend
+
+
+class TemperatureScaling(keras.layers.Layer):
+    """Probabilities -> ``softmax(log(p) / temperature)``: calibration that changes no prediction
+    (:mod:`zoo.evaluation.calibration`)."""
+
+    def __init__(self, temperature=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.temperature = float(temperature)
+
+    def call(self, probabilities):
+        log_p = keras.ops.log(keras.ops.maximum(keras.ops.cast(probabilities, "float32"), 1e-7))
+        return keras.ops.softmax(log_p / self.temperature)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "temperature": self.temperature}
+
+
+def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0, truncation="head",
+               fixed_length=False, companions=(), temperature=1.0):
+    """Wraps ``model`` (token ids -> probabilities) into the raw-text model described above.
+
+    Each batch of texts becomes ids only as wide as its longest text (at most
+    ``sequence_length``, cut by ``truncation``; :class:`zoo.data.text.TextToIds`),
+    or, with ``fixed_length``, always ``sequence_length`` wide (the same
+    probabilities, one static shape, every recurrent step run).
+
+    With ``companions`` (``(model, vectorizer, sequence_length, truncation)``
+    each: init auto's pair), the raw texts also go through each companion's
+    own tokenizer and model (``companion_1`` ...), and a
+    ``keras.layers.Average`` named ``recurrent_average`` averages the
+    probabilities. With ``ngram`` (a hybrid's
+    :class:`zoo.models.hybrid.NgramLinear`), the raw texts also go through the
+    n-gram path, and a blend layer named ``blend`` joins the two
+    (:class:`~zoo.models.hybrid.HybridBlend`; with a weight per label,
+    :class:`~zoo.models.hybrid.MultiLabelBlend`). A ``temperature`` other than
+    1 scales the final probabilities (:class:`TemperatureScaling`, named
+    ``calibration``); ``"uncalibrated"`` is then the output before it.
+
+    Example:
+
+    >>> from zoo.data.text import make_vectorizer
+    >>> from zoo.models.factories import build_lstm
+    >>> vectorizer = make_vectorizer(["good film", "bad film"], max_tokens=10)
+    >>> model = text_model(build_lstm(vectorizer.vocabulary_size(), 2, units=4, embedding_dim=4), vectorizer, 8)
+    >>> sorted(model.predict_on_batch(tf.constant(["good film"])))
+    ['member_1', 'model', 'recurrent', 'uncalibrated']
+    """
+    texts = keras.Input(shape=(), dtype="string", name="texts")
+    ids = TextToIds.like(vectorizer, sequence_length, truncation, fixed_length=fixed_length, name="text_to_ids")(texts)
+    members = ensemble_members(model)
+    member_outputs = [m(ids) for m in members] if len(members) > 1 else [model(ids)]
+    recurrent = (keras.layers.Average(name="average")(member_outputs) if len(member_outputs) > 1
+                 else member_outputs[0])
+    if companions:
+        outputs = [recurrent]
+        for k, (other, other_vectorizer, other_length, other_truncation) in enumerate(companions, 1):
+            other_ids = TextToIds.like(other_vectorizer, other_length, other_truncation, fixed_length=fixed_length,
+                                       name=f"text_to_ids_{k}")(texts)
+            # Re-wrapped: the two models may share a name (say, two "bilstm"), and a layer name must be unique.
+            outputs.append(keras.Model(other.input, other.output, name=f"companion_{k}")(other_ids))
+        recurrent = keras.layers.Average(name="recurrent_average")(outputs)
+    named = {f"member_{k}": output for k, output in enumerate(member_outputs, 1)}
+    named["recurrent"] = named["model"] = recurrent
+    if ngram is not None:
+        logits = ngram(texts)
+        if np.ndim(blend_weight):  # a multi-label hybrid: a weight per label
+            named["model"] = MultiLabelBlend(blend_weight, name="blend")([recurrent, logits])
+            named["ngram"] = MultiLabelBlend(np.zeros(len(blend_weight)), name="ngram_alone")([recurrent, logits])
+        else:
+            named["model"] = HybridBlend(blend_weight, name="blend")([recurrent, logits])
+            named["ngram"] = HybridBlend(0.0, name="ngram_alone")([recurrent, logits])
+    named["uncalibrated"] = named["model"]
+    if temperature != 1.0:
+        named["model"] = TemperatureScaling(temperature, name="calibration")(named["model"])
+    return keras.Model(texts, named, name="text_classifier")
+
+
+def predict_text_model(model, texts, lengths, batch_size=128):
+    """The raw-text ``model``'s outputs for ``texts`` (a dict of NumPy arrays, rows in the order of ``texts``).
+
+    Texts are batched in the order of ``lengths`` (their token counts), so
+    each batch is padded only to texts of about its own length, as
+    :func:`zoo.data.text.predict_in_order` batches token ids.
+    """
+    order = np.argsort(lengths, kind="stable")
+    batches = []
+    for start in range(0, len(order), batch_size):
+        chunk = [texts[i] for i in order[start:start + batch_size]]
+        # A short last batch is padded with empty texts (masked, dropped below): one shape, one trace.
+        padding = batch_size - len(chunk) if len(order) > batch_size else 0
+        out = model.predict_on_batch(tf.constant(chunk + [""] * padding))
+        batches.append({name: np.asarray(value)[:len(chunk)] for name, value in out.items()})
+    result = {}
+    for name in batches[0]:
+        joined = np.concatenate([b[name] for b in batches])
+        result[name] = np.empty_like(joined)
+        result[name][order] = joined
+    return result
+
+
+def token_lengths(vectorizer, texts, sequence_length, batch_size=2048):
+    """How many ids each text becomes (cut at ``sequence_length``; an empty text is one padding step)."""
+    lengths = [vectorizer(tf.constant(texts[i:i + batch_size])).row_lengths().numpy()
+               for i in range(0, len(texts), batch_size)]
+    return np.clip(np.concatenate(lengths), 1, sequence_length) if lengths else np.zeros(0, np.int64)

@@ -263,9 +263,10 @@ class TextClassifier:
         (init auto's pair sets ``companions_`` and ``blend_weight_`` on a fitted candidate)."""
         self._check_fitted()
         objects = (self.model_, self.vectorizer_, self.ngram_, *self.companions_)
-        temperature = getattr(self, "calibration_", 1.0)
+        # The temperature is a variable of the model (assigned below), not part of its state: no rebuild.
+        temperature = None if self.settings_.multi_label else float(getattr(self, "calibration_", 1.0))
         values = (self.sequence_length_, np.asarray(self.blend_weight_).tolist(), self.settings_.truncation,
-                  len(self.companions_), bool(fixed_length), temperature)
+                  len(self.companions_), bool(fixed_length))
         cached = getattr(self, "_keras_model", None)
         if cached is None or cached[1] != values or any(a is not b for a, b in zip(cached[0], objects)):
             model = text_model(self.model_, self.vectorizer_, self.sequence_length_, self.ngram_, self.blend_weight_,
@@ -273,6 +274,8 @@ class TextClassifier:
                                    (c.model_, c.vectorizer_, c.sequence_length_, c.settings_.truncation)
                                    for c in self.companions_])
             cached = self._keras_model = (objects, values, model)
+        if temperature is not None:
+            cached[2].get_layer("calibration").temperature.assign(temperature)
         return cached[2]
 
     def predict(self, texts, batch_size=128, min_confidence=None):

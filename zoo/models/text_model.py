@@ -43,21 +43,26 @@ class TemperatureScaling(keras.layers.Layer):
 
     def __init__(self, temperature=1.0, **kwargs):
         super().__init__(**kwargs)
-        self.temperature = float(temperature)
+        self.initial_temperature = float(temperature)
+
+    def build(self, input_shape):
+        # A variable, not a constant: a new temperature (TextClassifier.calibrate) is assigned, not retraced.
+        self.temperature = self.add_weight(shape=(), name="temperature", trainable=False,
+                                           initializer=keras.initializers.Constant(self.initial_temperature))
 
     def call(self, probabilities):
         log_p = keras.ops.log(keras.ops.maximum(keras.ops.cast(probabilities, "float32"), 1e-7))
-        return keras.ops.softmax(log_p / self.temperature)
+        return keras.ops.softmax(log_p / keras.ops.cast(self.temperature, "float32"))
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "temperature": self.temperature}
+        return {**super().get_config(), "temperature": self.initial_temperature}
 
 
 def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0, truncation="head",
-               fixed_length=False, companions=(), temperature=1.0):
+               fixed_length=False, companions=(), temperature=None):
     """Wraps ``model`` (token ids -> probabilities) into the raw-text model described above.
 
     Each batch of texts becomes ids only as wide as its longest text (at most
@@ -73,9 +78,9 @@ def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0,
     :class:`zoo.models.hybrid.NgramLinear`), the raw texts also go through the
     n-gram path, and a blend layer named ``blend`` joins the two
     (:class:`~zoo.models.hybrid.HybridBlend`; with a weight per label,
-    :class:`~zoo.models.hybrid.MultiLabelBlend`). A ``temperature`` other than
-    1 scales the final probabilities (:class:`TemperatureScaling`, named
-    ``calibration``); ``"uncalibrated"`` is then the output before it.
+    :class:`~zoo.models.hybrid.MultiLabelBlend`). A ``temperature`` scales the
+    final probabilities (:class:`TemperatureScaling`, named ``calibration``;
+    single-label only); ``"uncalibrated"`` is then the output before it.
 
     Example:
 
@@ -111,7 +116,7 @@ def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0,
             named["model"] = HybridBlend(blend_weight, name="blend")([recurrent, logits])
             named["ngram"] = HybridBlend(0.0, name="ngram_alone")([recurrent, logits])
     named["uncalibrated"] = named["model"]
-    if temperature != 1.0:
+    if temperature is not None:
         named["model"] = TemperatureScaling(temperature, name="calibration")(named["model"])
     return keras.Model(texts, named, name="text_classifier")
 

@@ -86,7 +86,7 @@ def main(argv=None):
             "recurrent_accuracy": paths.get("recurrent", {}).get("accuracy"),
             "recurrent_macro_f1": paths.get("recurrent", {}).get("macro_f1"),
             "baseline_accuracy": metrics["baseline"]["accuracy"], "baseline_macro_f1": metrics["baseline"]["macro_f1"],
-            "train_seconds": clf.fit_info_.get("train_seconds"), "transfer": clf.fit_info_.get("transfer"),
+            "train_seconds": clf.fit_record_.train_seconds, "transfer": clf.fit_record_.transfer,
         })
         logger.info(f"{name}: accuracy {rows[-1]['accuracy']:.4f}, recurrent alone {rows[-1]['recurrent_accuracy']}")
 

@@ -1,7 +1,9 @@
 """The package's layout holds: every module is in docs/architecture.md, imports alone, takes part in no import cycle,
-and no private name crosses a module boundary (issue "One fitted model ...": public boundaries)."""
+imports zoo's modules at its top only (or through zoo.lazy, the one lazy import point), and no private name crosses a
+module boundary (issue "One fitted model ...": public boundaries)."""
 
 import ast
+import json
 import os
 import pathlib
 import re
@@ -46,14 +48,30 @@ def _imported(module, node):
     return targets
 
 
+def _lazy_target(node):
+    """The name a ``lazy_module("zoo.x")`` call (:mod:`zoo.lazy`) declares, None for any other node; ``""`` where the
+    call's argument is not one string literal (which the checks here could not follow)."""
+    if not (isinstance(node, ast.Call) and "lazy_module" in (getattr(node.func, "id", None),
+                                                             getattr(node.func, "attr", None))):
+        return None
+    if len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Constant) \
+            and isinstance(node.args[0].value, str):
+        return node.args[0].value
+    return ""
+
+
 def _import_graph():
-    """Every zoo module's imports of zoo modules, at module level and inside functions alike."""
+    """Every zoo module's imports of zoo modules, at module level and inside functions alike, and its
+    ``lazy_module("zoo.x")`` declarations: a module imported later is still a dependency, and a cycle through it is
+    still a cycle."""
     graph = {}
     for module, path in MODULES.items():
         graph[module] = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 graph[module] |= _imported(module, node)
+            elif _lazy_target(node):
+                graph[module] |= {_lazy_target(node)} - {module}
     return graph
 
 
@@ -95,6 +113,164 @@ def test_no_import_cycles():
 def test_the_cycle_check_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_import_graph_counts_lazy_declarations():
+    graph = _import_graph()
+    assert "zoo.text_classifier" in graph["zoo.cli.train"]  # text_classifier = lazy_module("zoo.text_classifier")
+    assert "zoo.training.language_model" in graph["zoo.transfer.lm_ids"]
+    assert _lazy_target(ast.parse('x = lazy_module("zoo.data.tokenize")').body[0].value) == "zoo.data.tokenize"
+    assert _lazy_target(ast.parse("x = lazy.lazy_module(name)").body[0].value) == ""
+    assert _lazy_target(ast.parse("x = import_module('zoo.data')").body[0].value) is None
+
+
+# === Imports of zoo's modules: at the top, or declared with zoo.lazy.lazy_module ===
+
+def _function_level(tree):
+    """``(node, inside a function)`` for every node of a module's tree."""
+    found = []
+
+    def visit(node, inside):
+        found.append((node, inside))
+        nested = inside or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        for child in ast.iter_child_nodes(node):
+            visit(child, nested)
+
+    visit(tree, False)
+    return found
+
+
+def _function_level_zoo_imports(module, path, root=REPO):
+    """``(file, zoo module)`` for each import statement of a zoo module inside a function of ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return sorted({(str(path.relative_to(root)), target) for node, inside in _function_level(tree)
+                   if inside and isinstance(node, (ast.Import, ast.ImportFrom)) for target in _imported(module, node)})
+
+
+def test_no_function_imports_a_zoo_module():
+    """zoo's modules import each other at their top, or declare a module imported on first use with
+    ``zoo.lazy.lazy_module`` (the one lazy import point: why, in its docstring); never inside a function, where an
+    import hides from a reader what a module depends on. Imports of other packages (tensorflow, gensim, matplotlib)
+    may stay in the functions that need them."""
+    found = [hit for module, path in MODULES.items() for hit in _function_level_zoo_imports(module, path)]
+    assert found == []
+
+
+def test_the_function_import_check_finds_one(tmp_path):
+    path = tmp_path / "zoo" / "probe.py"
+    path.parent.mkdir()
+    path.write_text("import os\nfrom zoo.errors import DataError\n\n\nclass A:\n    def f(self):\n        import json\n\n"
+                    "        import zoo\n        from zoo.data import corpus\n\n        def g():\n"
+                    "            from . import log\n", encoding="utf-8")
+    assert _function_level_zoo_imports("zoo.files", path, root=tmp_path) == [  # (zoo.files: the relative import's)
+        ("zoo/probe.py", "zoo"), ("zoo/probe.py", "zoo.data.corpus"), ("zoo/probe.py", "zoo.log")]
+
+
+def test_lazy_modules_are_declared_at_module_level():
+    """Each ``lazy_module`` call is a module-level declaration naming, in one string, a zoo module that exists: what
+    the import graph and a reader can follow (zoo.lazy itself only defines it)."""
+    bad = []
+    for module, path in MODULES.items():
+        if module == "zoo.lazy":
+            continue
+        for node, inside in _function_level(ast.parse(path.read_text(encoding="utf-8"))):
+            target = _lazy_target(node)
+            if target is not None and (inside or target not in MODULES or target == module):
+                bad.append(f"{path.relative_to(REPO)}:{node.lineno}: lazy_module({target!r})"
+                           + (" inside a function" if inside else ""))
+    assert bad == []
+
+
+def test_a_lazy_module_imports_on_first_use():
+    script = textwrap.dedent("""
+        import sys
+        from zoo.lazy import load, lazy_module
+        try:
+            lazy_module("json")
+            raise AssertionError("lazy_module('json') was taken")
+        except ValueError as error:
+            assert "zoo's own modules" in str(error)
+        version = lazy_module("zoo.version")
+        interrupts = lazy_module("zoo.interrupts")
+        assert "zoo.interrupts" not in sys.modules and "not imported yet" in repr(interrupts)
+        assert interrupts.__name__ == "zoo.interrupts" and load(interrupts) is sys.modules["zoo.interrupts"]
+        real = sys.modules["zoo.interrupts"]
+        real.probe = 1
+        assert interrupts.probe == 1  # the module's attribute at each read: a patched attribute is seen
+        interrupts.probe = 2
+        assert real.probe == 2 and "watch" in dir(interrupts) and version.__version__ and load(real) is real
+        print("ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+# The command line's paths that run before TensorFlow starts: help, the version, --dry-run, and the checks of the
+# output folder. zoo.lazy keeps the commands' TensorFlow modules (and scikit-learn's, matplotlib's) out of them.
+_CLI_BEFORE_TENSORFLOW = """
+import contextlib, io, json, sys
+from zoo.cli import main
+
+codes = {}
+for argv in ([], ["--help"], ["--version"], ["train", "--help"], ["tune", "--help"], ["pretrain-lm", "--help"],
+             ["predict", "--help"], ["report", "--help"], ["train", "--dataset", "sms_spam", "--dry-run"],
+             ["tune", "--dataset", "sms_spam", "--output-dir", "runs/x", "--dry-run"],
+             ["train", "--dataset", "sms_spam", "--output-dir", sys.argv[1]]):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as stop:
+            code = stop.code
+    codes[" ".join(argv)] = [code, "usage" in out.getvalue() or err.getvalue()]
+heavy = ("tensorflow", "keras", "sklearn", "matplotlib", "gensim")
+print(json.dumps({"codes": codes, "imported": sorted(m for m in heavy if m in sys.modules)}))
+"""
+
+
+def test_the_command_line_checks_and_helps_before_tensorflow(tmp_path):
+    (tmp_path / "a_file").write_text("")
+    result = subprocess.run([sys.executable, "-c", _CLI_BEFORE_TENSORFLOW, str(tmp_path / "a_file")], cwd=REPO,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["imported"] == []
+    codes = report["codes"]
+    assert codes[""][0] == 2 and all(codes[k] == [0, True] for k in codes if k.endswith("--help"))
+    assert codes["--version"][0] == 0 and codes["train --dataset sms_spam --dry-run"][0] == 0
+    assert codes["tune --dataset sms_spam --output-dir runs/x --dry-run"][0] == 0
+    assert codes[f"train --dataset sms_spam --output-dir {tmp_path / 'a_file'}"] == [
+        4, f"error: --output-dir {tmp_path / 'a_file'}: is a file, not a directory\n"]
+
+
+# zoo pretrain-lm --from-ids where neither TensorFlow nor scikit-learn is installed (.venv-backends, Keras on JAX;
+# TensorFlow blocked besides): its modules import, and the command reads an id file and checks its settings.
+_FROM_IDS_WITHOUT_TENSORFLOW = """
+import dataclasses, json, os, sys
+sys.modules["tensorflow"] = None  # an import of it fails
+from zoo.cli import main
+from zoo.config import PretrainConfig
+from zoo.transfer import lm_ids, pretrained, pretraining
+
+path = os.path.join(sys.argv[1], "ids.npz")
+lm_ids.write_ids(path, [2, 3, 4] * 50, [2, 3], ["", "[UNK]", "xxbos", "a", "b"],
+                 {"settings": dataclasses.asdict(PretrainConfig())})
+main(["pretrain-lm", "--from-ids", path, "--output-dir", os.path.join(sys.argv[1], "lm"), "--dry-run"])
+assert callable(pretraining.register) and callable(pretrained.load)
+print(json.dumps(sorted(m for m in ("tensorflow", "sklearn") if sys.modules.get(m) is not None)))
+"""
+
+
+def test_pretraining_from_ids_imports_without_tensorflow(tmp_path):
+    python = REPO / ".venv-backends" / "bin" / "python"
+    if not python.exists():
+        pytest.skip("no .venv-backends (Keras on JAX and PyTorch, no TensorFlow): make it as .ci/run does")
+    result = subprocess.run([str(python), "-c", _FROM_IDS_WITHOUT_TENSORFLOW, str(tmp_path)], cwd=REPO,
+                            capture_output=True, text=True, timeout=300, check=False,
+                            env={**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
 
 
 def test_each_module_imports_alone():

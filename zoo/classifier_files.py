@@ -51,6 +51,7 @@ from zoo.files import (
 )
 from zoo.models.hybrid import NgramLinear
 from zoo.models.saving import load_model
+from zoo.training.fit_record import FitRecord
 
 FORMAT = 1
 FILES = ("classifier.json", "vocabulary.json", "model.keras")  # classifier.json is written last
@@ -118,7 +119,7 @@ def _write_files(clf, path):
         "sequence_length": clf.sequence_length_,
         "thresholds": None if thresholds is None else [float(t) for t in thresholds],
         "calibration": {"temperature": float(getattr(clf, "calibration_", 1.0))}, "vectorizer": vectorizer,
-        "history": clf.history_, "fit_info": clf.fit_info_})
+        "history": clf.history_, "fit_info": clf.fit_record_.to_dict()})
 
 
 # === Reading ===
@@ -159,7 +160,7 @@ def read_classifier(cls, path):
     clf.thresholds_ = (np.asarray(saved["thresholds"], np.float32) if saved["settings"].multi_label else None)
     clf.calibration_ = saved["calibration"]["temperature"]
     clf.history_ = saved["history"]
-    clf.fit_info_ = saved["fit_info"]
+    clf.fit_record_ = FitRecord.from_dict(saved["fit_info"])
     return clf
 
 

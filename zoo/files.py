@@ -50,6 +50,7 @@ import tempfile
 import time
 
 from zoo.errors import ExportError
+from zoo.version import __version__
 
 TEMP_PREFIX = ".zoo-tmp-"
 OLD_PREFIX = ".zoo-old-"  # the replaced folder between two plain renames (no renameat2)
@@ -105,8 +106,6 @@ def _disk_full_error(path, error):
 
 def write_marker(directory, kind):
     """Marks ``directory`` as a folder zoo wrote, of ``kind`` (``run``, ``export``, ``classifier``, ...)."""
-    from zoo.version import __version__
-
     record = {"written_by": "zoo", "kind": kind, "zoo_version": __version__,
               "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     path = os.path.join(directory, MARKER)

@@ -22,11 +22,10 @@ Example:
 """
 
 import dataclasses
-import inspect
+import functools
 import os
 import time
 
-import keras
 import numpy as np
 
 from zoo.backend import require_tensorflow
@@ -41,11 +40,9 @@ from zoo.data.inputs import (
     check_min_confidence,
     check_texts,
     encode_given,
-    label_targets,
-    split_validation,
-    unlabelled_only,
 )
 from zoo.errors import ConfigError, DataError
+from zoo.evaluation import explanations
 from zoo.evaluation.calibration import temperature_record
 from zoo.evaluation.scoring import (
     evaluate_multi_label,
@@ -53,9 +50,13 @@ from zoo.evaluation.scoring import (
     label_thresholds,
 )
 from zoo.models.ensemble import ensemble_members
-from zoo.models.text_model import predict_text_model, text_model, token_lengths
+from zoo.models.text_model import (
+    classifier_text_model,
+    predict_text_model,
+    token_lengths,
+)
 from zoo.serving.export import export_text_classifier
-from zoo.training import auto, distribute
+from zoo.training import auto, from_classifier, from_lm, from_vectors, lr_find
 from zoo.training.fit_steps import FitSteps
 
 
@@ -90,8 +91,11 @@ class TextClassifier:
             on the validation split (:meth:`calibrate`; 1.0: none).
         sequence_length_: tokens per text (longer texts keep their first ones).
         history_: per-epoch dicts, each with its ``stage``.
-        fit_info_: what the training did (time, epochs, vector coverage,
-            language-model fine-tuning, the model's name, the cuDNN check).
+        fit_record_: what the training did, typed
+            (:class:`zoo.training.fit_record.FitRecord`: the procedure,
+            time, epochs, vector coverage, language-model fine-tuning, the
+            blend, calibration, init auto's comparison); ``fit_info_`` is
+            the same as a dict.
     """
 
     def __init__(self, **params):
@@ -164,42 +168,48 @@ class TextClassifier:
             return self._fit_auto(texts, labels, validation_data, classes, lm_texts, unlabelled_texts)
         settings = resolve_init_defaults(self._config)
         multi = settings.multi_label
-        # Multi-worker collectives must be set up before any other TensorFlow work.
-        strategy = self._strategy_object or distribute.make_strategy(settings.strategy)
-        precision = distribute.resolve_precision(settings.precision)
-        keras.utils.set_random_seed(settings.seed)
-        texts = check_texts("texts", texts)
-        classes, y, no_labels, encode = label_targets(labels, len(texts), classes, multi_label=multi)
-        texts, y, valid_texts, valid_y = split_validation(texts, y, validation_data, settings, no_labels, encode)
-        # Why the validation texts too: they are labels zoo was given (and chose its epochs and blend on); a
-        # baseline without them would see fewer labels than zoo did (issue #34).
-        self._baseline_data = (texts + valid_texts, np.concatenate([y, valid_y]))
-        unlabelled = (unlabelled_only(unlabelled_texts, texts + valid_texts) if settings.self_training and not multi
-                      else [])
-        fit = FitSteps(settings, strategy, classes, texts, y, valid_texts, valid_y, fixed_blend=fixed_blend,
-                       unlabelled_texts=unlabelled)
-        kind = "vectors" if multi else init_kind(settings.init)  # (multi-label: word vectors only)
-        if kind == "lm":
-            fit.ulmfit(check_texts("lm_texts", lm_texts) if lm_texts is not None else texts + valid_texts)
-        elif kind == "model":
-            fit.from_classifier(TextClassifier.load(settings.init[len("model:"):]))  # one line if unusable
-        else:
-            fit.word_vectors()
+        steps = FitSteps.prepare(settings, self._strategy_object, texts, labels, validation_data, classes=classes,
+                                 unlabelled_texts=unlabelled_texts, fixed_blend=fixed_blend)
+        self._baseline_data = steps.baseline_data
+        trained = self._procedure(steps, lm_texts, "train")()  # each way to start is a module (zoo.training.from_*)
         if settings.hybrid:
-            self.ngram_, self.blend_weight_ = fit.multi_label_ngram_path() if multi else fit.ngram_path()
+            self.ngram_, self.blend_weight_ = steps.multi_label_ngram_path() if multi else steps.ngram_path()
         else:
             self.ngram_, self.blend_weight_ = None, 1.0
         self.companions_ = []
-        self.settings_, self.classes_, self.model_, self.vectorizer_ = settings, classes, fit.model, fit.vectorizer
-        self.sequence_length_, self.history_ = fit.length, fit.history
-        self.fit_info_ = {**fit.info, "precision": precision, "replicas": strategy.num_replicas_in_sync,
-                          "global_batch_size": distribute.global_batch_size(settings.batch_size, strategy)}
+        self.settings_, self.classes_, self.model_, self.vectorizer_ = (settings, steps.classes, trained.model,
+                                                                         trained.vectorizer)
+        self.sequence_length_, self.history_, self.fit_record_ = trained.length, trained.history, trained.record
         self.calibration_ = 1.0
         if multi:  # a threshold per label, chosen on the validation split after the blend
-            self.thresholds_, self.fit_info_["thresholds"] = label_thresholds(self, fit.valid_texts, valid_y)
+            self.thresholds_, self.fit_record_.thresholds = label_thresholds(self, steps.valid_texts, steps.valid_y)
         else:  # the final probabilities temperature-scaled on the validation split
-            self.fit_info_["calibration"] = self._calibrate(fit.valid_texts, valid_y, "the validation split")
+            self.fit_record_.calibration = self._calibrate(steps.valid_texts, steps.valid_y, "the validation split")
         return self
+
+    def _procedure(self, steps, lm_texts, step):
+        """``step`` ("train" or "start") of the procedure the settings name, with its arguments bound."""
+        kind = "vectors" if steps.s.multi_label else init_kind(steps.s.init)  # (multi-label: word vectors only)
+        if kind == "lm":
+            lm_texts = check_texts("lm_texts", lm_texts) if lm_texts is not None else steps.baseline_data[0]
+            return functools.partial(getattr(from_lm, step), steps, lm_texts)
+        if kind == "model":  # (one line if the source is unusable)
+            source = TextClassifier.load(steps.s.init[len("model:"):])
+            return functools.partial(getattr(from_classifier, step), steps, source)
+        return functools.partial(getattr(from_vectors, step), steps)
+
+    def lr_find(self, texts, labels, validation_data=None, *, classes=None, lm_texts=None, start_lr=1e-6,
+                end_lr=1.0, steps=200):
+        """The learning-rate range test (:mod:`zoo.training.lr_find`) on the model ``fit`` would start from,
+        prepared the same way (the same arguments); returns a :class:`~zoo.training.lr_find.RangeTest`
+        (``suggested``, the curve, ``plot(path)``). Fits nothing: the classifier is left as it was."""
+        settings = resolve_init_defaults(self._config)
+        if init_kind(settings.init) == "auto":
+            raise ConfigError("init", "lr_find tests one way to start; init auto compares several: pass the "
+                                      "init it chose (fit_record_.auto)")
+        prepared = FitSteps.prepare(settings, self._strategy_object, texts, labels, validation_data, classes=classes)
+        return lr_find.find(prepared, self._procedure(prepared, lm_texts, "start"), start_lr=start_lr,
+                            end_lr=end_lr, steps=steps)
 
     def calibrate(self, texts, labels):
         """Fits the temperature that scales the final probabilities (:mod:`zoo.evaluation.calibration`) on
@@ -211,7 +221,7 @@ class TextClassifier:
                                              "on validation instead (thresholds_)")
         texts = check_texts("texts", texts)
         y = encode_given("labels", labels, len(texts), self.classes_)
-        self.fit_info_["calibration"] = self._calibrate(texts, y, f"{len(texts)} given texts")
+        self.fit_record_.calibration = self._calibrate(texts, y, f"{len(texts)} given texts")
         return self
 
     def _calibrate(self, texts, y, where):
@@ -228,8 +238,14 @@ class TextClassifier:
         for name in ("settings_", "classes_", "model_", "vectorizer_", "sequence_length_", "history_", "ngram_",
                      "blend_weight_", "companions_", "calibration_", "_baseline_data"):
             setattr(self, name, getattr(chosen, name))
-        self.fit_info_ = {**chosen.fit_info_, "train_seconds": round(time.time() - start, 1), "auto": record}
+        self.fit_record_ = dataclasses.replace(chosen.fit_record_, procedure="auto",
+                                               train_seconds=round(time.time() - start, 1), auto=record)
         return self
+
+    @property
+    def fit_info_(self):
+        """:attr:`fit_record_` as a dict (what ``classifier.json`` keeps; 0.3's name): a copy, read-only."""
+        return self.fit_record_.to_dict()
 
     # === Prediction ===
 
@@ -262,21 +278,16 @@ class TextClassifier:
         :meth:`evaluate` and :meth:`export` all run it. Built on first use, again when the fitted state changes
         (init auto's pair sets ``companions_`` and ``blend_weight_`` on a fitted candidate)."""
         self._check_fitted()
-        objects = (self.model_, self.vectorizer_, self.ngram_, *self.companions_)
-        # The temperature is a variable of the model (assigned below), not part of its state: no rebuild.
-        temperature = None if self.settings_.multi_label else float(getattr(self, "calibration_", 1.0))
-        values = (self.sequence_length_, np.asarray(self.blend_weight_).tolist(), self.settings_.truncation,
-                  len(self.companions_), bool(fixed_length))
-        cached = getattr(self, "_keras_model", None)
-        if cached is None or cached[1] != values or any(a is not b for a, b in zip(cached[0], objects)):
-            model = text_model(self.model_, self.vectorizer_, self.sequence_length_, self.ngram_, self.blend_weight_,
-                               self.settings_.truncation, fixed_length, temperature=temperature, companions=[
-                                   (c.model_, c.vectorizer_, c.sequence_length_, c.settings_.truncation)
-                                   for c in self.companions_])
-            cached = self._keras_model = (objects, values, model)
-        if temperature is not None:
-            cached[2].get_layer("calibration").temperature.assign(temperature)
-        return cached[2]
+        self._keras_model, model = classifier_text_model(self, getattr(self, "_keras_model", None), fixed_length)
+        return model
+
+    def explain(self, texts, labels=None, *, steps=32):
+        """Per-token contributions to each text's predicted class (or ``labels``), through the whole hybrid:
+        integrated gradients through the recurrent path, the exact linear terms of the n-gram path, each times its
+        blend weight (:mod:`zoo.evaluation.explanations`). Returns an ``Explanation`` per text (``tokens``,
+        ``contributions``, ``top(k)``)."""
+        self._check_fitted()
+        return explanations.explain(self, check_texts("texts", texts), labels, steps=steps)
 
     def predict(self, texts, batch_size=128, min_confidence=None):
         """The most probable label of each text (values of ``classes_``); with ``multi_label``, the list of
@@ -295,7 +306,7 @@ class TextClassifier:
         return [self.classes_[i] if min_confidence is None or p[i] >= min_confidence else None
                 for i, p in zip(probs.argmax(-1), probs)]
 
-    def evaluate(self, texts, labels, *, baseline=False):
+    def evaluate(self, texts, labels, *, baseline=False, explain_errors=False):
         """The metrics of the reports: accuracy, macro precision/recall/F1, per class, confusion matrix.
 
         Args:
@@ -309,7 +320,8 @@ class TextClassifier:
         Returns:
             A dict; ``errors`` holds the texts of highest loss and the most
             confused pairs of classes
-            (:func:`zoo.evaluation.scoring.error_analysis`); an ensemble adds
+            (:func:`zoo.evaluation.scoring.error_analysis`; ``explain_errors``
+            adds each one's explanation: what made it predict that); an ensemble adds
             each member's scores (``members``) and what each smaller ensemble
             would have scored (``accuracy_by_ensemble_size``).
         """
@@ -322,7 +334,7 @@ class TextClassifier:
         stored = self._baseline_data
         train = baseline_pair(baseline, stored, lambda what, given, size: encode_given(
             what, given, size, self.classes_, multi_label=multi))
-        return (evaluate_multi_label if multi else evaluate_single_label)(self, texts, y, train)
+        return (evaluate_multi_label if multi else evaluate_single_label)(self, texts, y, train, explain_errors)
 
     # === Saving ===
 
@@ -381,12 +393,6 @@ class TextClassifier:
             raise ConfigError(None, "this TextClassifier is not fitted yet: call fit() or TextClassifier.load()")
 
 
-def _signature():
-    params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    params += [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default)
-               for f in dataclasses.fields(ClassifierConfig)]
-    return inspect.Signature(params)
-
 
 # The signature that help(), IDEs and scikit-learn's clone() see: the config's fields and defaults.
-TextClassifier.__init__.__signature__ = _signature()
+TextClassifier.__init__.__signature__ = ClassifierConfig.keyword_signature()

@@ -1,4 +1,5 @@
-"""The ``zoo`` command: ``zoo train``, ``zoo predict``, ``zoo pretrain-lm``, ``zoo tune``, ``zoo report``.
+"""The ``zoo`` command: ``zoo train``, ``zoo predict``, ``zoo pretrain-lm``, ``zoo tune``, ``zoo report``,
+``zoo explain``, ``zoo lr-find``.
 
 Each command's flags are generated from the settings of :mod:`zoo.config`
 (:mod:`zoo.cli.flags`), so ``--help`` lists every setting with its default
@@ -10,12 +11,20 @@ import importlib
 import os
 import sys
 
+from zoo.lazy import lazy_module
+from zoo.version import __version__
+
+# Every config module (some 30 ms): not for `zoo --help` or `zoo --version`.
+cli_flags = lazy_module("zoo.cli.flags")
+
 COMMANDS = {
     "train": ("zoo.cli.train", "train a classifier on a dataset or your files; evaluate beside a baseline; export"),
     "predict": ("zoo.cli.predict", "classify texts with an exported SavedModel"),
     "pretrain-lm": ("zoo.cli.pretrain_lm", "pretrain an LSTM language model on offline English text"),
     "tune": ("zoo.cli.tune", "search TextClassifier settings with KerasTuner (validation split only)"),
     "report": ("zoo.cli.report", "a table of finished runs beside their baselines"),
+    "explain": ("zoo.cli.explain", "which tokens made a trained classifier say what it said"),
+    "lr-find": ("zoo.cli.lr_find", "the learning-rate range test on the model `zoo train` would start from"),
 }
 
 
@@ -33,17 +42,13 @@ def main(argv=None):
         print(usage())
         return 0 if argv else 2
     if argv[0] in ("-V", "--version"):
-        from zoo.version import __version__
-
         print(f"zoo {__version__}")
         return 0
     if argv[0] not in COMMANDS:
         print(f"{usage()}\n\nerror: unknown command {argv[0]!r}", file=sys.stderr)
         return 2
     _quiet_expected_warnings()
-    from zoo.cli.flags import one_line_errors
-
-    with one_line_errors():  # (each command has its own too; this one also covers the imports)
+    with cli_flags.one_line_errors():  # (each command has its own too; this one also covers the imports)
         module = importlib.import_module(COMMANDS[argv[0]][0])
         module.main(argv[1:])
     return 0

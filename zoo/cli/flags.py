@@ -23,6 +23,7 @@ import dataclasses
 import os
 import sys
 
+from zoo import interrupts
 from zoo.config import per_init_default, read_config_file
 from zoo.config.checks import Flag, Integer, Number, SequenceLength
 from zoo.errors import (
@@ -34,6 +35,7 @@ from zoo.errors import (
     VectorsError,
     ZooError,
 )
+from zoo.files import disk_full
 
 
 def flag(name):
@@ -184,8 +186,6 @@ def exit_code(error):
 def one_line_errors():
     """Every command's body runs in this: a zoo error is one line and its exit code (:func:`fail_with`); Ctrl-C
     is ``error: interrupted`` and 130; a closed stdout (``| head -1``) ends the command quietly with 141."""
-    from zoo import interrupts
-
     try:
         with interrupts.watch():  # Ctrl-C recorded too: one dropped inside a finalizer is raised again
             yield
@@ -201,8 +201,6 @@ def one_line_errors():
         os.dup2(devnull, sys.stdout.fileno())
         raise SystemExit(EXIT_BROKEN_PIPE) from None
     except Exception as error:
-        from zoo.files import disk_full
-
         if not disk_full(error):
             raise
         first = (str(error).strip().splitlines() or [""])[0][-160:]

@@ -15,9 +15,10 @@ import sys
 from zoo.cli.flags import fail, one_line_errors
 from zoo.errors import DataError
 from zoo.log import start_tensorflow
+from zoo.serving.predict import batches, classify, load
 
 
-def _stdin_lines():
+def stdin_lines():
     """Non-blank stdin lines, decoded as UTF-8 one by one, so a bad byte names its line."""
     for number, raw in enumerate(sys.stdin.buffer, 1):
         try:
@@ -44,15 +45,13 @@ def main(argv=None):
         fail(f"--batch-size must be an integer >= 1, got {args.batch_size}")
     if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:
         fail(f"--min-confidence must be a number in [0, 1], got {args.min_confidence}")
-    start_tensorflow()
-    from zoo.serving.predict import batches, classify, load
-
+    start_tensorflow()  # before load() imports TensorFlow
     with one_line_errors():
         serve = load(args.export_dir)
         if args.min_confidence is not None and "num_labels" in serve.structured_outputs:
             fail("--min-confidence is for single-label exports; a multi-label export has a threshold per label")
         found = False
-        for batch in batches(args.texts or _stdin_lines(), args.batch_size):
+        for batch in batches(args.texts or stdin_lines(), args.batch_size):
             found = True
             for text, (label, prob) in zip(batch, classify(serve, batch)):
                 if args.min_confidence is not None and prob < args.min_confidence:

@@ -26,6 +26,13 @@ import sys
 from zoo.cli.flags import EXIT_INPUT, EXIT_OUTPUT, SettingsParser, dry_run, fail, fail_with, one_line_errors
 from zoo.config import PretrainConfig
 from zoo.errors import ConfigError, DataError, ZooError
+from zoo.lazy import lazy_module
+from zoo.log import start_tensorflow
+
+# Keras: imported once _start_keras() ran (start_tensorflow() where Keras runs on TensorFlow); on JAX or PyTorch
+# (--from-ids) lm_ids imports neither TensorFlow nor scikit-learn, and pretraining only where it is needed.
+lm_ids = lazy_module("zoo.transfer.lm_ids")
+pretraining = lazy_module("zoo.transfer.pretraining")
 
 
 def _metadata_settings(argv):
@@ -50,8 +57,6 @@ def _start_keras():
     """Imports Keras, through :func:`zoo.log.start_tensorflow` (its start-up lines filtered) where Keras will run on
     TensorFlow: ``KERAS_BACKEND`` unset or ``tensorflow``, and TensorFlow installed."""
     if os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow" and importlib.util.find_spec("tensorflow"):
-        from zoo.log import start_tensorflow
-
         start_tensorflow()
 
 
@@ -61,10 +66,8 @@ def _ids_settings(argv):
         return None, {}  # (argparse says that --from-ids needs a value)
     path = argv[argv.index("--from-ids") + 1]
     _start_keras()
-    from zoo.transfer.lm_ids import read_ids
-
     try:
-        ids = read_ids(path, arrays=False)
+        ids = lm_ids.read_ids(path, arrays=False)
         PretrainConfig.from_dict(ids.meta["settings"], source=path)
     except ConfigError as error:
         fail(str(error))
@@ -75,11 +78,9 @@ def _ids_settings(argv):
 
 def _check_ids_target(path):
     """``--write-ids`` replaces only an id file (one zoo wrote, or nothing)."""
-    from zoo.transfer.lm_ids import read_ids
-
     if os.path.lexists(path):
         try:
-            read_ids(path, arrays=False)
+            lm_ids.read_ids(path, arrays=False)
         except DataError:
             fail(f"{path}: exists and is not an id file zoo wrote; choose another --write-ids", EXIT_OUTPUT)
 
@@ -112,9 +113,7 @@ def main(argv=None):
         if not args.write_ids and not args.output_dir:
             fail("the following arguments are required: --output-dir (or --write-ids FILE, to only tokenize)")
         if ids is not None:
-            from zoo.transfer.lm_ids import check_settings
-
-            check_settings(configs[PretrainConfig], ids)  # the settings that made the ids stay the file's
+            lm_ids.check_settings(configs[PretrainConfig], ids)  # the settings that made the ids stay the file's
         if args.dry_run:
             dry_run("zoo pretrain-lm", configs)
             return
@@ -127,9 +126,6 @@ def main(argv=None):
         if args.from_ids:
             _from_ids(configs[PretrainConfig], args, command)
             return
-        from zoo.log import start_tensorflow
-        from zoo.transfer import pretraining
-
         start_tensorflow()
         path, metadata = pretraining.pretrain(configs[PretrainConfig], args.output_dir, command=command)
         print(f"held-out perplexity {metadata['heldout_perplexity']:.1f} on {metadata['heldout_tokens']:,} tokens")
@@ -144,12 +140,8 @@ def main(argv=None):
 
 
 def _write_ids(config, path, command):
-    from zoo.log import start_tensorflow
-
     start_tensorflow()  # before Keras is imported (by zoo.transfer.lm_ids)
     _check_ids_target(path)
-    from zoo.transfer import pretraining
-
     meta, size = pretraining.write_ids(config, path, command=command)
     print(f"wrote {path}: {meta['train_tokens']:,} training and {meta['heldout_tokens']:,} held-out tokens, "
           f"vocabulary {meta['vocab_size']:,} ({size / 2**20:.1f} MiB)")
@@ -158,11 +150,9 @@ def _write_ids(config, path, command):
 def _from_ids(config, args, command):
     import keras
 
-    from zoo.transfer import lm_ids
-
     if args.register:  # before training: registering reads zoo.transfer.pretrained, which needs scikit-learn
         try:
-            from zoo.transfer import pretraining
+            register = pretraining.register  # (imports zoo.transfer.pretraining now)
         except ImportError as error:
             fail(f"--register needs zoo's full installation ({error}); copy the artifact to where zoo is installed "
                  "and register it there (zoo.transfer.pretraining.register)")
@@ -171,5 +161,5 @@ def _from_ids(config, args, command):
           f"({keras.backend.backend()})")
     print(f"wrote {path}/")
     if args.register:
-        entry = pretraining.register(path, metadata["name"])
+        entry = register(path, metadata["name"])
         print(f"registered {metadata['name']} ({entry['size_bytes'] / 1e6:.1f} MB)")

@@ -41,7 +41,17 @@ from zoo.files import (
     remove_owned,
     write_json,
 )
+from zoo.lazy import lazy_module
 from zoo.log import logger, start_tensorflow
+
+# TensorFlow (and scikit-learn, matplotlib): imported once run() has checked the settings and folders and
+# start_tensorflow() ran, never for `zoo train --help` or `--dry-run`.
+classifier_files = lazy_module("zoo.classifier_files")
+datasets = lazy_module("zoo.data.datasets")
+distribute = lazy_module("zoo.training.distribute")
+report = lazy_module("zoo.evaluation.report")
+run_report = lazy_module("zoo.evaluation.run_report")
+text_classifier = lazy_module("zoo.text_classifier")
 
 FINISHED = "metrics.json"  # written last: a directory with it holds a finished run
 
@@ -133,8 +143,6 @@ def run(data, output, settings, recipe="zoo train"):
     check_other_dirs(settings)  # before TensorFlow starts: a refusal is quick (these only read, and probe)
     check_output_dir(out, output.overwrite)
     start_tensorflow()  # first of the TensorFlow work: its start-up lines filtered
-    from zoo.training import distribute
-
     resolved = resolve_init_defaults(settings)
     # Multi-worker collectives must be set up before any other TensorFlow work.
     strategy = distribute.get_strategy(settings.strategy)
@@ -156,14 +164,10 @@ def run(data, output, settings, recipe="zoo train"):
 
 
 def _run(data, output, settings, recipe, strategy, chief, resolved):
-    from zoo.data.datasets import load_for_training
-    from zoo.evaluation.run_report import run_config, run_metrics
-    from zoo.text_classifier import TextClassifier
-
     out = output.output_dir
     logger.info("loading data")
-    dataset, all_train_texts = load_for_training(data, validation_split=settings.validation_split, seed=settings.seed,
-                                                 multi_label=settings.multi_label)
+    dataset, all_train_texts = datasets.load_for_training(data, validation_split=settings.validation_split,
+                                                          seed=settings.seed, multi_label=settings.multi_label)
     logger.info(f"{dataset.name}: {dataset.summary()}")
     if dataset.multi_label != settings.multi_label:
         raise ConfigError("multi_label", f"{dataset.name} is a " + (
@@ -174,28 +178,28 @@ def _run(data, output, settings, recipe, strategy, chief, resolved):
         if not resuming:  # a rerun must not mix an earlier run's TensorBoard events with its own
             remove_owned(os.path.join(out, "logs"), ("logs",))
         make_owned_directory(os.path.join(out, "logs"), "logs")
-    clf = TextClassifier(**{
+    clf = text_classifier.TextClassifier(**{
         **settings.to_dict(), "strategy": strategy,
         "log_dir": settings.log_dir or os.path.join(out, "logs"),
         "lm_cache_dir": settings.lm_cache_dir or os.path.join(out, "lm"),
     })
     names = dataset.class_names
-    clf.fit(dataset.train_texts, dataset.label_lists("train"),
-            validation_data=(dataset.valid_texts, dataset.label_lists("valid")), classes=names,
+    clf.fit(dataset.train_texts, dataset.labels("train"),  # class ids, as read: encoded once
+            validation_data=(dataset.valid_texts, dataset.labels("valid")),
             lm_texts=all_train_texts if init_kind(resolved.init) in ("lm", "auto") else None,
             unlabelled_texts=_unlabelled(data, dataset, all_train_texts))
     split = "test" if data.dev is None else "dev"
     logger.info("evaluating on the test split" if split == "test" else
                 f"evaluating on the dev split: {data.dev} held-out train examples (the test split is not used)")
-    metrics = clf.evaluate(dataset.test_texts, dataset.label_lists("test"), baseline=output.baseline)
-    metrics = run_metrics(clf, metrics, labels=len(dataset.train_labels), evaluated_on=split)
-    config = run_config(clf, recipe=recipe, command=sys.argv, data=data.to_dict(), run=output.to_dict(),
-                        classifier=settings.to_dict(), dataset_summary=dataset.summary(), class_names=names)
+    metrics = clf.evaluate(dataset.test_texts, dataset.labels("test"), baseline=output.baseline,
+                           explain_errors=True)
+    metrics = run_report.run_metrics(clf, metrics, labels=len(dataset.train_labels), evaluated_on=split)
+    config = run_report.run_config(clf, recipe=recipe, command=sys.argv, data=data.to_dict(), run=output.to_dict(),
+                                   classifier=settings.to_dict(), dataset_summary=dataset.summary(),
+                                   class_names=names)
     if chief:
         write_run(out, clf, config, metrics)
-    from zoo.evaluation.report import metrics_table
-
-    print(metrics_table(metrics))
+    print(report.metrics_table(metrics))
     if chief:
         print(f"\nwrote {out}/ (report.md, metrics.json, export/, the saved classifier)")
     return metrics
@@ -205,12 +209,8 @@ def write_run(out, clf, config, metrics):
     """The run folder, built beside the old one and swapped in whole (:func:`zoo.files.atomic_directory`): a
     crash leaves the earlier run or this one, complete. The folder's other entries (TensorBoard logs, the
     language-model cache, anything else put there) move over; the earlier run's own outputs do not."""
-    from zoo.classifier_files import (
-        owned_by_classifier,  # (TensorFlow: imported once it has started)
-    )
-
     with atomic_directory(out, overwrite=True, kind="run", carry=lambda name: name not in RUN_OUTPUTS and not (
-            owned_by_classifier(name) or name.endswith(".png"))) as tmp:
+            classifier_files.owned_by_classifier(name) or name.endswith(".png"))) as tmp:
         _write_run_files(tmp, clf, config, metrics)
 
 
@@ -220,12 +220,10 @@ RUN_OUTPUTS = ("config.json", "metrics.json", "report.md", "export")
 
 def _write_run_files(out, clf, config, metrics):
     """The run's files in the new folder ``out``; the metrics last, so a folder with ``metrics.json`` is complete."""
-    from zoo.evaluation.run_report import write_run_report
-
     clf.save(out)
     write_json(os.path.join(out, "config.json"), config)
     clf.export(os.path.join(out, "export"))
-    write_run_report(out, clf, config, metrics)
+    run_report.write_run_report(out, clf, config, metrics)
     write_json(os.path.join(out, "metrics.json"), metrics)
 
 

@@ -12,6 +12,10 @@ command run again resumes an interrupted search.
 from zoo.cli.flags import SettingsParser, dry_run, one_line_errors
 from zoo.cli.train import settings_groups
 from zoo.config import ClassifierConfig, DataConfig, TuneConfig
+from zoo.lazy import lazy_module
+from zoo.log import start_tensorflow
+
+tuning = lazy_module("zoo.training.tuning")  # (its trials load TensorFlow: imported once start_tensorflow() ran)
 
 
 def main(argv=None, defaults=None, prog="zoo tune"):
@@ -23,8 +27,5 @@ def main(argv=None, defaults=None, prog="zoo tune"):
         if configs["args"].dry_run:
             dry_run(prog, configs)
             return None
-        from zoo.log import start_tensorflow
-        from zoo.training import tuning
-
         start_tensorflow()
         return tuning.search(configs[DataConfig], configs[ClassifierConfig], configs[TuneConfig])

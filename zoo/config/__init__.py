@@ -10,7 +10,8 @@ with the help texts and choice lists below) all read them from here.
 * :class:`ClassifierConfig`: the arguments of :class:`zoo.TextClassifier`
   (model, ``init``, training, ULMFiT, distribution).
 * :class:`DataConfig`, :class:`RunConfig`: what ``zoo train`` reads and writes.
-* :class:`PretrainConfig`, :class:`TuneConfig`: ``zoo pretrain-lm`` and ``zoo tune``.
+* :class:`PretrainConfig`, :class:`TuneConfig`, :class:`LRFindConfig`: ``zoo pretrain-lm``, ``zoo tune`` and
+  ``zoo lr-find``.
 
 A value is checked when a config is made (``ClassifierConfig(epochs=0)``
 raises :class:`zoo.errors.ConfigError` naming ```epochs```); the checks are
@@ -67,6 +68,7 @@ from zoo.config.classifier import (
 )
 from zoo.config.jobs import (
                              DataConfig,
+                             LRFindConfig,
                              PretrainConfig,
                              RunConfig,
                              TuneConfig,
@@ -99,6 +101,7 @@ __all__ = [
                              "ClassifierConfig",
                              "Config",
                              "DataConfig",
+                             "LRFindConfig",
                              "LanguageModelConfig",
                              "ModelConfig",
                              "PretrainConfig",

@@ -4,6 +4,8 @@ import dataclasses
 
 from zoo.config.checks import validate_fields
 from zoo.errors import ConfigError
+from zoo.models.registry import list_models
+from zoo.training.optimizers import OPTIMIZERS
 
 # The allowed values of the settings that name an option. The modules that implement the options import these
 # (the factories their poolings, the stage runner its schedules...), so there is one list of each.
@@ -24,14 +26,10 @@ VECTOR_NAMES = ("glove-6b-50d", "zh-chars-pd1998-100d")
 
 # Name tables that map to objects live with the objects; their modules load Keras only when an object is made.
 def model_names():
-    from zoo.models.registry import list_models
-
     return list_models()
 
 
 def optimizer_names():
-    from zoo.training.optimizers import OPTIMIZERS
-
     return list(OPTIMIZERS)
 
 

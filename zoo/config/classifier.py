@@ -1,6 +1,7 @@
 """The estimator's settings: :class:`ClassifierConfig`, its groups, its per-init defaults and their resolution."""
 
 import dataclasses
+import inspect
 from dataclasses import dataclass
 
 from zoo.config.base import (
@@ -189,7 +190,9 @@ class ClassifierConfig(Config):
     patience: int = setting(3, Integer(0), "early stopping: epochs without a better validation accuracy",
                             group="training")
     class_weight: str = setting("none", Choice(CLASS_WEIGHTS),
-                                "balanced: weight the loss inversely to class frequency (imbalanced data)",
+                                "balanced: weight each class inversely to its frequency (imbalanced data) in "
+                                "the recurrent model's loss, the n-gram path's SVM, and the blend weight, then "
+                                "chosen by macro F1",
                                 group="training")
     validation_split: float = setting(0.1, Number(0.0, 1.0),
                                       "share of the training texts held out (seeded, stratified) for early "
@@ -249,6 +252,15 @@ class ClassifierConfig(Config):
     from_scratch: bool = setting(False, Flag(), "init lm: the same classifier and vocabulary, random weights",
                                  group="ulmfit")
 
+
+    @classmethod
+    def keyword_signature(cls):
+        """The signature of a callable that takes these fields as keywords, with their defaults: the estimator's
+        constructor as ``help()``, IDEs and scikit-learn's ``clone()`` see it."""
+        params = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        params += [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default)
+                   for f in dataclasses.fields(cls)]
+        return inspect.Signature(params)
 
     def _check_combinations(self):
         _check_multi_label(self)

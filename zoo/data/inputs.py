@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from zoo.data.datasets import split_indices
+from zoo.data.labels import LabelIds
 from zoo.errors import ConfigError, DataError
 
 
@@ -203,6 +204,12 @@ def label_targets(labels, size, classes=None, *, multi_label=False):
     >>> classes, y.tolist(), encode(["a"]).tolist()
     (['a', 'b'], [1, 0, 1], [0])
     """
+    if isinstance(labels, LabelIds):  # encoded already (a dataset's labels): checked, not encoded again
+        classes = given_ids_classes(labels, classes, multi_label)
+        y = encoded_ids("labels", labels, size, classes, multi_label)
+        no_labels = np.zeros((0, len(classes)), np.float32) if multi_label else np.zeros(0, np.int64)
+        return classes, y, no_labels, lambda valid: encode_given("validation labels", valid, None, classes,
+                                                                 multi_label=multi_label)
     if multi_label:
         label_lists = check_label_lists("labels", labels, size)
         classes = resolve_classes(classes, [v for row in label_lists for v in row])
@@ -221,10 +228,36 @@ def label_targets(labels, size, classes=None, *, multi_label=False):
 
 
 def encode_given(what, labels, size, classes, *, multi_label=False):
-    """Labels given for ``size`` texts, checked and encoded against ``classes`` (label lists: a 0/1 matrix)."""
+    """Labels given for ``size`` texts, checked and encoded against ``classes`` (label lists: a 0/1 matrix;
+    :class:`~zoo.data.labels.LabelIds` checked and taken as they are)."""
+    if isinstance(labels, LabelIds):
+        return encoded_ids(what, labels, size, classes, multi_label)
     if multi_label:
         return encode_label_lists(what, check_label_lists(what, labels, size), classes)
     return encode_labels(what, check_labels(what, labels, size), classes)
+
+
+def given_ids_classes(labels, classes, multi_label):
+    """The classes of :class:`~zoo.data.labels.LabelIds`, which ``classes`` (if given) must equal."""
+    if classes is not None and list(classes) != labels.classes:
+        raise DataError(f"classes: the labels are class ids into {_shown(labels.classes)}, but classes is "
+                        f"{_shown(list(classes))}; pass the same classes or none")
+    if len(labels.classes) < (1 if multi_label else 2):
+        raise DataError(f"labels: expected at least {1 if multi_label else 2} classes, got {labels.classes}")
+    return labels.classes
+
+
+def encoded_ids(what, labels, size, classes, multi_label):
+    """The ids of :class:`~zoo.data.labels.LabelIds` for ``size`` texts (None: any), encoded against ``classes``."""
+    if labels.classes != list(classes):
+        raise DataError(f"{what}: class ids into {_shown(labels.classes)}, expected ids into {_shown(list(classes))}")
+    if labels.multi_label != multi_label:
+        raise DataError(f"{what}: " + ("a 0/1 matrix of labels, but the classifier is single-label" if
+                                        labels.multi_label else "one class id per text; expected a 0/1 matrix "
+                                                                "(multi_label=True)"))
+    if size is not None and len(labels) != size:
+        raise DataError(f"{what}: {len(labels)} labels for {size} texts; expected one per text")
+    return labels.ids
 
 
 def baseline_pair(baseline, stored, encode):

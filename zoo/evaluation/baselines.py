@@ -38,7 +38,10 @@ import scipy.sparse as sp
 
 from zoo.errors import DataError
 from zoo.evaluation.metrics import classification_metrics, multi_label_metrics
+from zoo.lazy import lazy_module
 from zoo.log import logger
+
+tokenize = lazy_module("zoo.data.tokenize")  # (TensorFlow: imported only when the baseline runs)
 
 WORD, CHAR = "word", "char"
 TFIDF_SVM, NBSVM_NAME = "TF-IDF + LinearSVC", "NBSVM"
@@ -59,11 +62,7 @@ def feature_kind(texts):
     Why: in Chinese or Japanese, scikit-learn's token pattern reads a whole clause as one "word", which a test
     text seldom repeats; characters and their short runs are what the texts share.
     """
-    from zoo.data.tokenize import (
-        is_unspaced,  # (TensorFlow: imported only when the baseline runs)
-    )
-
-    return CHAR if is_unspaced(texts) else WORD
+    return CHAR if tokenize.is_unspaced(texts) else WORD
 
 
 def describe_features(kind):

@@ -247,12 +247,15 @@ def errors_section(errors):
         lines += ["| true class | predicted | texts |", "|---|---|---|"]
         lines += [f"| {e['true']} | {e['predicted']} | {e['count']} |" for e in errors["most_confused"]]
         lines.append("")
-    lines += ["| loss | label | predicted | text |", "|---|---|---|---|"]
+    why = any("explanation" in e for e in errors["top_losses"])
+    lines += ["| loss | label | predicted | text |" + (" tokens behind the prediction |" if why else ""),
+              "|---|---|---|---|" + ("---|" if why else "")]
     for e in errors["top_losses"]:
         label, predicted = (", ".join(e[k]) if isinstance(e[k], list) else e[k] for k in ("label", "predicted"))
         sure = f" ({label}: {e['probability_of_label']:.3f})" if "probability_of_label" in e else ""
         text = e["text"].replace("|", "\\|")
-        lines.append(f"| {e['loss']:.2f} | {label} | {predicted}{sure} | {text} |")
+        tokens = ", ".join(f"{t} {v:+.2f}" for t, v in e.get("explanation", [])).replace("|", "\\|")
+        lines.append(f"| {e['loss']:.2f} | {label} | {predicted}{sure} | {text} |" + (f" {tokens} |" if why else ""))
     return [*lines, ""]
 
 

@@ -1,7 +1,7 @@
 """A ``zoo train`` run's record and report: the metrics and config it writes, and its ``report.md``.
 
 The CLI parses, calls the estimator and writes; what the run reports is
-assembled here from the fitted classifier's fit record (``fit_info_``,
+assembled here from the fitted classifier's fit record (``fit_record_``,
 ``history_``, ``companions_``) and :meth:`~zoo.text_classifier.TextClassifier.evaluate`'s
 metrics, and rendered with :mod:`zoo.evaluation.report`.
 """
@@ -24,17 +24,17 @@ FIT_RECORD_KEYS = ("vector_coverage", "language_model", "hybrid", "auto", "thres
 def run_metrics(clf, metrics, *, labels, evaluated_on):
     """``metrics.json``: the test metrics (:meth:`~zoo.text_classifier.TextClassifier.evaluate`) with what the
     training did (time, epochs, history, the hybrid, auto's choice, the thresholds...), the baseline last."""
-    info = clf.fit_info_
-    metrics = {**metrics, "train_seconds": info["train_seconds"], "epochs_run": info["epochs_run"],
-               "truncated_train_texts": info["truncated_train_texts"], "history": clf.history_, "labels": labels,
+    record = clf.fit_record_
+    metrics = {**metrics, "train_seconds": record.train_seconds, "epochs_run": record.epochs_run,
+               "truncated_train_texts": record.truncated_train_texts, "history": clf.history_, "labels": labels,
                "evaluated_on": evaluated_on}
     for key in FIT_RECORD_KEYS:
-        if key in info:
-            metrics[key] = info[key]
-    if "calibration" in info and "calibration" in metrics:  # the test's figures beside where it was chosen
-        metrics["calibration"] = {**metrics["calibration"], "chosen_on": info["calibration"]["chosen_on"]}
-    if "thresholds" in info:  # multi-label: the values beside how they were chosen
-        metrics["thresholds"] = {**info["thresholds"], "values": metrics["thresholds"]["values"]}
+        if getattr(record, key) is not None:
+            metrics[key] = getattr(record, key)
+    if record.calibration is not None and "calibration" in metrics:  # the test's figures beside where it was chosen
+        metrics["calibration"] = {**metrics["calibration"], "chosen_on": record.calibration["chosen_on"]}
+    if record.thresholds is not None:  # multi-label: the values beside how they were chosen
+        metrics["thresholds"] = {**record.thresholds, "values": metrics["thresholds"]["values"]}
     if "baseline" in metrics:  # keep the old key order of metrics.json: the baseline last
         metrics["baseline"] = metrics.pop("baseline")
     return metrics
@@ -43,15 +43,16 @@ def run_metrics(clf, metrics, *, labels, evaluated_on):
 def run_config(clf, *, recipe, command, data, run, classifier, dataset_summary, class_names):
     """``config.json``: what was asked (``data``, ``run``, ``classifier``: their dicts), what ran (the settings
     with every default filled in, the model, the vocabulary, the distribution) and the library versions."""
-    info = clf.fit_info_
+    record = clf.fit_record_
     return {
         "recipe": recipe, "command": command, "data": data, "run": run,
-        "classifier": classifier, "settings": clf.settings_.to_dict(), "model": info["model"],
+        "classifier": classifier, "settings": clf.settings_.to_dict(), "model": record.model,
+        "procedure": record.procedure,
         "dataset_summary": dataset_summary, "class_names": class_names,
         "vocab_size": len(clf.vectorizer_.get_vocabulary()), "resolved_sequence_length": clf.sequence_length_,
-        "precision": info["precision"], "replicas": info["replicas"], "global_batch_size": info["global_batch_size"],
-        "language_model": info.get("language_model_config"), "versions": versions(),
-        "companions": [{"settings": c.settings_.to_dict(), "model": c.fit_info_.get("model")} for c in clf.companions_],
+        "precision": record.precision, "replicas": record.replicas, "global_batch_size": record.global_batch_size,
+        "language_model": record.language_model_config, "versions": versions(),
+        "companions": [{"settings": c.settings_.to_dict(), "model": c.fit_record_.model} for c in clf.companions_],
     }
 
 
@@ -109,7 +110,7 @@ def write_run_report(out, clf, config, metrics):
                        f"{compared}")
     dataset = config["data"]["dataset"] or config["data"]["train"]
     report.write_report(os.path.join(out, "report.md"), title=f"{config['recipe']}: {dataset} with {config['model']}",
-                        metrics=metrics, details=details, cudnn=clf.fit_info_.get("cudnn"))
+                        metrics=metrics, details=details, cudnn=clf.fit_record_.cudnn)
 
 
 def _self_training(hybrid):

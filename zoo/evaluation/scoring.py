@@ -10,6 +10,7 @@ trained on ``baseline_data`` (texts and encoded labels).
 import numpy as np
 
 from zoo.config import DEFAULT_THRESHOLD
+from zoo.evaluation import explanations
 from zoo.evaluation.baselines import fair_baseline, tfidf_svm_multi_label_baseline
 from zoo.evaluation.calibration import calibration_metrics
 from zoo.evaluation.metrics import (
@@ -20,9 +21,10 @@ from zoo.evaluation.metrics import (
 from zoo.log import logger
 
 
-def evaluate_single_label(clf, texts, y, baseline_data=None):
+def evaluate_single_label(clf, texts, y, baseline_data=None, explain_errors=False):
     """Accuracy, macro precision/recall/F1, per class and the confusion matrix; a hybrid's paths alone, an
-    ensemble's members and smaller ensembles; with ``baseline_data``, the fair baseline beside."""
+    ensemble's members and smaller ensembles; with ``baseline_data``, the fair baseline beside; with
+    ``explain_errors``, each top-loss text's explanation (:func:`explain_top_losses`)."""
     paths = clf.predict_paths(texts)
     member_probs = paths["members"]
     names = [str(c) for c in clf.classes_]
@@ -41,6 +43,8 @@ def evaluate_single_label(clf, texts, y, baseline_data=None):
             round(float(np.mean(np.mean(member_probs[:k], axis=0).argmax(-1) == y)), 4)
             for k in range(1, len(member_probs) + 1)]
     metrics["errors"] = error_analysis(texts, y, paths["model"], names)
+    if explain_errors:
+        explain_top_losses(clf, texts, metrics["errors"])
     metrics["calibration"] = calibration_metrics(paths["uncalibrated"], paths["model"], y,
                                                  getattr(clf, "calibration_", 1.0))
     if baseline_data is not None:
@@ -91,7 +95,7 @@ def error_analysis(texts, y, probabilities, names, *, thresholds=None, k=10, wid
         labels, guesses = [names[i] for i in y], [names[i] for i in p.argmax(-1)]
     worst = np.argsort(-losses, kind="stable")[:k]
     top = [{"text": _cut(texts[i], width), "label": labels[i], "predicted": guesses[i],
-            "loss": round(float(losses[i]), 4)} for i in worst]
+            "loss": round(float(losses[i]), 4), "index": int(i)} for i in worst]
     if thresholds is None:
         for entry, i in zip(top, worst):
             entry["probability_of_label"] = round(float(p[i, y[i]]), 4)
@@ -106,19 +110,30 @@ def error_analysis(texts, y, probabilities, names, *, thresholds=None, k=10, wid
     return {"top_losses": top, "most_confused": confused}
 
 
+def explain_top_losses(clf, texts, errors, k=6):
+    """Adds to each top loss of ``errors`` the ``k`` tokens that counted most for its (most probable)
+    prediction (:mod:`zoo.evaluation.explanations`): ``"explanation": [[token, contribution], ...]``."""
+    worst = errors["top_losses"]
+    if not worst:
+        return
+    for entry, e in zip(worst, explanations.explain(clf, [texts[entry["index"]] for entry in worst])):
+        entry["explanation"] = [[token, round(value, 4)] for token, value in e.top(k)]
+
+
 def _cut(text, width):
     text = " ".join(text.split())
     return text if len(text) <= width else text[:width - 3] + "..."
 
 
-def evaluate_multi_label(clf, texts, y, baseline_data=None):
+def evaluate_multi_label(clf, texts, y, baseline_data=None, explain_errors=False):
     """Micro/macro figures and per label at the chosen thresholds; a hybrid's paths alone (each at its own
-    thresholds); with ``baseline_data``, the one-vs-rest baseline beside."""
+    thresholds); with ``baseline_data``, the one-vs-rest baseline beside; with ``explain_errors``, each
+    top-loss text's explanation of its most probable label."""
     names = [str(c) for c in clf.classes_]
     paths = clf.predict_paths(texts)
     metrics = multi_label_metrics(y, paths["model"] >= clf.thresholds_, names)
     metrics["thresholds"] = dict(zip(names, [round(float(t), 2) for t in clf.thresholds_]))
-    alone = clf.fit_info_.get("thresholds", {}).get("paths")
+    alone = (clf.fit_record_.thresholds or {}).get("paths")
     if clf.ngram_ is not None and alone:  # each path alone, at the thresholds chosen for it on validation
         metrics["paths"] = {name: multi_label_metrics(y, paths[name] >= np.asarray(alone[name]), names)
                             for name in ("recurrent", "ngram")}
@@ -126,6 +141,8 @@ def evaluate_multi_label(clf, texts, y, baseline_data=None):
             part.pop("per_class", None)
         metrics["paths"]["blend_weight"] = [float(w) for w in np.atleast_1d(clf.blend_weight_)]
     metrics["errors"] = error_analysis(texts, y, paths["model"], names, thresholds=clf.thresholds_)
+    if explain_errors:
+        explain_top_losses(clf, texts, metrics["errors"])
     if baseline_data is not None:
         train_texts, train_y = baseline_data
         logger.info(f"one-vs-rest TF-IDF + LinearSVC baseline on the {len(train_texts)} labelled texts")

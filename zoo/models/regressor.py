@@ -24,6 +24,7 @@ Example:
 """
 
 from zoo.errors import ConfigError
+from zoo.training.optimizers import compile_model
 
 
 def _check(name, value, low, integer=True, below=None):
@@ -68,7 +69,5 @@ def build_lstm_regressor(window, features=1, units=32, num_layers=1, dropout=0.0
     outputs = keras.layers.Dense(horizon, dtype="float32", name="head")(x)
     model = keras.Model(inputs, outputs, name="lstm_regressor")
     if compile:
-        from zoo.training.optimizers import compile_model
-
         compile_model(model, learning_rate=learning_rate)
     return model

@@ -121,6 +121,26 @@ def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0,
     return keras.Model(texts, named, name="text_classifier")
 
 
+def classifier_text_model(clf, cached=None, fixed_length=False):
+    """A fitted ``TextClassifier``'s :func:`text_model`, and what to cache: ``(cache, model)``; ``cached`` (the
+    last call's cache) is reused while the fitted state it was built from is unchanged (init auto's pair sets
+    ``companions_`` and ``blend_weight_`` on a fitted candidate). The temperature is a variable of the model,
+    assigned here, not part of that state: a new temperature does not rebuild it."""
+    objects = (clf.model_, clf.vectorizer_, clf.ngram_, *clf.companions_)
+    temperature = None if clf.settings_.multi_label else float(getattr(clf, "calibration_", 1.0))
+    values = (clf.sequence_length_, np.asarray(clf.blend_weight_).tolist(), clf.settings_.truncation,
+              len(clf.companions_), bool(fixed_length))
+    if cached is None or cached[1] != values or any(a is not b for a, b in zip(cached[0], objects)):
+        model = text_model(clf.model_, clf.vectorizer_, clf.sequence_length_, clf.ngram_, clf.blend_weight_,
+                           clf.settings_.truncation, fixed_length, temperature=temperature, companions=[
+                               (c.model_, c.vectorizer_, c.sequence_length_, c.settings_.truncation)
+                               for c in clf.companions_])
+        cached = (objects, values, model)
+    if temperature is not None:
+        cached[2].get_layer("calibration").temperature.assign(temperature)
+    return cached, cached[2]
+
+
 def predict_text_model(model, texts, lengths, batch_size=128):
     """The raw-text ``model``'s outputs for ``texts`` (a dict of NumPy arrays, rows in the order of ``texts``).
 

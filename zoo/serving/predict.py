@@ -10,6 +10,7 @@ Example:
 import os
 
 from zoo.errors import DataError
+from zoo.files import recover
 
 
 def load(export_dir):
@@ -21,8 +22,6 @@ def load(export_dir):
         DataError: ``export_dir`` is not a readable SavedModel.
     """
     import tensorflow as tf
-
-    from zoo.files import recover
 
     recover(export_dir)
     if not os.path.isdir(export_dir) or not os.path.exists(os.path.join(export_dir, "saved_model.pb")):

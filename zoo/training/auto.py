@@ -48,14 +48,10 @@ import time
 import numpy as np
 
 from zoo.data.datasets import split_indices
-from zoo.data.inputs import (
-    check_labels,
-    check_pair,
-    check_texts,
-    encode_labels,
-    resolve_classes,
-)
+from zoo.data.inputs import check_pair, check_texts, label_targets
+from zoo.data.labels import LabelIds
 from zoo.data.tokenize import is_unspaced, token_count
+from zoo.errors import DataError
 from zoo.log import logger
 from zoo.training.backups import data_fingerprint, open_backup, remove_backup
 from zoo.training.ngram_path import choose_blend_weight, ngram_logits
@@ -202,22 +198,27 @@ def fit_auto(make_classifier, settings, params, texts, labels, validation_data=N
     Returns:
         ``(classifier, record)``: the fitted winner (with its pair partner
         as a companion when the pair won) and what auto compared and why it
-        chose (``fit_info_["auto"]``).
+        chose (``fit_record_.auto``).
     """
     texts = check_texts("texts", texts)
-    labels = check_labels("labels", labels, len(texts))
-    classes = resolve_classes(classes, labels)
+    # Encoded once, here: the candidates take the class ids (LabelIds) as they are.
+    classes, y, _, encode = label_targets(labels, len(texts), classes)
+    labels = LabelIds(y, classes)
     if validation_data is not None:
         valid_texts, valid_labels = check_pair("validation_data", validation_data)
         valid_texts = check_texts("validation texts", valid_texts)
-        validation_data = (valid_texts, check_labels("validation labels", valid_labels, len(valid_texts)))
+        valid_y = encode(valid_labels)
+        if len(valid_y) != len(valid_texts):
+            raise DataError(f"validation_data: {len(valid_texts)} texts and {len(valid_y)} labels; expected one "
+                            "label per text")
+        validation_data = (valid_texts, LabelIds(valid_y, classes))
     lm_texts = check_texts("lm_texts", lm_texts) if lm_texts is not None else texts + (
         validation_data[0] if validation_data else [])
     refit = validation_data is None or not len(validation_data[0])
     if refit:  # hold out part of the labelled texts for the comparison, then train the winner on all
-        keep, held = split_indices(encode_labels("labels", labels, classes), settings.seed, test_size=HOLD_OUT)
-        pick_data = ([texts[i] for i in keep], [labels[i] for i in keep])
-        validation = ([texts[i] for i in held], [labels[i] for i in held])
+        keep, held = split_indices(labels.ids, settings.seed, test_size=HOLD_OUT)
+        pick_data = ([texts[i] for i in keep], labels.take(keep))
+        validation = ([texts[i] for i in held], labels.take(held))
     else:
         pick_data, validation = (texts, labels), validation_data
     fit_args = {"classes": classes, "lm_texts": lm_texts, "unlabelled_texts": unlabelled_texts}
@@ -226,8 +227,8 @@ def fit_auto(make_classifier, settings, params, texts, labels, validation_data=N
         cache = settings.lm_cache_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="zoo-auto-lm-"))
         params = {**params, "lm_cache_dir": cache}
         if settings.backup_dir:  # each training of the comparison resumes from a backup of its own, inside this one
-            open_backup(settings.backup_dir, settings,
-                        data_fingerprint(texts, labels, *(validation_data or ([], []))))
+            open_backup(settings.backup_dir, settings, data_fingerprint(
+                texts, labels.ids, *((validation_data[0], validation_data[1].ids) if validation_data else ([], []))))
         results = _candidates(make_classifier, settings, params, pick_data, validation, fit_args)
         two = pair(results) if settings.auto_pair else None
         if two:
@@ -242,7 +243,7 @@ def fit_auto(make_classifier, settings, params, texts, labels, validation_data=N
             blend_weight = chosen.blend_weight_
         if refit:
             logger.info(f"init auto: training {winner['name']} again on all {len(texts)} labelled texts")
-            hybrid = chosen.fit_info_.get("hybrid")
+            hybrid = chosen.fit_record_.hybrid
             again = make_classifier(**{**params, **first["changes"], "backup_dir": _within(settings, "refit")})
             chosen = again.fit(texts, labels, validation_data=([], []), **fit_args, fixed_blend=(
                 (hybrid["temperature"], blend_weight, hybrid["bigram_weight"]) if hybrid else None))
@@ -254,9 +255,9 @@ def fit_auto(make_classifier, settings, params, texts, labels, validation_data=N
             partner.ngram_, partner.blend_weight_ = None, 1.0
             chosen.companions_ = [partner]
             chosen.blend_weight_ = blend_weight
-            if chosen.fit_info_.get("hybrid") and not refit:  # (a refit's blend is the comparison's, fixed)
-                chosen.fit_info_["hybrid"] = {**chosen.fit_info_["hybrid"], "blend_weight": blend_weight,
-                                              "valid_accuracy": winner["blend_scores"]}
+            if chosen.fit_record_.hybrid and not refit:  # (a refit's blend is the comparison's, fixed)
+                chosen.fit_record_.hybrid = {**chosen.fit_record_.hybrid, "blend_weight": blend_weight,
+                                             "valid_accuracy": winner["blend_scores"]}
             if not refit:  # the pair is another model than the one calibrated: its temperature, on validation
                 chosen.calibrate(*validation)
     remove_backup(settings.backup_dir)
@@ -280,7 +281,7 @@ def _candidates(make_classifier, s, params, pick_data, validation, fit_args):
     lm, why = language_model(s, pick_data[0])
     if why:
         logger.info(f"init auto: {why}")
-    valid_y = encode_labels("validation labels", validation[1], fit_args["classes"])
+    valid_y = validation[1].ids
     for name, changes in candidates(s):
         estimate = spent
         if name != "vectors" and lm is None:
@@ -321,7 +322,7 @@ def _pair_entry(two, validation, classes):
     """The pair's entry: the two candidates' recurrent probabilities averaged, then blended with the first
     one's n-gram path at the weight :func:`zoo.training.ngram_path.choose_blend_weight` picks on ``validation``."""
     first = two[0]["classifier"]
-    y = encode_labels("validation labels", validation[1], classes)
+    y = validation[1].ids
     recurrent = np.mean([r["valid_paths"]["recurrent"] for r in two], axis=0)
     if first.ngram_ is None:  # hybrid=False: the average alone
         weight, scores = 1.0, {}

@@ -44,6 +44,7 @@ How this design was chosen, by validation accuracy: ``bench/hybrid_design.py``,
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.metrics import f1_score
 
 from zoo.backend import require_tensorflow
 
@@ -92,7 +93,8 @@ def ngrams_for(texts):
 
 
 def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=(), seed=0, temperature=None,
-                   bigram_weight="auto", unlabelled_texts=(), share=SELF_TRAINING_SHARE, ngrams="auto"):
+                   bigram_weight="auto", unlabelled_texts=(), share=SELF_TRAINING_SHARE, ngrams="auto",
+                   class_weight=None):
     """Fits the n-gram path on the training texts; returns ``(layer, info)``.
 
     The layer's logits are the SVM's margins times the temperature chosen on
@@ -100,14 +102,15 @@ def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=()
     when given. ``bigram_weight``: ``"auto"`` (:func:`bigram_weight_for` the
     number of labelled texts) or the layer's ``bigram_weight``. With
     ``unlabelled_texts``, one round of self-training on the most confident
-    ``share`` of them (the module docstring; ``info["self_training"]``).
+    ``share`` of them (the module docstring; ``info["self_training"]``). ``class_weight``: the SVM's
+    (scikit-learn's ``"balanced"`` or None).
     """
     if bigram_weight == "auto":
         bigram_weight = bigram_weight_for(len(texts))
     if ngrams == "auto":
         ngrams = ngrams_for(texts)
     layer, info = _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperature, bigram_weight,
-                       ngrams)
+                       ngrams, class_weight)
     unlabelled = list(unlabelled_texts)
     if not unlabelled:
         return layer, info
@@ -117,12 +120,13 @@ def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=()
                 "texts, with the labels it predicts")
     layer, info = _fit(list(texts) + [unlabelled[i] for i in added],
                        np.concatenate([np.asarray(y), probabilities[added].argmax(-1)]), num_classes, max_tokens,
-                       valid_texts, valid_y, seed, temperature, bigram_weight, ngrams)
+                       valid_texts, valid_y, seed, temperature, bigram_weight, ngrams, class_weight)
     info["self_training"] = {"unlabelled": len(unlabelled), "added": len(added), "share": share}
     return layer, info
 
 
-def _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperature, bigram_weight, ngrams=NGRAMS):
+def _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperature, bigram_weight, ngrams=NGRAMS,
+         class_weight=None):
     """One fit of :func:`fit_ngram_path` (``bigram_weight`` and ``ngrams`` resolved)."""
     from sklearn.svm import LinearSVC
 
@@ -132,13 +136,15 @@ def _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperat
     vocabulary = vectorizer.get_vocabulary()[1:]  # [UNK] first
     counts = ngram_counts(vectorizer, texts)[:, 1:]
     idf = smooth_idf(counts)
-    svm = LinearSVC(C=SVM_C, random_state=seed).fit(tfidf(counts, idf, longer_ngrams(vocabulary), bigram_weight), y)
+    svm = LinearSVC(C=SVM_C, random_state=seed, class_weight=class_weight).fit(
+        tfidf(counts, idf, longer_ngrams(vocabulary), bigram_weight), y)
     kernel, bias = _class_columns(svm, counts.shape[1], num_classes)
     layer = NgramLinear.from_arrays(vocabulary, idf, kernel, bias, ngrams=ngrams, standardize=STANDARDIZE,
                                     bigram_weight=bigram_weight, name="ngram_path")
     grams = "word 1-2 grams" if ngrams == NGRAMS else f"1-{ngrams} grams of characters (unspaced script)"
     info = {"features": len(vocabulary), "model": f"TF-IDF {grams} (sublinear tf) + LinearSVC",
-            "C": SVM_C, "bigram_weight": bigram_weight, "ngrams": ngrams}
+            "C": SVM_C, "bigram_weight": bigram_weight, "ngrams": ngrams,
+            **({"class_weight": class_weight} if class_weight else {})}
     if temperature is None and len(valid_y):  # (a given temperature was chosen elsewhere: init auto's comparison)
         temperature = choose_temperature(ngram_logits(layer, valid_texts), valid_y)
     elif temperature is None:
@@ -268,8 +274,12 @@ def _class_columns(svm, features, num_classes):
     return kernel, bias
 
 
-def choose_blend_weight(recurrent_probabilities, logits, y):
+def choose_blend_weight(recurrent_probabilities, logits, y, by="accuracy"):
     """The blend weight chosen on ``y``; returns ``(weight, scores)``.
+
+    ``by="macro_f1"`` (``class_weight="balanced"``: imbalanced classes): the
+    weight with the best macro F1, ties to the lower log loss; each class
+    counts alike, as the weighted training asked. Else, by accuracy:
 
     The weight with the best accuracy on ``y`` is the reference. Every weight
     whose accuracy falls short of it by at most one standard error of the
@@ -292,10 +302,17 @@ def choose_blend_weight(recurrent_probabilities, logits, y):
     if not len(y):
         logger.warning(f"no validation split: the hybrid's blend weight is {DEFAULT_BLEND_WEIGHT}")
         return DEFAULT_BLEND_WEIGHT, {}
-    right, losses = {}, {}
+    right, losses, f1 = {}, {}, {}
     for w in WEIGHTS:
         q = blend(recurrent_probabilities, logits, w)
         right[float(w)], losses[float(w)] = (q.argmax(-1) == y).astype("float64"), _log_loss(q, y)
+        if by == "macro_f1":
+            f1[float(w)] = f1_score(y, q.argmax(-1), average="macro", zero_division=0)
+    if by == "macro_f1":
+        weight = max(f1, key=lambda w: (f1[w], -losses[w], w))
+        return weight, {"hybrid": float(right[weight].mean()), "recurrent": float(right[1.0].mean()),
+                        "ngram": float(right[0.0].mean()), "hybrid_macro_f1": float(f1[weight]),
+                        "recurrent_macro_f1": float(f1[1.0]), "ngram_macro_f1": float(f1[0.0])}
     reference = max(right, key=lambda w: (right[w].mean(), -losses[w]))
     band = [w for w in right if right[reference].mean() - right[w].mean()
             <= paired_standard_error(right[reference], right[w]) + 1e-12]

@@ -43,11 +43,12 @@ import numpy as np
 from zoo import interrupts
 from zoo.config import CLASS_WEIGHTS, DEFAULT_EPOCHS, MAX_ADAPTIVE_EPOCHS
 from zoo.errors import ConfigError
+from zoo.files import atomic_file
 from zoo.log import fit_verbosity, logger
 from zoo.training import distribute
 from zoo.training.discriminative import discriminative_optimizer, group_multipliers
 from zoo.training.freezing import freeze, layer_groups, trainable_groups, unfreeze
-from zoo.training.optimizers import compile_model, make_optimizer
+from zoo.training.optimizers import compile_model, head_activation, make_optimizer
 from zoo.training.schedules import learning_rate_schedule
 
 
@@ -322,8 +323,6 @@ def default_monitor(model):
     binary cross-entropy scores the probabilities the thresholds are then
     chosen on.
     """
-    from zoo.training.optimizers import head_activation
-
     if any(layer.name == "head" for layer in model.layers) and head_activation(model) == "sigmoid":
         return "val_loss"
     return "val_accuracy"
@@ -382,8 +381,6 @@ class _ResumeState(keras.callbacks.Callback):
         return [v for v in self.model.non_trainable_variables if v.path.endswith("seed_generator_state")]
 
     def on_epoch_end(self, epoch, logs=None):
-        from zoo.files import atomic_file
-
         arrays = {"epoch": np.array(epoch + 1)}
         for k, v in enumerate(self._seed_states()):
             arrays[f"seed_{k}"] = keras.ops.convert_to_numpy(v)

@@ -54,7 +54,16 @@ from zoo.files import (
     write_marker,
     write_text,
 )
+from zoo.lazy import lazy_module
 from zoo.log import logger
+from zoo.models import registry
+from zoo.training import optimizers
+
+# (TensorFlow: the search's training, imported once the settings and the output folder are checked)
+datasets = lazy_module("zoo.data.datasets")
+distribute = lazy_module("zoo.training.distribute")
+fit_steps = lazy_module("zoo.training.fit_steps")
+from_vectors = lazy_module("zoo.training.from_vectors")
 
 OBJECTIVE = "val_accuracy"
 PROJECT_NAME = "search"
@@ -178,21 +187,18 @@ def prepare(data, settings):
     """
     import keras
 
-    from zoo.data.datasets import load_for_training
-    from zoo.training.fit_steps import FitSteps
-
     keras.utils.set_random_seed(settings.seed)
     logger.info("loading data")
-    dataset, _ = load_for_training(data, validation_split=settings.validation_split, seed=settings.seed)
+    dataset, _ = datasets.load_for_training(data, validation_split=settings.validation_split, seed=settings.seed)
     logger.info(f"{dataset.name}: {dataset.summary()}")
     if not len(dataset.valid_labels):
         raise SearchError("the search scores trials on a validation split: use `validation_split` > 0 or `valid` "
                           "FILE (the test split is never used for the search)")
     import tensorflow as tf
 
-    fit = FitSteps(settings, tf.distribute.get_strategy(), dataset.class_names, dataset.train_texts,
-               dataset.train_labels, dataset.valid_texts, dataset.valid_labels)
-    fit.prepare_word_vectors()
+    fit = fit_steps.FitSteps(settings, tf.distribute.get_strategy(), dataset.class_names, dataset.train_texts,
+                             dataset.train_labels, dataset.valid_texts, dataset.valid_labels)
+    from_vectors.prepare(fit)
     return dataset, fit
 
 
@@ -224,19 +230,13 @@ def _hypermodel_class():
         def build(self, hp):
             import keras
 
-            from zoo.training.optimizers import (
-                compile_model,
-                make_optimizer,
-                momentum_options,
-            )
-
             declare(hp, self.space)
             settings = self.trial_settings(hp)
             keras.utils.set_random_seed(settings.seed)
-            model = self.fit_data.with_settings(settings).build_word_vector_model()
-            options = momentum_options(settings.optimizer, settings.momentum, settings.nesterov)
-            return compile_model(model, make_optimizer(settings.optimizer, settings.learning_rate, settings.clipnorm,
-                                                       **options))
+            model = from_vectors.build_model(self.fit_data.with_settings(settings))
+            options = optimizers.momentum_options(settings.optimizer, settings.momentum, settings.nesterov)
+            return optimizers.compile_model(model, optimizers.make_optimizer(
+                settings.optimizer, settings.learning_rate, settings.clipnorm, **options))
 
         def fit(self, hp, model, *args, epochs=None, initial_epoch=0, callbacks=None, **kwargs):
             # The tuner's own callbacks (per-epoch checkpoint, progress hooks) are not passed on: the trial trains
@@ -245,10 +245,10 @@ def _hypermodel_class():
             if epochs:  # Hyperband sets each trial's budget
                 settings = settings.replace(epochs=epochs)
             trial = self.fit_data.with_settings(settings)
-            plan = _remaining(trial.word_vector_plan(), initial_epoch)
+            plan = _remaining(from_vectors.plan(trial), initial_epoch)
             log_dir = os.path.join(self.trial_dir or "logs", f"logs_{self.execution}")
             try:
-                trial.train_word_vector_model(model, plan=plan, log_dir=log_dir)
+                from_vectors.train_model(trial, model, stages=plan, log_dir=log_dir)
             finally:
                 self.execution += 1
             if self.checkpoint:  # Hyperband continues a trial from these weights
@@ -260,7 +260,7 @@ def _hypermodel_class():
             best = max(range(len(history)), key=lambda i: history[i].get(OBJECTIVE, -1.0))
             return {OBJECTIVE: float(max(scores)), "val_loss": float(history[best].get("val_loss", float("nan"))),
                     "best_epoch": best + 1 + initial_epoch, "epochs_run": len(history),
-                    "train_seconds": trial.info["train_seconds"]}
+                    "train_seconds": trial.record.train_seconds}
 
     return TrainingHyperModel
 
@@ -377,8 +377,6 @@ def search(data, settings, tune):
     if not tune.overwrite:
         _check_resume(os.path.join(project, "zoo_search.json"), fingerprint)
 
-    from zoo.training import distribute
-
     # Every trial trains exactly the epochs the tuner gives it (Hyperband's budgets): no adaptive epochs.
     resolved = resolve_init_defaults(settings)
     resolved = resolved.replace(epochs=resolved.epochs or DEFAULT_EPOCHS)
@@ -481,10 +479,8 @@ def _without_moot_cell(values, default_model):
     >>> _without_moot_cell({"model": "gru", "cell": "cifg"}, None), _without_moot_cell({"cell": "cifg"}, "lstm")
     ({'model': 'gru'}, {'cell': 'cifg'})
     """
-    from zoo.models.registry import get_factory
-
     model = values.get("model") or default_model or DEFAULT_MODEL
-    if "cell" in get_factory(model).fixed:
+    if "cell" in registry.get_factory(model).fixed:
         values.pop("cell", None)
     return values
 

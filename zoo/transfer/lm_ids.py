@@ -38,11 +38,20 @@ import zlib
 import keras
 import numpy as np
 
+from zoo import interrupts
 from zoo.errors import ConfigError, DataError
 from zoo.files import atomic_file, sha256_file
+from zoo.lazy import lazy_module
 from zoo.log import fit_verbosity, logger
+from zoo.models.language_model import build_lstm_lm
 from zoo.training.lm_windows import LMWindows, TokenThroughput
+from zoo.training.optimizers import make_optimizer
+from zoo.training.schedules import learning_rate_schedule
 from zoo.transfer import pretrained
+from zoo.version import __version__
+
+# train_lm is a TensorFlow program (tf.data, tf.distribute): imported only where Keras runs on TensorFlow.
+lm_training = lazy_module("zoo.training.language_model")
 
 KIND, FORMAT = "zoo-lm-ids", 1  # the id file's
 ARRAYS = ("train", "heldout", "vocab", "meta")
@@ -164,9 +173,6 @@ def check_settings(config, ids):
 
 def _compile(lm, learning_rate, total_steps, clipnorm):
     """train_lm's optimizer: Adam with ``beta_2=0.99`` (as fastai), clipping, slanted triangular rates."""
-    from zoo.training.optimizers import make_optimizer
-    from zoo.training.schedules import learning_rate_schedule
-
     lm.compile(make_optimizer("adam", learning_rate_schedule("stlr", learning_rate, total_steps), clipnorm,
                               beta_2=0.99))
 
@@ -185,13 +191,9 @@ def fit_lm(lm, train_stream, heldout_stream, *, epochs, batch_size, bptt, learni
         ``{"history": per-epoch dicts, "perplexity": held-out perplexity, "steps": steps}``.
     """
     if keras.backend.backend() == "tensorflow":
-        from zoo.training.language_model import train_lm
-
-        return train_lm(lm, train_stream, heldout_stream, epochs=epochs, batch_size=batch_size, bptt=bptt,
-                        learning_rate=learning_rate, seed=seed, clipnorm=clipnorm, callbacks=callbacks,
-                        verbose=verbose)
-    from zoo import interrupts
-
+        return lm_training.train_lm(lm, train_stream, heldout_stream, epochs=epochs, batch_size=batch_size, bptt=bptt,
+                                    learning_rate=learning_rate, seed=seed, clipnorm=clipnorm, callbacks=callbacks,
+                                    verbose=verbose)
     windows = LMWindows(train_stream, batch_size, bptt, seed=seed)
     logger.info(f"language model: {len(train_stream):,} tokens, {epochs} epoch(s) of {windows.steps} steps "
                 f"(batch {batch_size} x bptt ~{bptt}) on {keras.backend.backend()}")
@@ -231,9 +233,6 @@ def pretrain_from_ids(config, ids_path, output_dir, command=None):
     Returns:
         ``(path, metadata)``, as :func:`zoo.transfer.pretraining.pretrain`.
     """
-    from zoo.models.language_model import build_lstm_lm
-    from zoo.version import __version__
-
     ids = read_ids(ids_path)
     check_settings(config, ids)
     settings = dataclasses.asdict(config)
@@ -338,8 +337,6 @@ def lm_train_throughput(ids, vocab_size, *, units, num_layers, embedding_dim, ba
         ``peak_memory_bytes`` is the accelerator's peak (PyTorch and TensorFlow: since the model was built;
         JAX: since the process started), None on a CPU.
     """
-    from zoo.models.language_model import build_lstm_lm
-
     if warmup_steps < 1 or steps < 1:
         raise ValueError(f"`steps` and `warmup_steps` must be >= 1, got {steps} and {warmup_steps}")
     ids = np.asarray(ids).ravel()

@@ -31,6 +31,11 @@ import numpy as np
 
 from zoo.errors import PretrainedError
 from zoo.files import atomic_directory, sha256_file, write_json, write_text
+from zoo.lazy import lazy_module
+
+# Keras, and TensorFlow: listing, verifying and registering artifacts needs neither; loading one builds the model.
+language_model = lazy_module("zoo.models.language_model")
+tokenize = lazy_module("zoo.data.tokenize")
 
 FORMAT = 1
 FILES = ("config.json", "weights.npz", "vocab.json", "metadata.json")
@@ -196,8 +201,6 @@ def load(name_or_path, directory=None):
         PretrainedError: unknown name, missing file, checksum mismatch, or a
             config or weights the model cannot take.
     """
-    from zoo.models.language_model import build_lstm_lm
-
     name, path, entry = _resolve(name_or_path, directory)
     if entry is not None:
         verify(path, entry)
@@ -214,7 +217,7 @@ def load(name_or_path, directory=None):
         raise PretrainedError(f"{path}: config says vocab_size {lm_cfg.get('vocab_size')} but vocab.json has "
                               f"{len(vocab)} tokens")
     try:
-        lm = build_lstm_lm(**lm_cfg)
+        lm = language_model.build_lstm_lm(**lm_cfg)
     except (TypeError, ValueError) as error:  # a ConfigError naming the setting
         raise PretrainedError(f"{path / 'config.json'}: incompatible config: {error}") from None
     with np.load(path / "weights.npz") as arrays:
@@ -275,8 +278,6 @@ def vectorizer(artifact):
     """A ``TextVectorization`` with the artifact's vocabulary and standardisation."""
     import keras
 
-    from zoo.data.tokenize import standardizer
-
     # Through zoo's standardizer of that name: Keras' own, with unspaced scripts split into characters.
-    return keras.layers.TextVectorization(standardize=standardizer(artifact.config["standardize"]),
+    return keras.layers.TextVectorization(standardize=tokenize.standardizer(artifact.config["standardize"]),
                                           vocabulary=artifact.vocab, ragged=True, name="vectorizer")

@@ -21,9 +21,19 @@ import sys
 import time
 
 from zoo.files import MARKER, atomic_directory
+from zoo.lazy import lazy_module
 from zoo.log import logger
+from zoo.models.language_model import build_lstm_lm
 from zoo.transfer import lm_ids, pretrained
 from zoo.transfer.lm_ids import ARCHITECTURE, artifact_metadata
+from zoo.version import __version__
+
+# TensorFlow and scikit-learn (the corpus, its tokenization, train_lm): imported by pretrain() and write_ids() only,
+# so that register() runs where neither is installed (zoo pretrain-lm --from-ids --register on JAX or PyTorch).
+corpus = lazy_module("zoo.data.corpus")
+data_tokenize = lazy_module("zoo.data.tokenize")
+lm_training = lazy_module("zoo.training.language_model")
+token_stream = lazy_module("zoo.data.token_stream")
 
 
 def pretrain(config, output_dir, command=None):
@@ -35,18 +45,15 @@ def pretrain(config, output_dir, command=None):
     import keras
     import tensorflow as tf
 
-    from zoo.models.language_model import build_lstm_lm
-    from zoo.training.language_model import train_lm
-    from zoo.version import __version__
-
     settings = dataclasses.asdict(config)
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()  # same settings, same perplexity
     start = time.time()
     data, vocab, train_stream, heldout_stream = tokenize(config)
     model = build_lstm_lm(len(vocab), seed=config.seed, **{k: settings[k] for k in ARCHITECTURE})
-    result = train_lm(model, train_stream, heldout_stream, epochs=config.epochs, batch_size=config.batch_size,
-                      bptt=config.bptt, learning_rate=config.learning_rate, seed=config.seed)
+    result = lm_training.train_lm(model, train_stream, heldout_stream, epochs=config.epochs,
+                                  batch_size=config.batch_size, bptt=config.bptt, learning_rate=config.learning_rate,
+                                  seed=config.seed)
     versions = {"zoo": __version__, "tensorflow": tf.__version__, "keras": keras.__version__}
     metadata = artifact_metadata(config, data.sources, train_stream, heldout_stream, result, start, versions, command)
     path = pretrained.save_artifact(model, vocab, metadata, output_dir)
@@ -61,16 +68,13 @@ def tokenize(config):
     Returns:
         ``(corpus, vocab, train_stream, heldout_stream)``.
     """
-    from zoo.data import corpus
-    from zoo.data.token_stream import lm_vectorizer, token_stream
-    from zoo.data.tokenize import lm_corpus_standardizer
-
     data = corpus.load_corpus(config.sources.split(","), max_words_per_source=config.max_words_per_source,
                               seed=config.seed, heldout_fraction=config.heldout_fraction)
-    vectorizer = lm_vectorizer(data.train, max_tokens=config.vocab_size, standardize=lm_corpus_standardizer(data.train))
+    vectorizer = token_stream.lm_vectorizer(data.train, max_tokens=config.vocab_size,
+                                            standardize=data_tokenize.lm_corpus_standardizer(data.train))
     vocab = vectorizer.get_vocabulary()
-    train_stream = token_stream(vectorizer, data.train, seed=config.seed)
-    heldout_stream = token_stream(vectorizer, data.heldout)
+    train_stream = token_stream.token_stream(vectorizer, data.train, seed=config.seed)
+    heldout_stream = token_stream.token_stream(vectorizer, data.heldout)
     logger.info(f"vocabulary {len(vocab)}; {len(train_stream):,} training and {len(heldout_stream):,} held-out "
                 "tokens")
     return data, vocab, train_stream, heldout_stream
@@ -86,9 +90,6 @@ def write_ids(config, path, command=None):
     """
     import keras
     import tensorflow as tf
-
-    from zoo.transfer import lm_ids
-    from zoo.version import __version__
 
     keras.utils.set_random_seed(config.seed)  # as pretrain() before it tokenizes: the same streams
     data, vocab, train_stream, heldout_stream = tokenize(config)

@@ -17,6 +17,38 @@ from tests.cli.test_train import NEGATIVE, POSITIVE, RECIPE, _rows, _write_csv
 
 pytestmark = pytest.mark.slow  # every case runs the command in a subprocess
 
+# The bad training inputs, all in one subprocess (one TensorFlow import, not one per case): each runs the recipe as
+# `python recipes/text_classifier.py ARGS` would (its __main__, its SystemExit's code, or 1 and the traceback for
+# any other exception), with file descriptor 2 sent to a file of its own.
+_CASES_DRIVER = """
+import json, os, runpy, sys, traceback
+recipe, runs = sys.argv[1], json.loads(sys.stdin.read())
+results = []
+for args, stderr_path in runs:
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(stderr_path, "w") as f:
+        os.dup2(f.fileno(), 2)
+    try:
+        sys.argv = [recipe, *args]
+        try:
+            runpy.run_path(recipe, run_name="__main__")
+            code = 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+            if not isinstance(stop.code, (int, type(None))):
+                print(stop.code, file=sys.stderr)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+    results.append(code)
+print(json.dumps(results))
+"""
+
 
 def _env(**extra):
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "ZOO_OFFLINE": "1", **extra}
@@ -75,6 +107,8 @@ def _case(d, name):
         return ["--init", str(d / "glove.vec")], 3, "use format 'glove', --vectors-format"
     if name == "unknown language model":
         return ["--init", "lm:nope"], 3, "unknown pretrained model 'nope'"
+    if name == "language model folder that is not there":  # (was in test_train.py's ULMFiT run)
+        return ["--init", f"lm:{d / 'no_such_lm'}"], 3, f"unknown pretrained model '{d / 'no_such_lm'}'"
     if name == "init model: on a folder that is not a run":
         (d / "not_a_run").mkdir(exist_ok=True)
         return ["--init", f"model:{d / 'not_a_run'}"], 3, "not_a_run: not a saved TextClassifier (no classifier.json)"
@@ -113,6 +147,7 @@ def _case(d, name):
 CASES = ["missing file", "empty file", "missing column", "duplicate column", "tsv named csv", "labels only in test",
          "non-UTF-8 line", "inconsistent vectors", "truncated vectors", "broken word2vec header",
          "vectors without the header their name promises", "unknown language model",
+         "language model folder that is not there",
          "init model: on a folder that is not a run", "momentum without sgd", "dropout out of range",
          "bad sequence length", "epochs 0", "epochs -1", "negative learning rate", "batch size 0", "max tokens 0",
          "embedding dim 0", "negative clipnorm", "negative patience", "tpu without a tpu",
@@ -125,16 +160,33 @@ def _one_error_line(stderr, expected):
     assert "Traceback" not in stderr and stderr.strip().splitlines()[-1] == lines[0]
 
 
+@pytest.fixture(scope="module")
+def bad_runs(d, tmp_path_factory):
+    """case -> (exit code, stderr, expected code, expected text, output dir) of every case of CASES, run in one
+    subprocess (:data:`_CASES_DRIVER`)."""
+    base = tmp_path_factory.mktemp("cases")
+    runs, expected = [], {}
+    for i, case in enumerate(CASES):
+        override, code, text = _case(d, case)
+        out = base / str(i) / "run"
+        args = {"--train": str(d / "train.csv"), "--test": str(d / "test.csv"), "--init": "none",
+                "--output-dir": str(out), "--epochs": "1"}
+        args.update(zip(override[::2], override[1::2]))
+        runs.append(([x for kv in args.items() for x in kv], str(base / f"{i}.stderr")))
+        expected[case] = (code, text, out)
+    driver = subprocess.run([sys.executable, "-c", _CASES_DRIVER, RECIPE], input=json.dumps(runs),
+                            capture_output=True, text=True, env=_env(), timeout=600)
+    assert driver.returncode == 0, driver.stderr[-3000:]
+    codes = json.loads(driver.stdout.strip().splitlines()[-1])
+    return {case: (codes[i], open(runs[i][1]).read(), *expected[case]) for i, case in enumerate(CASES)}
+
+
 @pytest.mark.parametrize("case", CASES)
-def test_bad_training_input(d, tmp_path, case):
-    override, code, expected = _case(d, case)
-    args = {"--train": str(d / "train.csv"), "--test": str(d / "test.csv"), "--init": "none",
-            "--output-dir": str(tmp_path / "run"), "--epochs": "1"}
-    args.update(zip(override[::2], override[1::2]))
-    result = _train(*[x for kv in args.items() for x in kv])
-    assert result.returncode == code, result.stderr[-2000:]
-    _one_error_line(result.stderr, expected)
-    assert not (tmp_path / "run").exists()
+def test_bad_training_input(bad_runs, case):
+    returncode, stderr, code, expected, out = bad_runs[case]
+    assert returncode == code, stderr[-2000:]
+    _one_error_line(stderr, expected)
+    assert not out.exists()
 
 
 def test_an_unwritable_output_dir(d, tmp_path):
@@ -152,16 +204,13 @@ def test_an_unwritable_output_dir(d, tmp_path):
     _one_error_line(result.stderr, "--output-dir /sys/zoo-test-output: cannot write in /sys")
 
 
-def test_odd_but_valid_input_trains_with_warnings(d, tmp_path):
-    long_text = "great " * 30000  # 180,000 characters: over the csv module's default field limit
-    rows = _rows(6) + [(long_text, "pos"), ("", "neg"), ("   ", "pos")]
-    train = _write_csv(tmp_path / "train.csv", rows)
-    result = _train("--train", train, "--test", train, "--init", "none", "--units", "8", "--epochs", "1",
-                    "--no-baseline", "--output-dir", str(tmp_path / "run"))
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "2 of 51 texts are empty" in result.stderr
-    assert "the test split is the train split" in result.stderr
-    assert "Traceback" not in result.stderr and "failed call to cuInit" not in result.stderr
+def test_odd_but_valid_input_trains_with_warnings(finished):
+    """A text over the csv module's default field limit, empty texts, and the test split the train split: the run
+    (``finished``, on such a file) trains, and says so."""
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "2 of 51 texts are empty" in finished.stderr
+    assert "the test split is the train split" in finished.stderr
+    assert "Traceback" not in finished.stderr and "failed call to cuInit" not in finished.stderr
 
 
 def test_an_empty_class_folder_is_named(tmp_path):
@@ -181,12 +230,39 @@ def test_an_empty_class_folder_is_named(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def run_dir(d, tmp_path_factory):
-    out = tmp_path_factory.mktemp("run") / "run"
-    result = _train("--train", str(d / "train.csv"), "--test", str(d / "test.csv"), "--init", "none", "--units",
-                    "8", "--embedding-dim", "8", "--epochs", "1", "--output-dir", str(out))
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out
+def finished(tmp_path_factory):
+    """One finished run, for the odd but valid input above and the tests of zoo predict, zoo report and the outputs
+    below: the odd file as both train and test split, trained under umask 022 into the folder a run killed while
+    writing left (its temporary export directory, a model.keras but no metrics.json, old TensorBoard events)."""
+    from zoo.files import write_marker
+
+    base = tmp_path_factory.mktemp("run")
+    long_text = "great " * 30000  # 180,000 characters: over the csv module's default field limit
+    train = _write_csv(base / "train.csv", _rows(6) + [(long_text, "pos"), ("", "neg"), ("   ", "pos")])
+    out = base / "run"
+    out.mkdir()
+    write_marker(out, "run")  # what the killed run had written first
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    leftover = out / f".zoo-tmp-{dead.stdout.strip()}-export"
+    leftover.mkdir()
+    (leftover / "saved_model.pb").write_text("half")
+    (out / "model.keras").write_text("from the killed run")
+    (out / "logs" / "train").mkdir(parents=True)
+    write_marker(out / "logs", "logs")
+    (out / "logs" / "train" / "events.out.tfevents.old").write_text("old")
+    code = ("import os, runpy, sys; os.umask(0o022); sys.argv = sys.argv[1:]; "
+            "runpy.run_path(sys.argv[0], run_name='__main__')")
+    result = subprocess.run([sys.executable, "-c", code, RECIPE, "--train", train, "--test", train, "--init", "none",
+                             "--units", "8", "--embedding-dim", "8", "--epochs", "1", "--output-dir", str(out)],
+                            capture_output=True, text=True, env=_env(), timeout=600)
+    result.out = out
+    return result
+
+
+@pytest.fixture
+def run_dir(finished):
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return finished.out
 
 
 def test_predict_bad_input(run_dir, tmp_path):
@@ -263,38 +339,16 @@ def test_report_names_bad_run_dirs_and_keeps_the_good_rows(run_dir, tmp_path):
 # === Outputs ===
 
 
-def test_a_killed_write_leaves_nothing_a_rerun_trips_over(d, tmp_path):
-    """A run killed while writing (its temporary directory left, model.keras but no metrics.json) is rerun as is."""
-    from zoo.files import write_marker
-
-    out = tmp_path / "run"
-    out.mkdir()
-    write_marker(out, "run")  # what the killed run had written first
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    leftover = out / f".zoo-tmp-{dead.stdout.strip()}-export"
-    leftover.mkdir()
-    (leftover / "saved_model.pb").write_text("half")
-    (out / "model.keras").write_text("from the killed run")
-    (out / "logs" / "train").mkdir(parents=True)
-    write_marker(out / "logs", "logs")
-    (out / "logs" / "train" / "events.out.tfevents.old").write_text("old")
-    result = _train("--train", str(d / "train.csv"), "--test", str(d / "test.csv"), "--init", "none", "--units",
-                    "8", "--epochs", "1", "--no-baseline", "--output-dir", str(out))
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert not leftover.exists() and (out / "metrics.json").exists()
-    assert not list(out.glob(".zoo-tmp-*"))
-    assert not (out / "logs" / "train" / "events.out.tfevents.old").exists()  # no mixing with the old events
+def test_a_killed_write_leaves_nothing_a_rerun_trips_over(run_dir):
+    """A run killed while writing (its temporary directory left, model.keras but no metrics.json) is rerun as is
+    (``run_dir`` is that rerun)."""
+    assert (run_dir / "metrics.json").exists() and (run_dir / "model.keras").read_bytes() != b"from the killed run"
+    assert not list(run_dir.glob(".zoo-tmp-*"))  # the killed run's temporary export directory too
+    assert not (run_dir / "logs" / "train" / "events.out.tfevents.old").exists()  # no mixing with the old events
 
 
-def test_every_output_is_readable_by_others_under_umask_022(d, tmp_path):
-    out = tmp_path / "run"
-    code = ("import os, runpy, sys; os.umask(0o022); sys.argv = sys.argv[1:]; "
-            "runpy.run_path(sys.argv[0], run_name='__main__')")
-    result = subprocess.run([sys.executable, "-c", code, RECIPE, "--train", str(d / "train.csv"), "--test",
-                             str(d / "test.csv"), "--init", "none", "--units", "8", "--epochs", "1", "--no-baseline",
-                             "--output-dir", str(out)], capture_output=True, text=True, env=_env(), timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    for root, dirs, files in os.walk(out):
+def test_every_output_is_readable_by_others_under_umask_022(run_dir):
+    for root, dirs, files in os.walk(run_dir):  # (run_dir ran under umask 022)
         for name in dirs:
             assert os.stat(os.path.join(root, name)).st_mode & 0o005 == 0o005, os.path.join(root, name)
         for name in files:

@@ -2,12 +2,17 @@
 
 The committed language models install with the package (``zoo/_pretrained``, copied in by setup.py), so
 ``--init lm:wiki-books-lstm-lm-v2`` finds them without the source tree.
+
+The fresh venv sees this venv's third-party packages (every one but zoo, through a ``.pth`` line), so pip finds
+zoo's requirements satisfied, or installs what does not satisfy them, instead of unpacking TensorFlow and the rest
+again: zoo itself is built from the copied checkout and installed as a plain wheel.
 """
 
 import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 
 import pytest
 
@@ -16,6 +21,21 @@ from tests.cli.test_train import _rows, _write_csv
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 pytestmark = pytest.mark.slow
+
+
+def _share_dependencies(venv, target):
+    """Links every package of this venv but zoo into ``target`` and names it in a ``.pth`` file of ``venv``."""
+    target.mkdir()
+    for folder in dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]):
+        for name in os.listdir(folder):
+            if name.startswith(("zoo", "__editable__", "_distutils_hack", "pip", "setuptools")) or name.endswith(
+                    ".pth") or (target / name).exists():
+                continue
+            (target / name).symlink_to(os.path.join(folder, name))
+    purelib = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                              "['purelib'])"], capture_output=True, text=True, check=True).stdout.strip()
+    with open(os.path.join(purelib, "zoo-test-shared-dependencies.pth"), "w") as f:
+        f.write(f"{target}\n")
 
 
 def _copy_checkout(target):
@@ -36,6 +56,7 @@ def installed(tmp_path_factory):
     base = tmp_path_factory.mktemp("packaging")
     _copy_checkout(base / "clone")
     subprocess.run([sys.executable, "-m", "venv", str(base / "venv")], check=True, timeout=300)
+    _share_dependencies(base / "venv", base / "dependencies")
     pip = subprocess.run([str(base / "venv" / "bin" / "python"), "-m", "pip", "install", "-q",
                           "--disable-pip-version-check", str(base / "clone")], capture_output=True, text=True,
                          timeout=1500)

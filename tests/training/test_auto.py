@@ -84,10 +84,14 @@ def test_a_winning_pair_is_trained_again_on_all_as_one_classifier(artifact_dir, 
     texts, labels = _data(40, 3)
     # Whatever the tiny data says, the pair wins here: what follows a pair's win is under test.
     monkeypatch.setattr(auto, "best", lambda results: next(r for r in results if r.get("members")))
-    clf = TextClassifier(**TINY, auto_vectors=_vectors(tmp_path / "v.txt"))
+    # A budget (0.6 s of estimates) for the vectors, the fine-tuning and the probe but not ULMFiT (0.8 s): the pair
+    # is the two that ran (the comparison of all three is the test above), and a skip leaves the pair as it is.
+    clf = TextClassifier(**{**TINY, "auto_budget": 0.01}, auto_vectors=_vectors(tmp_path / "v.txt"))
     clf.fit(texts, labels, validation_data=([], []))
     report = clf.fit_info_["auto"]
+    assert [c["name"] for c in report["candidates"] if c.get("skipped")] == ["ulmfit"]
     pair = report["candidates"][-1]
+    assert sorted(pair["members"]) == ["lm_probe", "vectors"]
     assert report["chose"] == pair["name"] and len(clf.companions_) == 1
     first, second = (next(c for c in report["candidates"] if c["name"] == n) for n in pair["members"])
     assert clf.settings_.init == first["settings"]["init"]

@@ -19,8 +19,10 @@ from zoo.transfer import pretrained, ulmfit
 from zoo.transfer.encoder import transfer_encoder
 
 
-@pytest.mark.parametrize("mode, dev", [("ulmfit", None), ("probe", None), ("probe_init", None), ("probe", 10),
-                                       ("ensemble", None), ("last_pooling", None)])
+# One run per mode (each run is a whole job): the held-out dev split rides on ULMFiT's run (the others evaluate on
+# test and check that the saved classifier predicts what the run evaluated), and last-state pooling on probe_init's.
+@pytest.mark.parametrize("mode, dev", [("ulmfit", 10), ("probe", None), ("probe_init_last_pooling", None),
+                                       ("ensemble", None)])
 def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, mode, dev):
     words = [f"w{i}" for i in range(VOCAB - 2)]
     rng = np.random.default_rng(0)
@@ -37,8 +39,8 @@ def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, mode, dev):
     data = DataConfig(train=str(tmp_path / "train.csv"), test=str(tmp_path / "test.csv"), dev=dev)
     settings = ClassifierConfig(
         init="lm:tiny", lm_epochs=1, lm_batch_size=4, bptt=8, epochs=1, batch_size=8, sequence_length=16,
-        max_tokens=100, probe=mode == "probe", probe_init=mode in ("probe_init", "last_pooling"),
-        ensemble=2 if mode == "ensemble" else 1, pooling="last" if mode == "last_pooling" else None)
+        max_tokens=100, probe=mode == "probe", probe_init=mode == "probe_init_last_pooling",
+        ensemble=2 if mode == "ensemble" else 1, pooling="last" if mode == "probe_init_last_pooling" else None)
     metrics = train.run(data, RunConfig(output_dir=str(out), baseline=False), settings)
     split, size = ("test", 20) if dev is None else ("dev", dev)  # dev: held-out train rows, test unused
     if dev is not None:  # too many to hold out: one line naming the setting, before any work
@@ -48,7 +50,7 @@ def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, mode, dev):
         assert not (tmp_path / "too_many").exists()
     assert metrics["evaluated_on"] == split and metrics["num_test_examples"] == size
     assert f"- {split} examples: {size}" in (out / "report.md").read_text()
-    stages = {"ulmfit": [], "ensemble": [], "probe": ["probe"], "probe_init": ["probe"], "last_pooling": ["probe"]}[mode]
+    stages = {"ulmfit": [], "ensemble": [], "probe": ["probe"], "probe_init_last_pooling": ["probe"]}[mode]
     if mode != "probe":
         stages += ["head", "from_encoder_2", "from_encoder_1", "all"]
     if mode == "ensemble":  # two members, each trained through every stage, their probabilities averaged
@@ -73,6 +75,8 @@ def test_ulmfit_run_on_local_files(artifact_dir, tmp_path, mode, dev):
     assert len(list((out / "lm").glob("finetuned_lm-*"))) == 1  # cached for runs with other label budgets
     # The run directory is a saved TextClassifier that predicts what the run evaluated.
     clf = TextClassifier.load(out)
+    if mode == "probe_init_last_pooling":
+        assert clf.settings_.pooling == "last"
     test_texts = [line.rsplit(",", 1)[0] for line in (tmp_path / "test.csv").read_text().splitlines()[1:]]
     if dev is None:
         predicted = clf.predict(test_texts)

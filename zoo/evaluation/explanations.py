@@ -76,7 +76,7 @@ class Explanation:
         return {**dataclasses.asdict(self), "label": _plain(self.label)}
 
 
-def explain(clf, texts, labels=None, *, steps=DEFAULT_STEPS, batch_size=None):
+def explain(clf, texts, labels=None, *, steps=DEFAULT_STEPS):
     """An :class:`Explanation` per text, of ``labels`` (one class per text; default: the predicted one; for a
     multi-label classifier, one label per text, default its most probable)."""
     texts = list(texts)
@@ -211,11 +211,11 @@ def comprehensiveness(clf, texts, *, fraction=0.1, seed=0, steps=DEFAULT_STEPS):
     for e in explanations:
         n = len(e.tokens)
         k = max(1, round(fraction * n))
-        order = np.argsort(-np.asarray(e.contributions), kind="stable")[:k]
-        chosen = rng.choice(n, size=min(k, n), replace=False) if n else []
+        attributed = set(np.argsort(-np.asarray(e.contributions), kind="stable")[:k].tolist())
+        chosen = set(rng.choice(n, size=min(k, n), replace=False).tolist()) if n else set()
         full.append(" ".join(e.tokens))
-        top.append(" ".join(t for i, t in enumerate(e.tokens) if i not in set(order.tolist())))
-        rand.append(" ".join(t for i, t in enumerate(e.tokens) if i not in set(np.asarray(chosen).tolist())))
+        top.append(" ".join(t for i, t in enumerate(e.tokens) if i not in attributed))
+        rand.append(" ".join(t for i, t in enumerate(e.tokens) if i not in chosen))
         targets.append(index[e.label])
     rows = np.arange(len(targets))
     p_full, p_top, p_rand = (clf.predict_proba(batch)[rows, targets] for batch in (full, top, rand))

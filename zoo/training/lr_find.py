@@ -114,13 +114,13 @@ def range_test(model, stage, train_ds, *, start_lr=1e-6, end_lr=1.0, steps=200, 
         raise ConfigError("start_lr", f"the range test needs 0 < start_lr < end_lr, got {start_lr:g} and {end_lr:g}")
     if steps < SKIP_START + 10:
         raise ConfigError("steps", f"the range test needs at least {SKIP_START + 10} steps, got {steps}")
-    apply_stage(model, stage)
+    groups = apply_stage(model, stage)
     schedule = keras.optimizers.schedules.ExponentialDecay(start_lr, decay_steps=steps - 1,
                                                            decay_rate=end_lr / start_lr)
     compile_model(model, make_optimizer(optimizer, schedule, clipnorm, **(optimizer_options or {})))
     recorder = _Recorder(schedule)
     logger.info(f"learning-rate range test: up to {steps} steps from {start_lr:g} to {end_lr:g} ({stage.name}: "
-                f"training {', '.join(apply_stage(model, stage))})")
+                f"training {', '.join(groups)})")
     model.fit(train_ds.repeat(), epochs=steps, steps_per_epoch=1, callbacks=[recorder], verbose=verbose,
               shuffle=False, class_weight=class_weight)
     return summarize(recorder.rates, recorder.losses, recorder.smoothed,

@@ -105,3 +105,33 @@ def tiny_lm(**kwargs):
 
 def lm_ids(rows=8, width=12, seed=0):
     return np.random.default_rng(seed).integers(2, LM_VOCAB, (rows, width)).astype("int32")
+
+
+def parse_html_report(path):
+    """``report.html`` parsed (html.parser: it must parse): its tags' names, attributes and text, and whether the
+    page is self-contained: no address outside it (every image a ``data:`` URI, no script, stylesheet or link)."""
+    from html.parser import HTMLParser
+
+    class Page(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tags, self.text, self.outside = [], [], []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            self.tags.append((tag, attrs))
+            for key in ("src", "href"):
+                if attrs.get(key) and not attrs[key].startswith(("data:", "#")):
+                    self.outside.append(attrs[key])
+            if tag in ("script", "link", "iframe"):
+                self.outside.append(tag)
+
+        def handle_data(self, data):
+            self.text.append(data)
+
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    page.text = "".join(page.text)
+    page.names = [tag for tag, _ in page.tags]
+    return page

@@ -152,3 +152,27 @@ def test_settings_multi_label_cannot_take(params, parameter):
     with pytest.raises(ConfigError) as info:
         TextClassifier(multi_label=True, **params)
     assert info.value.parameter == parameter and "multi_label" in str(info.value)
+
+
+def test_platt_scaling_per_label_calibrates_and_changes_no_predicted_label_set(fitted, tmp_path):
+    from zoo.evaluation.calibration import binary_log_loss, move_thresholds
+    from zoo.evaluation.report import calibration_section
+
+    paths = fitted.predict_paths(TEXTS)
+    assert fitted.calibration_.shape == (2, 4) and (fitted.calibration_[0] > 0).all()  # slopes, biases
+    cuts = move_thresholds(fitted.thresholds_, [[1.0] * 4, [0.0] * 4], before=fitted.calibration_)  # uncalibrated
+    np.testing.assert_array_equal(paths["model"] >= fitted.thresholds_, paths["uncalibrated"] >= cuts)
+    record = fitted.fit_info_["calibration"]
+    assert list(record["slopes"]) == fitted.classes_ and record["chosen_on"] == "the validation split"
+    valid = fitted.predict_paths(TEXTS[:16])  # fitted there: the log loss does not rise (the identity is a choice)
+    y = np.array([[c in labels for c in fitted.classes_] for labels in LABELS[:16]])
+    assert binary_log_loss(valid["model"], y).sum() <= binary_log_loss(valid["uncalibrated"], y).sum() + 1e-5
+    calibration = fitted.evaluate(TEXTS, LABELS)["calibration"]
+    assert calibration["multi_label"] and len(calibration["reliability"]["after"]["count"]) == 15
+    assert calibration_section(calibration)[2].startswith("Platt scaling per label")
+    fitted.save(tmp_path / "clf")
+    loaded = TextClassifier.load(tmp_path / "clf")
+    np.testing.assert_allclose(loaded.calibration_, fitted.calibration_)
+    loaded.calibrate(TEXTS[8:24], LABELS[8:24])  # refitted elsewhere: maybe other scaling, the same label sets
+    assert loaded.fit_info_["calibration"]["chosen_on"] == "16 given texts"
+    assert loaded.predict(TEXTS[:16]) == fitted.predict(TEXTS[:16])

@@ -118,8 +118,17 @@ def _write_files(clf, path):
         "companions": companions, "classes": [_plain(c) for c in clf.classes_],
         "sequence_length": clf.sequence_length_,
         "thresholds": None if thresholds is None else [float(t) for t in thresholds],
-        "calibration": {"temperature": float(getattr(clf, "calibration_", 1.0))}, "vectorizer": vectorizer,
+        "calibration": _calibration_json(clf),
+        "vectorizer": vectorizer,
         "history": clf.history_, "fit_info": clf.fit_record_.to_dict()})
+
+
+def _calibration_json(clf):
+    """``{"temperature": T}``, or a multi-label classifier's ``{"slope": [...], "bias": [...]}`` (one per label)."""
+    calibration = np.asarray(getattr(clf, "calibration_", 1.0), float)
+    if calibration.ndim == 2:
+        return {"slope": calibration[0].tolist(), "bias": calibration[1].tolist()}
+    return {"temperature": float(calibration)}
 
 
 # === Reading ===
@@ -158,7 +167,7 @@ def read_classifier(cls, path):
     clf.ngram_, clf.blend_weight_ = _load_ngram_path(path, saved["hybrid"], len(clf.classes_))
     clf.companions_ = [read_classifier(cls, path / name) for name in saved["companions"]]
     clf.thresholds_ = (np.asarray(saved["thresholds"], np.float32) if saved["settings"].multi_label else None)
-    clf.calibration_ = saved["calibration"]["temperature"]
+    clf.calibration_ = saved["calibration"]
     clf.history_ = saved["history"]
     clf.fit_record_ = FitRecord.from_dict(saved["fit_info"])
     return clf
@@ -242,16 +251,32 @@ def _check_saved(saved, file, folder):
                                  or not all(_number(t, 0.0, 1.0) for t in thresholds)):
         raise DataError(f"{file}: 'thresholds': expected one per label ({len(classes)}), each in [0, 1], got "
                         f"{_shown(thresholds)}")
-    calibration = saved.get("calibration", {"temperature": 1.0})  # (absent before 0.4's: none)
-    if not isinstance(calibration, dict) or not _number(calibration.get("temperature"), 1e-3, 1e3):
-        raise bad("calibration", 'an object {"temperature": a number in [0.001, 1000]}', calibration)
+    calibration = _read_calibration(saved.get("calibration", {"temperature": 1.0}), settings.multi_label,
+                                    len(classes), bad)  # (absent before 0.4's: none)
     history, info = saved.get("history", []), saved.get("fit_info", {})
     if not isinstance(history, list):
         raise bad("history", "a list", history)
     if not isinstance(info, dict):
         raise bad("fit_info", "a JSON object", info)
     return {**saved, "settings": settings, "companions": companions, "history": history, "fit_info": info,
-            "hybrid": hybrid, "calibration": {"temperature": float(calibration["temperature"])}}
+            "hybrid": hybrid, "calibration": calibration}
+
+
+def _read_calibration(calibration, multi_label, labels, bad):
+    """The saved calibration as ``calibration_``: a temperature, or a multi-label classifier's ``(2, labels)`` slopes
+    and biases (one saved as a temperature, before 0.4's Platt scaling: slope ``1 / T``, bias 0)."""
+    if isinstance(calibration, dict) and _number(calibration.get("temperature"), 1e-3, 1e3):
+        temperature = float(calibration["temperature"])
+        return np.array([[1 / temperature] * labels, [0.0] * labels], np.float32) if multi_label else temperature
+    per_label = (multi_label and isinstance(calibration, dict) and set(calibration) == {"slope", "bias"}
+                 and all(isinstance(v, list) and len(v) == labels for v in calibration.values())
+                 and all(_number(a, 1e-3, 1e3) for a in calibration["slope"])
+                 and all(_number(b, -1e3, 1e3) for b in calibration["bias"]))
+    if not per_label:
+        raise bad("calibration", 'an object {"temperature": a number in [0.001, 1000]}' + (
+            f', or {{"slope": [...], "bias": [...]}}, one of each per label ({labels})' if multi_label else ""),
+            calibration)
+    return np.array([calibration["slope"], calibration["bias"]], np.float32)
 
 
 def _load_keras(path):

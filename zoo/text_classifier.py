@@ -43,8 +43,9 @@ from zoo.data.inputs import (
 )
 from zoo.errors import ConfigError, DataError
 from zoo.evaluation import explanations
-from zoo.evaluation.calibration import temperature_record
+from zoo.evaluation.calibration import identity_scaling, temperature_record
 from zoo.evaluation.scoring import (
+    calibrate_labels,
     evaluate_multi_label,
     evaluate_single_label,
     label_thresholds,
@@ -88,7 +89,8 @@ class TextClassifier:
             whose recurrent probabilities are averaged with this one's before
             the blend (init auto's pair of candidates); usually empty.
         calibration_: the temperature of the final probabilities, chosen
-            on the validation split (:meth:`calibrate`; 1.0: none).
+            on the validation split (:meth:`calibrate`; 1.0: none); with
+            ``multi_label``, a ``(2, labels)`` array of Platt slopes and biases.
         sequence_length_: tokens per text (longer texts keep their first ones).
         history_: per-epoch dicts, each with its ``stage``.
         fit_record_: what the training did, typed
@@ -172,19 +174,16 @@ class TextClassifier:
                                  unlabelled_texts=unlabelled_texts, fixed_blend=fixed_blend)
         self._baseline_data = steps.baseline_data
         trained = self._procedure(steps, lm_texts, "train")()  # each way to start is a module (zoo.training.from_*)
-        if settings.hybrid:
-            self.ngram_, self.blend_weight_ = steps.multi_label_ngram_path() if multi else steps.ngram_path()
-        else:
-            self.ngram_, self.blend_weight_ = None, 1.0
+        self.ngram_, self.blend_weight_ = (None, 1.0) if not settings.hybrid else (
+            steps.multi_label_ngram_path() if multi else steps.ngram_path())
         self.companions_ = []
         self.settings_, self.classes_, self.model_, self.vectorizer_ = (settings, steps.classes, trained.model,
                                                                          trained.vectorizer)
         self.sequence_length_, self.history_, self.fit_record_ = trained.length, trained.history, trained.record
-        self.calibration_ = 1.0
+        self.calibration_ = identity_scaling(len(self.classes_)) if multi else 1.0
         if multi:  # a threshold per label, chosen on the validation split after the blend
             self.thresholds_, self.fit_record_.thresholds = label_thresholds(self, steps.valid_texts, steps.valid_y)
-        else:  # the final probabilities temperature-scaled on the validation split
-            self.fit_record_.calibration = self._calibrate(steps.valid_texts, steps.valid_y, "the validation split")
+        self.fit_record_.calibration = self._calibrate(steps.valid_texts, steps.valid_y, "the validation split")
         return self
 
     def _procedure(self, steps, lm_texts, step):
@@ -214,19 +213,21 @@ class TextClassifier:
     def calibrate(self, texts, labels):
         """Fits the temperature that scales the final probabilities (:mod:`zoo.evaluation.calibration`) on
         ``(texts, labels)``, held-out labelled texts (``fit`` uses its validation split); returns ``self``.
-        No prediction changes; ``predict_proba``, the export and ``predict(min_confidence=...)`` use it."""
+        No prediction changes; ``predict_proba``, the export and ``predict(min_confidence=...)`` use it. A
+        multi-label classifier gets Platt scaling per label instead, and its thresholds move with it (the same cuts)."""
         self._check_fitted()
-        if self.settings_.multi_label:
-            raise ConfigError("multi_label", "calibrate: a multi-label classifier's labels have thresholds chosen "
-                                             "on validation instead (thresholds_)")
         texts = check_texts("texts", texts)
-        y = encode_given("labels", labels, len(texts), self.classes_)
+        multi = self.settings_.multi_label
+        y = encode_given("labels", labels, len(texts), self.classes_, multi_label=multi)
         self.fit_record_.calibration = self._calibrate(texts, y, f"{len(texts)} given texts")
         return self
 
     def _calibrate(self, texts, y, where):
         before = self.predict_paths(texts)["uncalibrated"] if len(y) else None
-        self.calibration_, record = temperature_record(before, y, where)
+        if self.settings_.multi_label:  # a temperature per label; the thresholds move with them
+            self.calibration_, self.thresholds_, record = calibrate_labels(self, before, y, where)
+        else:
+            self.calibration_, record = temperature_record(before, y, where)
         return record
 
     def _fit_auto(self, texts, labels, validation_data, classes, lm_texts, unlabelled_texts):

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from tests.helpers import parse_html_report
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROWS = [("red apple fruit", "red|fruit"), ("green apple pie", "fruit"), ("red fast car", "red|car"),
         ("blue car road", "car"), ("red evening sky", "red"), ("blue sky sea", "sky"),
@@ -49,6 +51,10 @@ def test_zoo_train_multi_label_end_to_end(files, tmp_path):
                                                                                                    "ngram"}
     report = (out / "report.md").read_text()
     assert "## Per label" in report and "| threshold |" in report and "chosen on the validation split" in report
+    assert "Platt scaling per label" in report and (out / "calibration.png").exists()
+    assert set(metrics["calibration"]["ece"]) == {"before", "after"}
+    page = parse_html_report(out / "report.html")
+    assert not page.outside and "Per label" in page.text and "img" in page.names
     assert (out / "export" / "saved_model.pb").exists() and not (out / "confusion_matrix.png").exists()
     predicted = subprocess.run([sys.executable, "-m", "zoo", "predict", str(out / "export"), "red apple"],
                                capture_output=True, text=True, timeout=120, cwd=ROOT,

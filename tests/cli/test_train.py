@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from tests.helpers import parse_html_report
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECIPE = os.path.join(ROOT, "recipes", "text_classifier.py")
 POSITIVE = ["great fun film", "loved every minute", "a wonderful cast", "great acting and story"]
@@ -72,6 +74,12 @@ def test_text_classifier_end_to_end(files, tmp_path):
     # every labelled text (48 rows: the training texts and the validation split zoo held out).
     row = f"| baseline: {metrics['baseline']['short_name']} |"
     assert row in result.stdout and row in (out / "report.md").read_text()
+    page = parse_html_report(out / "report.html")  # report.md as one self-contained page, plots inlined
+    assert not page.outside and page.names.count("table") >= 3 and row.split("|")[1].strip() in page.text
+    images = [attrs["src"] for tag, attrs in page.tags if tag == "img"]
+    assert len(images) >= 3 and all(src.startswith("data:image/png;base64,") for src in images)
+    tokens = [attrs for tag, attrs in page.tags if tag == "span" and attrs.get("class") == "token"]
+    assert tokens and all(float(t["title"]) == float(t["title"]) for t in tokens)  # each with its contribution
     assert metrics["baseline"]["short_name"] in ("TF-IDF + LinearSVC word 1-2 grams", "NBSVM word 1-2 grams")
     assert metrics["baseline"]["train_texts"] == 48 and metrics["baseline"]["chosen_by"]["folds"] == 5
     config = json.loads((out / "config.json").read_text())

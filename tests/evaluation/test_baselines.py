@@ -186,3 +186,16 @@ def test_zoo_report_renders_the_committed_runs_of_0_3():
     rows = [line for line in table.splitlines()[2:] if line.endswith("| TF-IDF + LinearSVC |")]
     assert runs and len(rows) >= 10 and any(line.endswith("| one-vs-rest TF-IDF + LinearSVC |")
                                             for line in table.splitlines())
+
+
+def test_class_weight_balanced_reaches_every_candidate_and_names_itself():
+    # A rare class whose cue word also occurs in a few texts of the common class.
+    common = [f"plain text number n{i}" + (" cue" if i < 6 else "") for i in range(60)]
+    rare = [f"cue text r{i}" for i in range(6)]
+    texts, y = common + rare, np.array([0] * 60 + [1] * 6)
+    test = ["cue text new", "plain text new"]
+    weighed = fair_baseline(texts, y, test, np.array([1, 0]), ["common", "rare"], class_weight="balanced")
+    assert weighed["short_name"].endswith(", classes balanced") and weighed["per_class"]["rare"]["recall"] == 1.0
+    assert fair_baseline(texts, y, test, np.array([1, 0]), ["common", "rare"])["short_name"].endswith("grams")
+    nbsvm = baselines.NBSVM(class_weight="balanced").fit(baselines.count_vectorizer("word").fit_transform(texts), y)
+    assert all(svm.class_weight == "balanced" for svm in nbsvm.svms_)

@@ -132,8 +132,8 @@ class NBSVM:
     [0, 1]
     """
 
-    def __init__(self, C=SVM_C, alpha=NB_ALPHA, seed=0):
-        self.C, self.alpha, self.seed = C, alpha, seed
+    def __init__(self, C=SVM_C, alpha=NB_ALPHA, seed=0, class_weight=None):
+        self.C, self.alpha, self.seed, self.class_weight = C, alpha, seed, class_weight
 
     def fit(self, counts, y):
         """Fits on a sparse count matrix (binarised here) and integer labels; returns ``self``."""
@@ -148,7 +148,8 @@ class NBSVM:
         for label in positives:
             ratio = nb_log_count_ratio(features, y == label, self.alpha)
             self.ratios_.append(ratio)
-            self.svms_.append(LinearSVC(C=self.C, random_state=self.seed).fit(_scaled(features, ratio), y == label))
+            self.svms_.append(LinearSVC(C=self.C, random_state=self.seed, class_weight=self.class_weight).fit(
+                _scaled(features, ratio), y == label))
         return self
 
     def decision_function(self, counts):
@@ -169,15 +170,16 @@ def _scaled(features, ratio):
     return normalize(features @ sp.diags(ratio))
 
 
-def candidates(counts, seed=0):
+def candidates(counts, seed=0, class_weight=None):
     """Each candidate's name -> ``(features, make_classifier)``: ``features(counts)`` turns n-gram counts into
-    its input (TF-IDF's idf fitted on ``counts``), ``make_classifier()`` gives an unfitted classifier."""
+    its input (TF-IDF's idf fitted on ``counts``), ``make_classifier()`` gives an unfitted classifier
+    (``class_weight``: its SVMs', scikit-learn's ``"balanced"`` or None)."""
     from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.svm import LinearSVC
 
     tfidf = TfidfTransformer(sublinear_tf=True).fit(counts)
-    return {TFIDF_SVM: (tfidf.transform, lambda: LinearSVC(C=SVM_C, random_state=seed)),
-            NBSVM_NAME: (lambda c: c, lambda: NBSVM(seed=seed))}
+    return {TFIDF_SVM: (tfidf.transform, lambda: LinearSVC(C=SVM_C, random_state=seed, class_weight=class_weight)),
+            NBSVM_NAME: (lambda c: c, lambda: NBSVM(seed=seed, class_weight=class_weight))}
 
 
 def cv_folds(y, folds=FOLDS):
@@ -195,7 +197,7 @@ def cv_folds(y, folds=FOLDS):
     return k if k >= 2 else 0
 
 
-def cross_validate(counts, y, folds, seed=0, min_df=1):
+def cross_validate(counts, y, folds, seed=0, min_df=1, class_weight=None):
     """Each candidate's mean accuracy over seeded stratified ``folds``-fold cross-validation.
 
     ``counts`` are the n-gram counts of all the texts (:func:`count_vectorizer`, ``min_df`` as there). Why
@@ -211,7 +213,7 @@ def cross_validate(counts, y, folds, seed=0, min_df=1):
     for train, held in StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
         document_frequency = np.bincount(counts[train].indices, minlength=counts.shape[1])
         fold = counts[:, np.flatnonzero(document_frequency >= min_df)]
-        for name, (features, make_classifier) in candidates(fold[train], seed).items():
+        for name, (features, make_classifier) in candidates(fold[train], seed, class_weight).items():
             x = features(fold)
             predicted = make_classifier().fit(x[train], y[train]).predict(x[held])
             scores.setdefault(name, []).append(float(np.mean(predicted == y[held])))
@@ -219,7 +221,7 @@ def cross_validate(counts, y, folds, seed=0, min_df=1):
 
 
 def fair_baseline(train_texts, train_labels, test_texts, test_labels, class_names, *, seed=0, folds=FOLDS,
-                  features=None):
+                  features=None, class_weight=None):
     """The stronger of TF-IDF + LinearSVC and NBSVM by cross-validation on ``train_texts``, refitted on all of
     them and tested on ``test_texts``.
 
@@ -231,6 +233,8 @@ def fair_baseline(train_texts, train_labels, test_texts, test_labels, class_name
         seed: the folds' shuffle and liblinear's coordinate order.
         folds: folds of the cross-validation (:func:`cv_folds` may take fewer).
         features: ``"word"`` or ``"char"``; None decides by :func:`feature_kind` of ``train_texts``.
+        class_weight: ``"balanced"`` weighs the classes in every candidate's SVMs (as zoo does when asked to: a
+            user weighing zoo's classes would weigh scikit-learn's too); None does not.
 
     Returns:
         :func:`zoo.evaluation.metrics.classification_metrics` of the test split, with ``model`` (what won, and
@@ -254,10 +258,10 @@ def fair_baseline(train_texts, train_labels, test_texts, test_labels, class_name
         raise DataError(f"baseline: no {describe_features(kind)} in the {len(y)} training texts ({error})") from None
     k = cv_folds(y, folds)
     cv_start = time.time()
-    scores = cross_validate(counts, y, k, seed, vectorizer.min_df) if k else {}
+    scores = cross_validate(counts, y, k, seed, vectorizer.min_df, class_weight) if k else {}
     cv_seconds = round(time.time() - cv_start, 1)
     winner = max(scores, key=lambda name: (scores[name], name == TFIDF_SVM)) if scores else TFIDF_SVM  # ties: SVM
-    features_of, make_classifier = candidates(counts, seed)[winner]
+    features_of, make_classifier = candidates(counts, seed, class_weight)[winner]
     model = make_classifier().fit(features_of(counts), y)
     predicted = model.predict(features_of(vectorizer.transform(test_texts)))
     result = classification_metrics(test_labels, predicted, class_names)
@@ -268,8 +272,9 @@ def fair_baseline(train_texts, train_labels, test_texts, test_labels, class_name
     else:
         smallest = int(np.bincount(y)[np.bincount(y) > 0].min())
         how = f"no cross-validation: the smallest class has {smallest} text{'s' * (smallest != 1)}"
-    result["model"] = f"{winner}, {grams} ({how})"
-    result["short_name"] = f"{winner} {grams}"
+    weighed = ", classes balanced" if class_weight == "balanced" else ""
+    result["model"] = f"{winner}, {grams}{weighed} ({how})"
+    result["short_name"] = f"{winner} {grams}{weighed}"
     result["train_texts"] = int(len(y))
     result["train_seconds"] = round(time.time() - start, 1)
     result["chosen_by"] = {"cv_accuracy": scores, "folds": k, "features": kind, "seconds": cv_seconds}

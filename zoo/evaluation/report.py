@@ -146,17 +146,24 @@ def _save(fig, path):
 def plot_calibration(calibration, path):
     """Writes the reliability diagram (accuracy against confidence per bin, before and after temperature
     scaling) beside accuracy against coverage (abstaining below each confidence level): one PNG."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
+    multi = calibration.get("multi_label", False)  # a temperature per label; no coverage (no top class)
+    fig, axes = plt.subplots(1, 1 if multi else 2, figsize=(4.5 if multi else 9, 3.8), squeeze=False)
+    left = axes[0, 0]
     left.plot([0, 1], [0, 1], color="gray", linestyle="--", linewidth=0.8, label="calibrated")
     for name in ("before", "after"):
         bins = calibration["reliability"][name]
         kept = [(c, a) for c, a, n in zip(bins["confidence"], bins["accuracy"], bins["count"]) if n]
         left.plot([c for c, _ in kept], [a for _, a in kept], marker="o", label=f"{name} (ECE "
                   f"{calibration['ece'][name]:.3f})")
-    left.set_xlabel("confidence (top probability)")
-    left.set_ylabel("accuracy")
-    left.set_title(f"reliability; temperature {calibration['temperature']:.3g}", fontsize=9)
+    left.set_xlabel("probability of each label" if multi else "confidence (top probability)")
+    left.set_ylabel("share of them present" if multi else "accuracy")
+    left.set_title(f"reliability; {_temperature(calibration)}", fontsize=9)
     left.legend(fontsize=8)
+    if multi:
+        fig.tight_layout()
+        _save(fig, path)
+        return
+    right = axes[0, 1]
     rows = [r for r in calibration["coverage"] if r["accuracy"] is not None]
     right.plot([r["coverage"] for r in rows], [r["accuracy"] for r in rows], marker="o")
     for r in rows[::4]:
@@ -174,15 +181,32 @@ def calibration_section(calibration):
         return []
     ece, loss = calibration["ece"], calibration["log_loss"]
     where = calibration.get("chosen_on", "the validation split")
-    lines = ["## Calibration", "", f"Temperature {calibration['temperature']:.3g}, chosen on {where} (no prediction changes).",
+    multi = calibration.get("multi_label", False)
+    lines = ["## Calibration", "", f"{_temperature(calibration)[:1].upper()}{_temperature(calibration)[1:]}, chosen on {where} (no prediction "
+             "changes" + ("; the thresholds move with it)." if multi else ")."),
              "", "| | before | after |", "|---|---|---|",
-             f"| expected calibration error | {ece['before']:.4f} | {ece['after']:.4f} |",
-             f"| log loss | {loss['before']:.4f} | {loss['after']:.4f} |", "",
-             "| min_confidence | coverage | accuracy |", "|---|---|---|"]
+             f"| expected calibration error{' (every text and label)' if multi else ''} | {ece['before']:.4f} | "
+             f"{ece['after']:.4f} |"]
+    if multi:
+        mean = calibration["mean_label_ece"]
+        return [*lines, f"| the labels' mean ECE | {mean['before']:.4f} | {mean['after']:.4f} |",
+                f"| binary log loss | {loss['before']:.4f} | {loss['after']:.4f} |", "",
+                "![calibration](calibration.png)", ""]
+    lines += [f"| log loss | {loss['before']:.4f} | {loss['after']:.4f} |", "",
+              "| min_confidence | coverage | accuracy |", "|---|---|---|"]
     lines += [f"| {r['min_confidence']:.2f} | {r['coverage']:.3f} | {r['accuracy']:.3f} |"
               for r in calibration["coverage"] if r["accuracy"] is not None and r["min_confidence"] in
               (0.0, 0.5, 0.7, 0.8, 0.9, 0.95)]
     return [*lines, "", "![calibration](calibration.png)", ""]
+
+
+def _temperature(calibration):
+    """``"temperature 1.2"``, or for a multi-label classifier the ranges of its Platt slopes and biases."""
+    if calibration.get("multi_label"):
+        a, b = calibration["scaling"]["slope"], calibration["scaling"]["bias"]
+        return (f"Platt scaling per label: slopes {a['min']:.3g} to {a['max']:.3g}, biases {b['min']:.3g} to "
+                f"{b['max']:.3g}")
+    return f"temperature {calibration['temperature']:.3g}"
 
 
 def plot_history(history, path_prefix):
@@ -217,7 +241,8 @@ def write_report(path, *, title, metrics, details, cudnn=None):
     if cudnn:
         lines += ["", "## cuDNN", "", "```", cudnn, "```"]
     if metrics.get("multi_label"):
-        lines += ["", "## Per label", "", per_label_table(metrics), "", *errors_section(metrics.get("errors")),
+        lines += ["", "## Per label", "", per_label_table(metrics), "", *calibration_section(metrics.get("calibration")),
+                  *errors_section(metrics.get("errors")),
                   "![loss](curves_loss.png)", "![binary accuracy](curves_accuracy.png)", ""]
         write_text(path, "\n".join(lines))
         return

@@ -14,7 +14,7 @@ import numpy as np
 import sklearn
 import tensorflow as tf
 
-from zoo.evaluation import report
+from zoo.evaluation import html_report, report
 from zoo.version import __version__
 
 # What the fit record adds to the test metrics in metrics.json.
@@ -57,7 +57,7 @@ def run_config(clf, *, recipe, command, data, run, classifier, dataset_summary, 
 
 
 def write_run_report(out, clf, config, metrics):
-    """The run's plots (confusion matrix, learning curves) and ``report.md`` in the folder ``out``."""
+    """The run's plots (confusion matrix, learning curves), ``report.md`` and ``report.html`` in the folder ``out``."""
     if "confusion_matrix" in metrics:  # single-label
         report.plot_confusion_matrix(metrics["confusion_matrix"], config["class_names"],
                                      os.path.join(out, "confusion_matrix.png"))
@@ -111,6 +111,7 @@ def write_run_report(out, clf, config, metrics):
     dataset = config["data"]["dataset"] or config["data"]["train"]
     report.write_report(os.path.join(out, "report.md"), title=f"{config['recipe']}: {dataset} with {config['model']}",
                         metrics=metrics, details=details, cudnn=clf.fit_record_.cudnn)
+    html_report.write_html_report(out, metrics)  # the same, one self-contained page
 
 
 def _self_training(hybrid):

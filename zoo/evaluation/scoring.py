@@ -12,7 +12,12 @@ import numpy as np
 from zoo.config import DEFAULT_THRESHOLD
 from zoo.evaluation import explanations
 from zoo.evaluation.baselines import fair_baseline, tfidf_svm_multi_label_baseline
-from zoo.evaluation.calibration import calibration_metrics
+from zoo.evaluation.calibration import (
+    calibration_metrics,
+    label_calibration_metrics,
+    label_calibration_record,
+    move_thresholds,
+)
 from zoo.evaluation.metrics import (
     choose_thresholds,
     classification_metrics,
@@ -51,7 +56,9 @@ def evaluate_single_label(clf, texts, y, baseline_data=None, explain_errors=Fals
         train_texts, train_y = baseline_data
         logger.info(f"baseline: TF-IDF + LinearSVC or NBSVM, chosen by cross-validation on the {len(train_texts)} "
                     "labelled texts")
-        metrics["baseline"] = fair_baseline(train_texts, train_y, texts, y, names, seed=clf.settings_.seed)
+        weighed = clf.settings_.class_weight == "balanced"  # (a user weighing zoo's classes weighs the SVM's too)
+        metrics["baseline"] = fair_baseline(train_texts, train_y, texts, y, names, seed=clf.settings_.seed,
+                                            class_weight="balanced" if weighed else None)
     return metrics
 
 
@@ -110,14 +117,18 @@ def error_analysis(texts, y, probabilities, names, *, thresholds=None, k=10, wid
     return {"top_losses": top, "most_confused": confused}
 
 
-def explain_top_losses(clf, texts, errors, k=6):
+def explain_top_losses(clf, texts, errors, k=6, width=120):
     """Adds to each top loss of ``errors`` the ``k`` tokens that counted most for its (most probable)
-    prediction (:mod:`zoo.evaluation.explanations`): ``"explanation": [[token, contribution], ...]``."""
+    prediction (:mod:`zoo.evaluation.explanations`): ``"explanation": [[token, contribution], ...]``, and its
+    first ``width`` tokens in order, each with its contribution (``"attributions"``: the HTML report's
+    highlighting)."""
     worst = errors["top_losses"]
     if not worst:
         return
     for entry, e in zip(worst, explanations.explain(clf, [texts[entry["index"]] for entry in worst])):
         entry["explanation"] = [[token, round(value, 4)] for token, value in e.top(k)]
+        entry["attributions"] = [[token, round(float(value), 4)]
+                                 for token, value in zip(e.tokens[:width], e.contributions[:width])]
 
 
 def _cut(text, width):
@@ -143,6 +154,8 @@ def evaluate_multi_label(clf, texts, y, baseline_data=None, explain_errors=False
     metrics["errors"] = error_analysis(texts, y, paths["model"], names, thresholds=clf.thresholds_)
     if explain_errors:
         explain_top_losses(clf, texts, metrics["errors"])
+    metrics["calibration"] = label_calibration_metrics(paths["uncalibrated"], paths["model"], y,
+                                                       getattr(clf, "calibration_", 1.0))
     if baseline_data is not None:
         train_texts, train_y = baseline_data
         logger.info(f"one-vs-rest TF-IDF + LinearSVC baseline on the {len(train_texts)} labelled texts")
@@ -179,3 +192,16 @@ def label_thresholds(clf, valid_texts, valid_y):
         "valid_micro_f1": {"at_0.5": at_half["micro_f1"], "chosen": chosen["micro_f1"]},
         "valid_macro_f1": {"at_0.5": at_half["macro_f1"], "chosen": chosen["macro_f1"]},
         **({"paths": alone} if alone else {})}
+
+
+def calibrate_labels(clf, probabilities, y, where):
+    """A multi-label classifier's calibration on ``(probabilities, y)`` (its uncalibrated probabilities of texts
+    labelled ``y``): ``(scaling, thresholds, what to report)``: Platt scaling per label
+    (:func:`zoo.evaluation.calibration.fit_label_scaling`) and the thresholds moved to the same cuts on the
+    calibrated probabilities (no predicted label set changes)."""
+    scaling, record = label_calibration_record(probabilities, y, where, [str(c) for c in clf.classes_])
+    thresholds = move_thresholds(clf.thresholds_, scaling, before=clf.calibration_)
+    if clf.fit_record_.thresholds:  # the values as the classifier uses them: on the calibrated probabilities
+        clf.fit_record_.thresholds["values"] = {str(name): round(t, 4) for name, t in
+                                                zip(clf.classes_, thresholds.tolist())}
+    return scaling, thresholds, record

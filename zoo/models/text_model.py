@@ -61,6 +61,39 @@ class TemperatureScaling(keras.layers.Layer):
         return {**super().get_config(), "temperature": self.initial_temperature}
 
 
+class LabelPlattScaling(keras.layers.Layer):
+    """A multi-label classifier's probabilities -> ``sigmoid(slope * logit(p) + bias)``, a slope and a bias per
+    label: calibration that changes no predicted label set (the thresholds move with it;
+    :func:`zoo.evaluation.calibration.move_thresholds`)."""
+
+    def __init__(self, scaling, **kwargs):
+        super().__init__(**kwargs)
+        self.initial_scaling = np.asarray(scaling, np.float32).tolist()
+
+    def build(self, input_shape):
+        slopes, biases = self.initial_scaling
+        self.slope = self.add_weight(shape=(len(slopes),), name="slope", trainable=False,
+                                     initializer=keras.initializers.Constant(slopes))
+        self.bias = self.add_weight(shape=(len(biases),), name="bias", trainable=False,
+                                    initializer=keras.initializers.Constant(biases))
+
+    def call(self, probabilities):
+        p = keras.ops.clip(keras.ops.cast(probabilities, "float32"), 1e-7, 1 - 1e-7)
+        logits = keras.ops.log(p) - keras.ops.log1p(-p)
+        return keras.ops.sigmoid(logits * keras.ops.cast(self.slope, "float32")
+                                 + keras.ops.cast(self.bias, "float32"))
+
+    def assign(self, scaling):
+        self.slope.assign(np.asarray(scaling, np.float32)[0])
+        self.bias.assign(np.asarray(scaling, np.float32)[1])
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "scaling": self.initial_scaling}
+
+
 def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0, truncation="head",
                fixed_length=False, companions=(), temperature=None):
     """Wraps ``model`` (token ids -> probabilities) into the raw-text model described above.
@@ -80,7 +113,8 @@ def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0,
     (:class:`~zoo.models.hybrid.HybridBlend`; with a weight per label,
     :class:`~zoo.models.hybrid.MultiLabelBlend`). A ``temperature`` scales the
     final probabilities (:class:`TemperatureScaling`, named ``calibration``;
-    single-label only); ``"uncalibrated"`` is then the output before it.
+    a slope and a bias per label, :class:`LabelPlattScaling`, for a
+    multi-label classifier); ``"uncalibrated"`` is then the output before it.
 
     Example:
 
@@ -117,7 +151,8 @@ def text_model(model, vectorizer, sequence_length, ngram=None, blend_weight=1.0,
             named["ngram"] = HybridBlend(0.0, name="ngram_alone")([recurrent, logits])
     named["uncalibrated"] = named["model"]
     if temperature is not None:
-        named["model"] = TemperatureScaling(temperature, name="calibration")(named["model"])
+        scaling = LabelPlattScaling if np.ndim(temperature) else TemperatureScaling
+        named["model"] = scaling(temperature, name="calibration")(named["model"])
     return keras.Model(texts, named, name="text_classifier")
 
 
@@ -127,7 +162,7 @@ def classifier_text_model(clf, cached=None, fixed_length=False):
     ``companions_`` and ``blend_weight_`` on a fitted candidate). The temperature is a variable of the model,
     assigned here, not part of that state: a new temperature does not rebuild it."""
     objects = (clf.model_, clf.vectorizer_, clf.ngram_, *clf.companions_)
-    temperature = None if clf.settings_.multi_label else float(getattr(clf, "calibration_", 1.0))
+    temperature = calibration_of(clf)
     values = (clf.sequence_length_, np.asarray(clf.blend_weight_).tolist(), clf.settings_.truncation,
               len(clf.companions_), bool(fixed_length))
     if cached is None or cached[1] != values or any(a is not b for a, b in zip(cached[0], objects)):
@@ -136,9 +171,21 @@ def classifier_text_model(clf, cached=None, fixed_length=False):
                                (c.model_, c.vectorizer_, c.sequence_length_, c.settings_.truncation)
                                for c in clf.companions_])
         cached = (objects, values, model)
-    if temperature is not None:
-        cached[2].get_layer("calibration").temperature.assign(temperature)
+    layer = cached[2].get_layer("calibration")
+    if isinstance(layer, LabelPlattScaling):
+        layer.assign(temperature)
+    else:
+        layer.temperature.assign(temperature)
     return cached, cached[2]
+
+
+def calibration_of(clf):
+    """A fitted classifier's calibration: its temperature, or for a multi-label one a ``(2, labels)`` float32
+    array of slopes and biases (:func:`zoo.evaluation.calibration.platt`)."""
+    calibration = getattr(clf, "calibration_", 1.0)
+    if clf.settings_.multi_label:
+        return np.asarray(calibration, np.float32).reshape(2, len(clf.classes_))
+    return float(calibration)
 
 
 def predict_text_model(model, texts, lengths, batch_size=128):

@@ -36,7 +36,7 @@ class FitRecord:
     language_model: dict | None = None  # ULMFiT: the language model's fine-tuning (epochs, perplexity, cache)
     language_model_config: dict | None = None  # ULMFiT: the language model's architecture
     hybrid: dict | None = None  # the n-gram path: its features, temperature and the blend weight chosen
-    calibration: dict | None = None  # single-label: the temperature of the final probabilities, where chosen
+    calibration: dict | None = None  # how the final probabilities are calibrated (multi-label: per label), where
     thresholds: dict | None = None  # multi-label: how each label's threshold was chosen
     precision: str | None = None  # the Keras dtype policy the model trained under
     replicas: int = 1  # the distribution strategy's replicas in sync

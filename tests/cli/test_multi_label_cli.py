@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from tests.helpers import parse_html_report
+from zoo.cli import explain
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROWS = [("red apple fruit", "red|fruit"), ("green apple pie", "fruit"), ("red fast car", "red|car"),
@@ -33,7 +34,7 @@ def files(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_zoo_train_multi_label_end_to_end(files, tmp_path):
+def test_zoo_train_multi_label_end_to_end(files, tmp_path, capsys):
     out = tmp_path / "run"
     result = _run("--train", str(files / "train.csv"), "--test", str(files / "test.jsonl"), "--multi-label",
                   "--label-separator", "|", "--init", "none", "--embedding-dim", "8", "--units", "8", "--epochs", "2",
@@ -60,6 +61,9 @@ def test_zoo_train_multi_label_end_to_end(files, tmp_path):
                                capture_output=True, text=True, timeout=120, cwd=ROOT,
                                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert predicted.returncode == 0 and predicted.stdout.strip().endswith("\tred apple"), predicted.stderr[-2000:]
+    explain.main([str(out / "export"), "--label", "red", "--top", "2", "red apple"])  # (options, then the text)
+    label, probability, text = capsys.readouterr().out.splitlines()[0].split("\t")
+    assert label == "red" and 0 <= float(probability) <= 1 and text == "red apple"
 
 
 @pytest.mark.slow

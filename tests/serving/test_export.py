@@ -135,7 +135,7 @@ def test_predict_abstains_below_min_confidence(trained, tmp_path, capsys):
     predict.main([path, "win cash", "see you at lunch", "--min-confidence", "0"])
     answered = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
     assert all(label for label, _, _ in answered)
-    predict.main([path, "win cash", "see you at lunch", "--min-confidence", "1"])
+    predict.main([path, "--min-confidence", "1", "win cash", "see you at lunch"])  # (options first, or last)
     abstained = [line.split("\t") for line in capsys.readouterr().out.rstrip("\n").splitlines()]
     assert [label for label, _, _ in abstained] == ["" if float(p) < 1 else label for label, p, _ in answered]
     with pytest.raises(SystemExit) as stop:

@@ -32,7 +32,7 @@ def main(argv=None):
     parser.add_argument("--label", default=None, help="the class to explain (default: each text's predicted one)")
     parser.add_argument("--steps", type=int, default=32, help="integrated gradients' path points (default: 32)")
     parser.add_argument("--json", action="store_true", help="one JSON object per text, with every token")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # (texts after the options too: `RUN --top 3 "a text"`)
     if args.top < 1 or args.steps < 1:
         fail(f"--top and --steps must be integers >= 1, got {args.top} and {args.steps}")
     run_dir = args.run_dir

@@ -40,7 +40,7 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=64, help="texts per call of the model (default: 64)")
     parser.add_argument("--min-confidence", type=float, default=None, metavar="P",
                         help="abstain (an empty label) where the top probability is below P (single-label exports)")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # (texts after the options too: `EXPORT --min-confidence 0.9 "a text"`)
     if args.batch_size < 1:
         fail(f"--batch-size must be an integer >= 1, got {args.batch_size}")
     if args.min_confidence is not None and not 0.0 <= args.min_confidence <= 1.0:

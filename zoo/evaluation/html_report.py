@@ -4,7 +4,9 @@ attributions highlighted.
 The page is rendered from ``report.md`` (Python-Markdown with its tables
 extension), so the two say the same; each plot it names is embedded as a
 ``data:`` URI, the style is inline, and nothing is fetched: the file can be
-mailed, archived or opened offline. The texts of highest loss follow, each
+mailed, archived or opened offline. The report quotes the texts of highest
+loss, so anything in them that a browser would act on (HTML, a link, an
+image's address) is shown as text or dropped. The texts of highest loss follow, each
 token shaded by what it contributed to the prediction (green for, red
 against; :func:`zoo.evaluation.scoring.explain_top_losses`).
 
@@ -22,6 +24,7 @@ import os
 import re
 
 import markdown
+import markdown.treeprocessors
 
 from zoo.files import write_text
 
@@ -51,11 +54,32 @@ def write_html_report(run_dir, metrics):
 def html_page(report_md, metrics, image_dir):
     """The page: ``report_md`` rendered, its PNGs (in ``image_dir``) inlined, then the highlighted top losses."""
     title = next((line[2:] for line in report_md.splitlines() if line.startswith("# ")), "zoo run")
-    body = markdown.markdown(_IMAGE.sub(lambda m: _inline_image(m, image_dir), report_md),
-                             extensions=["tables", "fenced_code"])
+    body = _markdown().convert(_IMAGE.sub(lambda m: _inline_image(m, image_dir), report_md))
     return "\n".join(["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
                       f"<title>{html.escape(title)}</title>", f"<style>{_STYLE}</style>", "</head>", "<body>", body,
                       *_highlighted_losses(metrics.get("errors")), "</body>", "</html>", ""])
+
+
+def _markdown():
+    """Python-Markdown with tables and code blocks, and nothing of a text's own that could act: the report quotes
+    users' texts, so raw HTML in them is shown as text (its block and inline parsers off: Python-Markdown's way
+    since ``safe_mode`` went), and a link or image of theirs loses its address (:class:`_OnlyInlined`)."""
+    md = markdown.Markdown(extensions=["tables", "fenced_code"])
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    md.treeprocessors.register(_OnlyInlined(md), "only_inlined", 0)  # (priority 0: after every other)
+    return md
+
+
+class _OnlyInlined(markdown.treeprocessors.Treeprocessor):
+    """Drops every address but the report's own inlined PNGs (``data:image/png;base64,``) and in-page anchors."""
+
+    def run(self, root):
+        for element in root.iter():
+            if element.get("src") is not None and not element.get("src").startswith("data:image/png;base64,"):
+                del element.attrib["src"]
+            if element.get("href") is not None and not element.get("href").startswith("#"):
+                del element.attrib["href"]
 
 
 def _inline_image(match, image_dir):

@@ -182,9 +182,11 @@ def classifier_text_model(clf, cached=None, fixed_length=False):
 def calibration_of(clf):
     """A fitted classifier's calibration: its temperature, or for a multi-label one a ``(2, labels)`` float32
     array of slopes and biases (:func:`zoo.evaluation.calibration.platt`)."""
-    calibration = getattr(clf, "calibration_", 1.0)
+    calibration = np.asarray(getattr(clf, "calibration_", 1.0), np.float32)
     if clf.settings_.multi_label:
-        return np.asarray(calibration, np.float32).reshape(2, len(clf.classes_))
+        if calibration.size == 1:  # (a temperature alone: slope 1 / T, no bias)
+            return np.array([[1.0 / float(calibration)] * len(clf.classes_), [0.0] * len(clf.classes_)], np.float32)
+        return calibration.reshape(2, len(clf.classes_))
     return float(calibration)
 
 

@@ -146,7 +146,6 @@ def test_bad_label_lists(labels, message):
 
 @pytest.mark.parametrize("params, parameter", [
     ({"init": "lm:wiki-books-lstm-lm-v2"}, "multi_label"), ({"init": "auto"}, "multi_label"),
-    ({"class_weight": "balanced"}, "class_weight"),
 ])
 def test_settings_multi_label_cannot_take(params, parameter):
     with pytest.raises(ConfigError) as info:
@@ -176,3 +175,32 @@ def test_platt_scaling_per_label_calibrates_and_changes_no_predicted_label_set(f
     loaded.calibrate(TEXTS[8:24], LABELS[8:24])  # refitted elsewhere: maybe other scaling, the same label sets
     assert loaded.fit_info_["calibration"]["chosen_on"] == "16 given texts"
     assert loaded.predict(TEXTS[:16]) == fitted.predict(TEXTS[:16])
+
+
+def test_balanced_class_weights_weigh_each_labels_positives_in_the_loss_and_the_svms(tmp_path):
+    from zoo.training.losses import LabelWeightedBinaryCrossentropy
+    from zoo.training.stages import class_weights
+
+    clf = TextClassifier(**{**TINY, "epochs": 1}, class_weight="balanced").fit(
+        TEXTS, LABELS, validation_data=(TEXTS[:16], LABELS[:16]))
+    y = np.array([[c in labels for c in clf.classes_] for labels in LABELS])  # the training rows (all of them)
+    expected = class_weights(y, "balanced")
+    assert isinstance(clf.model_.loss, LabelWeightedBinaryCrossentropy)
+    assert clf.model_.loss.positive == expected.positive and expected.positive[2] < expected.positive[3]
+    assert clf.fit_info_["hybrid"]["class_weight"] == "balanced"  # each label's SVM weighs them too
+    clf.save(tmp_path / "clf")  # the loss is a registered class: a saved model loads again
+    assert TextClassifier.load(tmp_path / "clf").predict(TEXTS[:4]) == clf.predict(TEXTS[:4])
+
+
+def test_the_baseline_weighs_labels_where_cross_validation_says_it_is_stronger():
+    # "red" is rare and its cue word is shared with common texts: unweighted SVMs never predict it.
+    texts = [f"apple pie n{i}" + (" shiny" if i % 5 == 0 else "") for i in range(40)] + [f"shiny red r{i}"
+                                                                                        for i in range(8)]
+    y = np.array([[1, 0]] * 40 + [[0, 1]] * 8)
+    test_texts, test_y = ["shiny red new", "apple pie new"], np.array([[0, 1], [1, 0]])
+    chosen = tfidf_svm_multi_label_baseline(texts, y, test_texts, test_y, ["pie", "red"])
+    cv = chosen["chosen_by"]["cv_micro_f1"]
+    assert set(cv) == {"unweighted", "balanced"} and chosen["chosen_by"]["folds"] == 3
+    assert chosen["short_name"].endswith("classes balanced") == (cv["balanced"] > cv["unweighted"])
+    plain = tfidf_svm_multi_label_baseline(texts, y, test_texts, test_y, ["pie", "red"], class_weight=None)
+    assert "chosen_by" not in plain and not plain["short_name"].endswith("balanced")

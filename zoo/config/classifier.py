@@ -192,7 +192,7 @@ class ClassifierConfig(Config):
     class_weight: str = setting("none", Choice(CLASS_WEIGHTS),
                                 "balanced: weight each class inversely to its frequency (imbalanced data) in "
                                 "the recurrent model's loss, the n-gram path's SVM, and the blend weight, then "
-                                "chosen by macro F1",
+                                "chosen by macro F1 (multi-label: each label's positives and negatives)",
                                 group="training")
     validation_split: float = setting(0.1, Number(0.0, 1.0),
                                       "share of the training texts held out (seeded, stratified) for early "
@@ -317,8 +317,7 @@ class ClassifierConfig(Config):
 def _check_multi_label(config):
     """``multi_label`` trains the word-vector path (or init none) only; the hybrid is turned off at fit time.
 
-    ULMFiT's classifier has a softmax head, init auto compares accuracies,
-    and balanced class weights are per class of one label.
+    ULMFiT's classifier has a softmax head, and init auto compares accuracies.
     """
     if not config.multi_label:
         return
@@ -326,9 +325,6 @@ def _check_multi_label(config):
     if kind in ("lm", "auto", "model"):
         raise ConfigError("multi_label", f"`multi_label=True` trains with word vectors or init='none', got "
                                          f"init={config.init!r}")
-    if config.class_weight != "none":
-        raise ConfigError("class_weight", f"`class_weight={config.class_weight!r}` weighs the classes of one label; "
-                                          "with `multi_label=True` leave it 'none'")
 
 
 # ClassifierConfig's groups of fields (each field's ``group``), in order, with their titles in --help.

@@ -284,7 +284,7 @@ def fair_baseline(train_texts, train_labels, test_texts, test_labels, class_name
 
 
 def tfidf_svm_multi_label_baseline(train_texts, train_y, test_texts, test_y, class_names, C=1.0, seed=0,
-                                   features=None):
+                                   features=None, class_weight="auto"):
     """One-vs-rest TF-IDF (sublinear tf) + LinearSVC on 0/1 label matrices.
 
     Each label's own LinearSVC predicts it where its decision value is
@@ -292,14 +292,41 @@ def tfidf_svm_multi_label_baseline(train_texts, train_y, test_texts, test_y, cla
     text is never predicted. The n-grams are words (1-2 grams), or characters
     (1-3 grams) for texts mostly in a script written without spaces, by the
     rule of the single-label baseline (``features``: ``"word"``, ``"char"``, or
-    None for :func:`feature_kind` of ``train_texts``).
+    None for :func:`feature_kind` of ``train_texts``). ``class_weight``: ``"balanced"`` weighs each label's
+    positives and negatives apart in its SVM (as zoo does when asked to), None does not, and ``"auto"`` (the
+    default) picks the one of higher micro F1 in a seeded 3-fold cross-validation on the training texts: with
+    labels this rare, the balanced SVMs can be the stronger simple model (debtags: 0.623 against 0.561).
     """
-    from sklearn.multiclass import OneVsRestClassifier
-    from sklearn.svm import LinearSVC
-
     start = time.time()
     train_y = np.asarray(train_y, np.int64)
     kind = features or feature_kind(train_texts)
+    chosen_by = None
+    if class_weight == "auto":
+        chosen_by = _cv_label_weighting(train_texts, train_y, class_names, kind, C, seed)
+        class_weight = "balanced" if chosen_by["balanced"] > chosen_by["unweighted"] else None
+    predicted = _one_vs_rest(train_texts, train_y, test_texts, kind, C, seed, class_weight)
+    result = multi_label_metrics(test_y, predicted, class_names)
+    weighed = ", classes balanced" if class_weight == "balanced" else ""
+    result["model"] = f"one-vs-rest TF-IDF {describe_features(kind)} (sublinear tf) + LinearSVC{weighed}"
+    result["short_name"] = f"one-vs-rest TF-IDF + LinearSVC {describe_features(kind)}{weighed}"
+    result["features"] = kind
+    result["train_texts"] = len(train_texts)
+    result["train_seconds"] = round(time.time() - start, 1)
+    if chosen_by:
+        result["chosen_by"] = {"cv_micro_f1": chosen_by, "folds": MULTI_LABEL_FOLDS}
+        result["model"] += (f" (chosen by {MULTI_LABEL_FOLDS}-fold CV over the "
+                            f"{'unweighted' if class_weight else 'balanced'} one)")
+    return result
+
+
+MULTI_LABEL_FOLDS = 3
+
+
+def _one_vs_rest(train_texts, train_y, test_texts, kind, C, seed, class_weight):
+    """The 0/1 predictions of one LinearSVC per label (a label in every training text: always; in none: never)."""
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.svm import LinearSVC
+
     vectorizer = tfidf_vectorizer(kind)
     try:
         matrix = vectorizer.fit_transform(train_texts)
@@ -309,14 +336,24 @@ def tfidf_svm_multi_label_baseline(train_texts, train_y, test_texts, test_y, cla
     present = np.flatnonzero(train_y.any(0) & ~train_y.all(0))  # OneVsRest needs both values in each column
     predicted = np.zeros((len(test_texts), train_y.shape[1]), np.int64)
     if len(present):
-        model = OneVsRestClassifier(LinearSVC(C=C, random_state=seed))
+        model = OneVsRestClassifier(LinearSVC(C=C, random_state=seed, class_weight=class_weight))
         model.fit(matrix, train_y[:, present])
         predicted[:, present] = np.reshape(model.predict(vectorizer.transform(test_texts)), (len(test_texts), -1))
     predicted[:, train_y.all(0)] = 1
-    result = multi_label_metrics(test_y, predicted, class_names)
-    result["model"] = f"one-vs-rest TF-IDF {describe_features(kind)} (sublinear tf) + LinearSVC"
-    result["short_name"] = f"one-vs-rest TF-IDF + LinearSVC {describe_features(kind)}"
-    result["features"] = kind
-    result["train_texts"] = len(train_texts)
-    result["train_seconds"] = round(time.time() - start, 1)
-    return result
+    return predicted
+
+
+def _cv_label_weighting(texts, y, class_names, kind, C, seed):
+    """Micro F1 of the unweighted and the balanced one-vs-rest SVMs, each the mean over seeded folds (each fold's
+    features fitted on its own training texts); both 0 where there are too few texts to fold."""
+    from sklearn.model_selection import KFold
+
+    if len(texts) < 2 * MULTI_LABEL_FOLDS:
+        return {"unweighted": 0.0, "balanced": 0.0}
+    scores = {"unweighted": [], "balanced": []}
+    for train, held in KFold(MULTI_LABEL_FOLDS, shuffle=True, random_state=seed).split(np.zeros(len(texts))):
+        fold_texts, held_texts = [texts[i] for i in train], [texts[i] for i in held]
+        for name, weight in (("unweighted", None), ("balanced", "balanced")):
+            predicted = _one_vs_rest(fold_texts, y[train], held_texts, kind, C, seed, weight)
+            scores[name].append(multi_label_metrics(y[held], predicted, class_names)["micro_f1"])
+    return {name: round(float(np.mean(values)), 4) for name, values in scores.items()}

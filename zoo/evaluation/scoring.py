@@ -159,8 +159,9 @@ def evaluate_multi_label(clf, texts, y, baseline_data=None, explain_errors=False
     if baseline_data is not None:
         train_texts, train_y = baseline_data
         logger.info(f"one-vs-rest TF-IDF + LinearSVC baseline on the {len(train_texts)} labelled texts")
-        metrics["baseline"] = tfidf_svm_multi_label_baseline(train_texts, train_y, texts, y, names,
-                                                             seed=clf.settings_.seed)
+        metrics["baseline"] = tfidf_svm_multi_label_baseline(
+            train_texts, train_y, texts, y, names, seed=clf.settings_.seed,
+            class_weight="balanced" if clf.settings_.class_weight == "balanced" else "auto")
     return metrics
 
 

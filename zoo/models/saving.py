@@ -19,7 +19,8 @@ import importlib
 
 # The modules whose import registers zoo's Keras classes (layers, models, optimizers, schedules).
 REGISTERING_MODULES = ("zoo.layers", "zoo.models.factories", "zoo.models.language_model",
-                       "zoo.models.ulmfit_classifier", "zoo.training.discriminative", "zoo.training.schedules")
+                       "zoo.models.ulmfit_classifier", "zoo.training.discriminative", "zoo.training.schedules",
+                       "zoo.training.losses")
 
 
 def register_custom_objects():

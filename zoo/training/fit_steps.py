@@ -201,7 +201,8 @@ class FitSteps:
         fitted here (the validation split chooses)."""
         start = time.time()
         layer, info = fit_multi_label_ngram_path(self.texts, self.y, self.s.ngram_max_tokens, self.valid_texts,
-                                                 self.valid_y, seed=self.s.seed)
+                                                 self.valid_y, seed=self.s.seed, class_weight="balanced" if
+                                                 self.s.class_weight == "balanced" else None)
         recurrent = (recurrent_probabilities(self.model, self.valid_ids.ids) if len(self.valid_y) else
                      np.zeros((0, len(self.classes)), np.float32))
         weights, chosen = choose_label_weights(recurrent, ngram_logits(layer, self.valid_texts), self.valid_y)

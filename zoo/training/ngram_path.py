@@ -159,14 +159,16 @@ def _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperat
     return layer, info
 
 
-def fit_multi_label_ngram_path(texts, y, max_tokens, valid_texts=(), valid_y=None, seed=0, ngrams="auto"):
+def fit_multi_label_ngram_path(texts, y, max_tokens, valid_texts=(), valid_y=None, seed=0, ngrams="auto",
+                               class_weight=None):
     """The n-gram path of a multi-label classifier: one ``LinearSVC`` per label (one-vs-rest) on the same TF-IDF
     features as :func:`fit_ngram_path`'s, each label's margin a logit column; returns ``(layer, info)``.
 
     ``y`` is the 0/1 matrix ``(texts, labels)``. One temperature for all
     labels, the one whose ``sigmoid(t * margins)`` has the lowest binary log
     loss on the validation split. A label with no positive (or no negative)
-    training text gets a constant logit far below (or above) any margin.
+    training text gets a constant logit far below (or above) any margin. ``class_weight``: each label's SVM's
+    (``"balanced"``: its positives and negatives weighed apart).
     """
     from sklearn.svm import LinearSVC
 
@@ -186,7 +188,7 @@ def fit_multi_label_ngram_path(texts, y, max_tokens, valid_texts=(), valid_y=Non
         if column.min() == column.max():  # always or never in training: no margin to learn
             bias[label] = -ABSENT_CLASS_LOGIT if column.max() else ABSENT_CLASS_LOGIT
             continue
-        svm = LinearSVC(C=SVM_C, random_state=seed).fit(x, column)
+        svm = LinearSVC(C=SVM_C, random_state=seed, class_weight=class_weight).fit(x, column)
         kernel[:, label], bias[label] = svm.coef_[0], svm.intercept_[0]
     layer = NgramLinear.from_arrays(vocabulary, idf, kernel, bias, ngrams=ngrams, standardize=STANDARDIZE,
                                     bigram_weight=bigram_weight, name="ngram_path")
@@ -202,7 +204,8 @@ def fit_multi_label_ngram_path(texts, y, max_tokens, valid_texts=(), valid_y=Non
     logger.info(f"n-gram path: {len(vocabulary)} n-grams, a LinearSVC per label ({y.shape[1]}), temperature "
                 f"{temperature:.3g}")
     return layer, {"features": len(vocabulary), "model": f"TF-IDF {grams} (sublinear tf) + a LinearSVC per label",
-                   "C": SVM_C, "bigram_weight": bigram_weight, "ngrams": ngrams, "temperature": float(temperature)}
+                   "C": SVM_C, "bigram_weight": bigram_weight, "ngrams": ngrams, "temperature": float(temperature),
+                   **({"class_weight": class_weight} if class_weight else {})}
 
 
 MIN_POSITIVES_FOR_OWN_WEIGHT = 10  # a label with fewer validation texts takes the weight chosen for all labels

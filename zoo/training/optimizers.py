@@ -6,6 +6,9 @@ path uses (the estimator, the CLI's choices, tuning and, through
 """
 
 from zoo.errors import ConfigError
+from zoo.lazy import lazy_module
+
+losses = lazy_module("zoo.training.losses")  # (Keras: only once a model compiles)
 
 # name -> (the class in keras.optimizers, its defaults in zoo). "gd" is plain gradient descent (w -= lr * g, on
 # each batch; --batch-size as large as the training set makes it full-batch); "sgd" is momentum 0.9 with Nesterov
@@ -84,7 +87,7 @@ def head_activation(model):
     return keras.activations.serialize(model.get_layer("head").activation)
 
 
-def compile_model(model, optimizer="adam", learning_rate=1e-3, clipnorm=None, **compile_kwargs):
+def compile_model(model, optimizer="adam", learning_rate=1e-3, clipnorm=None, label_weights=None, **compile_kwargs):
     """Compiles a zoo model with the loss and metrics its head calls for.
 
     softmax head: sparse categorical cross-entropy and accuracy; sigmoid head:
@@ -97,6 +100,8 @@ def compile_model(model, optimizer="adam", learning_rate=1e-3, clipnorm=None, **
         optimizer: an optimizer name (see :func:`make_optimizer`) or instance.
         learning_rate: used when ``optimizer`` is a name.
         clipnorm: gradient clipping norm, used when ``optimizer`` is a name.
+        label_weights: a sigmoid head's per-label weights of positives and negatives
+            (``(positive, negative)``: :class:`zoo.training.losses.LabelWeightedBinaryCrossentropy`).
         **compile_kwargs: passed to ``model.compile`` (e.g. ``jit_compile``).
 
     Returns:
@@ -111,6 +116,8 @@ def compile_model(model, optimizer="adam", learning_rate=1e-3, clipnorm=None, **
         loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
     elif activation == "sigmoid":
         loss, metrics = "binary_crossentropy", [keras.metrics.BinaryAccuracy(name="accuracy")]
+        if label_weights is not None:
+            loss = losses.LabelWeightedBinaryCrossentropy(*label_weights)
     else:
         loss, metrics = "mean_squared_error", ["mean_absolute_error"]
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics, **compile_kwargs)

@@ -36,6 +36,7 @@ import csv
 import dataclasses
 import json
 import os
+import typing
 
 import keras
 import numpy as np
@@ -178,13 +179,25 @@ def apply_stage(model, stage):
     return trainable_groups(model)
 
 
+class LabelWeights(typing.NamedTuple):
+    """A multi-label model's class weights: each label's positives' and negatives' weights."""
+
+    positive: list
+    negative: list
+
+
 def class_weights(labels, mode):
-    """Keras ``class_weight`` from scikit-learn's ``compute_class_weight`` (None: unweighted).
+    """Keras ``class_weight`` from scikit-learn's ``compute_class_weight`` (None: unweighted); for a 0/1 label
+    matrix (multi-label), each label's two classes weighed so: ``LabelWeights(positive, negative)``, which
+    :func:`run_stages` turns into the loss (:class:`zoo.training.losses.LabelWeightedBinaryCrossentropy`).
+    A label present in all texts or in none weighs 1.
 
     Example:
 
     >>> class_weights(np.array([0, 0, 0, 1]), "balanced")
     {0: 0.6666666666666666, 1: 2.0}
+    >>> class_weights(np.array([[1, 0], [0, 0], [0, 0], [0, 0]]), "balanced")
+    LabelWeights(positive=[2.0, 1.0], negative=[0.6667, 1.0])
     """
     if mode in (None, "none"):
         return None
@@ -193,6 +206,14 @@ def class_weights(labels, mode):
                                           f"got {mode!r}")
     from sklearn.utils.class_weight import compute_class_weight
 
+    if np.ndim(labels) == 2:  # multi-label: each label's positives and negatives
+        y = np.asarray(labels)
+        positives, n = y.sum(axis=0), len(y)
+        seen = (positives > 0) & (positives < n)
+        with np.errstate(divide="ignore"):
+            positive = np.where(seen, n / (2.0 * positives), 1.0)
+            negative = np.where(seen, n / (2.0 * (n - positives)), 1.0)
+        return LabelWeights([round(float(w), 4) for w in positive], [round(float(w), 4) for w in negative])
     classes = np.unique(labels)
     weights = compute_class_weight("balanced", classes=classes, y=labels)
     return {int(c): float(w) for c, w in zip(classes, weights)}
@@ -218,7 +239,7 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
         patience: early stopping on ``monitor`` with the best
             weights restored, after this many epochs without improvement
             (None: no early stopping).
-        class_weight: Keras ``class_weight``.
+        class_weight: Keras ``class_weight``, or a multi-label model's ``LabelWeights`` (:func:`class_weights`).
         strategy: the ``tf.distribute`` strategy the model was built under.
         lr_scaling: ``linear`` multiplies every rate by the replicas.
         backup_dir: make the run resumable (per stage: a ``BackupAndRestore``
@@ -268,7 +289,7 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
         rate = distribute.scaled_learning_rate(stage.learning_rate, strategy, lr_scaling)
         schedule = learning_rate_schedule(stage.schedule, rate, stage.epochs * steps)
         fit_model = _compile(model, stage, schedule, optimizer, optimizer_options or {}, clipnorm, strategy,
-                             trainer)
+                             trainer, class_weight)
         discriminative = f", each group below at 1/{stage.lr_factor:g} of the one above" if stage.lr_factor != 1 \
             else ""
         logger.info(f"stage {stage.name}: {stage.epochs} epoch(s), learning rate {rate:.3g} ({stage.schedule}"
@@ -281,7 +302,8 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
         fit_model._initial_epoch = None
         # shuffle=False: the tf.data pipeline reshuffles every epoch itself.
         fit = fit_model.fit(train_ds, validation_data=valid_ds, epochs=stage.epochs, steps_per_epoch=steps_per_epoch,
-                            callbacks=stage_callbacks, verbose=verbose, shuffle=False, class_weight=class_weight)
+                            callbacks=stage_callbacks, verbose=verbose, shuffle=False,
+                            class_weight=None if isinstance(class_weight, LabelWeights) else class_weight)
         made += per_epoch * len(next(iter(fit.history.values()), []))
         if backup_dir:
             stage_history = _stage_history(os.path.join(backup_dir, f"{stage.name}.csv"))
@@ -296,8 +318,9 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
     return history
 
 
-def _compile(model, stage, schedule, optimizer, options, clipnorm, strategy, trainer):
-    """Compiles (a fresh optimizer) what the stage fits; returns it."""
+def _compile(model, stage, schedule, optimizer, options, clipnorm, strategy, trainer, class_weight=None):
+    """Compiles (a fresh optimizer) what the stage fits; returns it. A multi-label model's ``LabelWeights``
+    become its loss (Keras' ``class_weight`` cannot weigh one label's positives)."""
     with strategy.scope():
         if stage.lr_factor != 1:
             opt = discriminative_optimizer(optimizer, schedule, group_multipliers(model, stage.lr_factor),
@@ -309,7 +332,8 @@ def _compile(model, stage, schedule, optimizer, options, clipnorm, strategy, tra
             fit_model.compile(opt)
             return fit_model
         if any(layer.name == "head" for layer in model.layers):
-            return compile_model(model, opt)
+            return compile_model(model, opt, label_weights=class_weight if isinstance(class_weight, LabelWeights)
+                                 else None)
         model.compile(opt)  # a language model: its own loss (LanguageModel.compute_loss)
         return model
 

@@ -19,9 +19,10 @@ from zoo.evaluation.calibration import (
     move_thresholds,
 )
 from zoo.evaluation.metrics import (
-    choose_thresholds,
+    MIN_POSITIVES_FOR_OWN_THRESHOLD,
     classification_metrics,
     multi_label_metrics,
+    shared_thresholds,
 )
 from zoo.log import logger
 
@@ -166,8 +167,9 @@ def evaluate_multi_label(clf, texts, y, baseline_data=None, explain_errors=False
 
 
 def label_thresholds(clf, valid_texts, valid_y):
-    """Each label's threshold, chosen on the validation split (of a hybrid, after the blend, and of each path
-    alone for the report); ``(thresholds, what to report)``."""
+    """Each label's threshold, chosen on the validation split (:func:`zoo.evaluation.metrics.shared_thresholds`: one
+    shared, a label's own where it has enough positives; of a hybrid, after the blend, and of each path alone for
+    the report); ``(thresholds, what to report)``."""
     names = [str(c) for c in clf.classes_]
     if not len(valid_y):
         logger.warning(f"multi-label: no validation split: every label's threshold is {DEFAULT_THRESHOLD}")
@@ -176,18 +178,20 @@ def label_thresholds(clf, valid_texts, valid_y):
                                                "values": dict(zip(names, thresholds.tolist()))}
     paths = clf.predict_paths(valid_texts)
     probabilities = paths["model"]
-    thresholds, f1 = choose_thresholds(valid_y, probabilities)
-    alone = {name: [round(float(t), 2) for t in choose_thresholds(valid_y, paths[name])[0]]
+    thresholds, f1, shared, own = shared_thresholds(valid_y, probabilities)
+    alone = {name: [round(float(t), 2) for t in shared_thresholds(valid_y, paths[name])[0]]
              for name in ("recurrent", "ngram") if clf.ngram_ is not None}
     absent = [name for name, value in zip(names, f1) if np.isnan(value)]
-    logger.info(f"multi-label: thresholds chosen on the {len(valid_y)} validation texts (from "
-                f"{thresholds.min():.2f} to {thresholds.max():.2f}, median {np.median(thresholds):.2f})"
-                + (f"; {len(absent)} label(s) absent there keep {DEFAULT_THRESHOLD}: {', '.join(absent[:5])}"
-                   + (", ..." if len(absent) > 5 else "") if absent else ""))
+    logger.info(f"multi-label: thresholds chosen on the {len(valid_y)} validation texts: {shared:.2f} shared, "
+                f"{int(own.sum())} of {len(names)} labels their own (those with {MIN_POSITIVES_FOR_OWN_THRESHOLD} or "
+                f"more positives there)" + (f"; {len(absent)} label(s) absent there: {', '.join(absent[:5])}"
+                                            + (", ..." if len(absent) > 5 else "") if absent else ""))
     at_half = multi_label_metrics(valid_y, probabilities >= DEFAULT_THRESHOLD, names)
     chosen = multi_label_metrics(valid_y, probabilities >= thresholds, names)
     return thresholds.astype(np.float32), {
-        "chosen_on": f"the validation split ({len(valid_y)} texts): each label's best F1 over 0.05, ..., 0.95",
+        "chosen_on": (f"the validation split ({len(valid_y)} texts): the best micro F1 over 0.05, ..., 0.95 shared, "
+                      f"each label's best F1 where it has {MIN_POSITIVES_FOR_OWN_THRESHOLD} or more positives"),
+        "shared": shared, "own": [name for name, mine in zip(names, own) if mine],
         "values": dict(zip(names, [round(float(t), 2) for t in thresholds])),
         "absent_from_validation": absent,
         "valid_micro_f1": {"at_0.5": at_half["micro_f1"], "chosen": chosen["micro_f1"]},

@@ -211,7 +211,8 @@ def binary_log_loss(probabilities, y):
 def _fit_platt(z, y):
     """``(a, b)`` of the logistic regression of ``y`` on ``z`` (scikit-learn, practically unregularised); None
     where it is not increasing or ``y`` has one value only."""
-    from sklearn.linear_model import LogisticRegression  # (scikit-learn: only where a multi-label model calibrates)
+    # (scikit-learn: imported only where a multi-label model calibrates)
+    from sklearn.linear_model import LogisticRegression
 
     z, y = np.ravel(z), np.ravel(y)
     if y.min() == y.max():

@@ -182,11 +182,12 @@ def calibration_section(calibration):
     ece, loss = calibration["ece"], calibration["log_loss"]
     where = calibration.get("chosen_on", "the validation split")
     multi = calibration.get("multi_label", False)
-    lines = ["## Calibration", "", f"{_temperature(calibration)[:1].upper()}{_temperature(calibration)[1:]}, chosen on {where} (no prediction "
-             "changes" + ("; the thresholds move with it)." if multi else ")."),
+    how = _temperature(calibration)
+    lines = ["## Calibration", "", (f"{how[:1].upper()}{how[1:]}, chosen on {where} (no prediction changes"
+                                    + ("; the thresholds move with it)." if multi else ").")),
              "", "| | before | after |", "|---|---|---|",
-             f"| expected calibration error{' (every text and label)' if multi else ''} | {ece['before']:.4f} | "
-             f"{ece['after']:.4f} |"]
+             (f"| expected calibration error{' (every text and label)' if multi else ''} | {ece['before']:.4f} | "
+              f"{ece['after']:.4f} |")]
     if multi:
         mean = calibration["mean_label_ece"]
         return [*lines, f"| the labels' mean ECE | {mean['before']:.4f} | {mean['after']:.4f} |",

@@ -224,7 +224,7 @@ class TextClassifier:
 
     def _calibrate(self, texts, y, where):
         before = self.predict_paths(texts)["uncalibrated"] if len(y) else None
-        if self.settings_.multi_label:  # a temperature per label; the thresholds move with them
+        if self.settings_.multi_label:  # Platt scaling per label; the thresholds move with it
             self.calibration_, self.thresholds_, record = calibrate_labels(self, before, y, where)
         else:
             self.calibration_, record = temperature_record(before, y, where)

@@ -53,8 +53,7 @@ def scale(probabilities, temperature):
 
 def log_loss(probabilities, y):
     """The mean negative log-probability of the true classes."""
-    p = np.asarray(probabilities, np.float64)[np.arange(len(y)), np.asarray(y)]
-    return float(-np.mean(np.log(np.maximum(p, EPSILON)))) + 0.0  # (+ 0.0: no negative zero)
+    return float(np.mean(_text_losses(probabilities, y))) + 0.0  # (+ 0.0: no negative zero)
 
 
 def fit_temperature(probabilities, y):
@@ -93,25 +92,39 @@ def _label_losses(probabilities, y):
     return -(y * np.log(p) + (1 - y) * np.log1p(-p))
 
 
+def _binned(probabilities, outcomes, bins):
+    """``probabilities`` in ``bins`` equal-width bins: each bin's mean probability, mean outcome and count
+    (a bin without any: NaN, NaN, 0)."""
+    p, outcomes = np.ravel(np.asarray(probabilities, np.float64)), np.ravel(np.asarray(outcomes, np.float64))
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    count = np.bincount(which, minlength=bins)
+    with np.errstate(invalid="ignore"):
+        return np.bincount(which, p, minlength=bins) / count, np.bincount(which, outcomes, minlength=bins) / count, count
+
+
+def _calibration_error(binned):
+    """The size-weighted mean of ``|mean outcome - mean probability|`` over :func:`_binned`'s bins."""
+    confidence, outcome, count = binned
+    kept = count > 0
+    return float(np.sum(count[kept] * np.abs(outcome[kept] - confidence[kept])) / count.sum())
+
+
+def _bins_record(binned):
+    """:func:`_binned`'s bins as the report keeps them (the diagram's points; None for an empty bin)."""
+    confidence, outcome, count = binned
+    return {"confidence": [None if np.isnan(c) else round(float(c), 4) for c in confidence],
+            "accuracy": [None if np.isnan(a) else round(float(a), 4) for a in outcome], "count": count.tolist()}
+
+
 def reliability(probabilities, y, bins=ECE_BINS):
     """Per bin of top probability: ``(confidence, accuracy, count)`` arrays (a bin without texts: NaN, 0)."""
     p = np.asarray(probabilities, np.float64)
-    confidence, right = p.max(axis=-1), (p.argmax(axis=-1) == np.asarray(y))
-    which = np.minimum((confidence * bins).astype(int), bins - 1)
-    count = np.bincount(which, minlength=bins)
-    with np.errstate(invalid="ignore"):
-        mean_confidence = np.bincount(which, confidence, minlength=bins) / count
-        accuracy = np.bincount(which, right, minlength=bins) / count
-    return mean_confidence, accuracy, count
+    return _binned(p.max(axis=-1), p.argmax(axis=-1) == np.asarray(y), bins)
 
 
 def expected_calibration_error(probabilities, y, bins=ECE_BINS):
     """ECE: the size-weighted mean of ``|accuracy - confidence|`` over bins of top probability."""
-    if not len(y):
-        return 0.0
-    confidence, accuracy, count = reliability(probabilities, y, bins)
-    kept = count > 0
-    return float(np.sum(count[kept] * np.abs(accuracy[kept] - confidence[kept])) / count.sum())
+    return _calibration_error(reliability(probabilities, y, bins)) if len(y) else 0.0
 
 
 def coverage_curve(probabilities, y, levels=CONFIDENCE_LEVELS):
@@ -148,19 +161,12 @@ def temperature_record(probabilities, y, where):
 def calibration_metrics(before, after, y, temperature):
     """What the report shows of calibration on a test split: the temperature, ECE and log loss before and after
     it, each one's reliability bins (for the diagram) and the accuracy kept at each confidence level."""
-    def bins(p):
-        confidence, accuracy, count = reliability(p, y)
-        return {"confidence": [None if np.isnan(c) else round(float(c), 4) for c in confidence],
-                "accuracy": [None if np.isnan(a) else round(float(a), 4) for a in accuracy],
-                "count": count.tolist()}
-
     return {"temperature": float(temperature),
             "ece": {"before": round(expected_calibration_error(before, y), 4),
                     "after": round(expected_calibration_error(after, y), 4)},
             "log_loss": {"before": round(log_loss(before, y), 4), "after": round(log_loss(after, y), 4)},
-            "reliability": {"before": bins(before), "after": bins(after)},
+            "reliability": {name: _bins_record(reliability(p, y)) for name, p in (("before", before), ("after", after))},
             "coverage": coverage_curve(after, y)}
-
 
 
 # === Multi-label: Platt scaling per label ===
@@ -175,32 +181,37 @@ def calibration_metrics(before, after, y, temperature):
 # set changes. The ECE of a multi-label classifier bins every (text, label) probability and compares it with how
 # often the label is there (a reliability diagram of probabilities, not of a top class).
 
-IDENTITY = (1.0, 0.0)
-
-
 def _logit(p):
     p = np.clip(np.asarray(p, np.float64), EPSILON, 1 - EPSILON)
     return np.log(p) - np.log1p(-p)
 
 
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def uniform_scaling(labels, slope=1.0, bias=0.0):
+    """One slope and bias for every label, as a ``(2, labels)`` float32 array (by default the identity)."""
+    return np.array([[slope] * labels, [bias] * labels], np.float32)
+
+
 def identity_scaling(labels):
     """The calibration that changes nothing: slopes 1, biases 0, as a ``(2, labels)`` array."""
-    return np.array([[IDENTITY[0]] * labels, [IDENTITY[1]] * labels], np.float32)
+    return uniform_scaling(labels)
 
 
 def platt(probabilities, scaling):
     """``sigmoid(a * logit(p) + b)`` column by column (``scaling``: a ``(2, labels)`` array of slopes and biases)."""
     slope, bias = np.asarray(scaling, np.float64)
-    return (1.0 / (1.0 + np.exp(-(slope * _logit(probabilities) + bias)))).astype(np.float32)
+    return _sigmoid(slope * _logit(probabilities) + bias).astype(np.float32)
 
 
 def move_thresholds(thresholds, scaling, before=None):
     """Thresholds on probabilities calibrated by ``before`` (None: none) moved to the same cuts under ``scaling``."""
-    z = _logit(thresholds)
-    if before is not None:
-        z = (z - np.asarray(before, np.float64)[1]) / np.asarray(before, np.float64)[0]
-    slope, bias = np.asarray(scaling, np.float64)
-    return (1.0 / (1.0 + np.exp(-(slope * z + bias)))).astype(np.float32)
+    if before is not None:  # back to the uncalibrated probabilities' cuts first
+        slope, bias = np.asarray(before, np.float64)
+        thresholds = _sigmoid((_logit(thresholds) - bias) / slope)
+    return platt(thresholds, scaling)
 
 
 def binary_log_loss(probabilities, y):
@@ -233,7 +244,7 @@ def fit_label_scaling(probabilities, y):
     z = _logit(probabilities)
     shared = _fit_platt(z, y)
     if shared is not None:
-        candidate = np.array([[shared[0]] * labels, [shared[1]] * labels], np.float32)
+        candidate = uniform_scaling(labels, *shared)
         if significant(_label_losses(probabilities, y).sum(1), _label_losses(platt(probabilities, candidate), y).sum(1)):
             scaling = candidate
         else:
@@ -252,21 +263,13 @@ def fit_label_scaling(probabilities, y):
 
 def probability_reliability(probabilities, y, bins=ECE_BINS):
     """Per bin of every (text, label) probability: ``(mean probability, share of labels present, count)``."""
-    p, y = np.ravel(np.asarray(probabilities, np.float64)), np.ravel(np.asarray(y, np.float64))
-    which = np.minimum((p * bins).astype(int), bins - 1)
-    count = np.bincount(which, minlength=bins)
-    with np.errstate(invalid="ignore"):
-        return np.bincount(which, p, minlength=bins) / count, np.bincount(which, y, minlength=bins) / count, count
+    return _binned(probabilities, y, bins)
 
 
 def label_calibration_error(probabilities, y, bins=ECE_BINS):
     """The multi-label ECE: :func:`probability_reliability`'s bins, ``|share present - mean probability|``
     weighted by their sizes."""
-    if not np.size(y):
-        return 0.0
-    confidence, present, count = probability_reliability(probabilities, y, bins)
-    kept = count > 0
-    return float(np.sum(count[kept] * np.abs(present[kept] - confidence[kept])) / count.sum())
+    return _calibration_error(probability_reliability(probabilities, y, bins)) if np.size(y) else 0.0
 
 
 def label_calibration_record(probabilities, y, where, names):
@@ -291,11 +294,6 @@ def label_calibration_metrics(before, after, y, scaling):
     """What the report shows of a multi-label classifier's calibration on a test split: the slopes' and biases'
     ranges, the ECE over every (text, label) probability and the mean binary log loss before and after, each
     label's ECE averaged, and the reliability bins (for the diagram)."""
-    def bins(p):
-        confidence, present, count = probability_reliability(p, y)
-        return {"confidence": [None if np.isnan(c) else round(float(c), 4) for c in confidence],
-                "accuracy": [None if np.isnan(a) else round(float(a), 4) for a in present], "count": count.tolist()}
-
     y = np.asarray(y)
     slope, bias = np.asarray(scaling, np.float64)
     per_label = {name: [label_calibration_error(p[:, j], y[:, j]) for j in range(y.shape[1])]
@@ -308,4 +306,5 @@ def label_calibration_metrics(before, after, y, scaling):
             "mean_label_ece": {name: round(float(np.mean(v)), 4) for name, v in per_label.items()},
             "log_loss": {"before": round(float(binary_log_loss(before, y).mean()), 4),
                          "after": round(float(binary_log_loss(after, y).mean()), 4)},
-            "reliability": {"before": bins(before), "after": bins(after)}}
+            "reliability": {name: _bins_record(probability_reliability(p, y))
+                            for name, p in (("before", before), ("after", after))}}

@@ -144,9 +144,10 @@ def _save(fig, path):
 
 
 def plot_calibration(calibration, path):
-    """Writes the reliability diagram (accuracy against confidence per bin, before and after temperature
-    scaling) beside accuracy against coverage (abstaining below each confidence level): one PNG."""
-    multi = calibration.get("multi_label", False)  # a temperature per label; no coverage (no top class)
+    """Writes the reliability diagram (accuracy against confidence per bin, before and after calibration) beside
+    accuracy against coverage (abstaining below each confidence level): one PNG; a multi-label classifier's has the
+    diagram alone (every label's probability against how often it is there; no top class to abstain on)."""
+    multi = calibration.get("multi_label", False)
     fig, axes = plt.subplots(1, 1 if multi else 2, figsize=(4.5 if multi else 9, 3.8), squeeze=False)
     left = axes[0, 0]
     left.plot([0, 1], [0, 1], color="gray", linestyle="--", linewidth=0.8, label="calibrated")

@@ -54,6 +54,9 @@ class TemperatureScaling(keras.layers.Layer):
         log_p = keras.ops.log(keras.ops.maximum(keras.ops.cast(probabilities, "float32"), 1e-7))
         return keras.ops.softmax(log_p / keras.ops.cast(self.temperature, "float32"))
 
+    def assign(self, temperature):
+        self.temperature.assign(temperature)
+
     def compute_output_shape(self, input_shape):
         return input_shape
 
@@ -171,11 +174,7 @@ def classifier_text_model(clf, cached=None, fixed_length=False):
                                (c.model_, c.vectorizer_, c.sequence_length_, c.settings_.truncation)
                                for c in clf.companions_])
         cached = (objects, values, model)
-    layer = cached[2].get_layer("calibration")
-    if isinstance(layer, LabelPlattScaling):
-        layer.assign(temperature)
-    else:
-        layer.temperature.assign(temperature)
+    cached[2].get_layer("calibration").assign(temperature)
     return cached, cached[2]
 
 
@@ -183,11 +182,7 @@ def calibration_of(clf):
     """A fitted classifier's calibration: its temperature, or for a multi-label one a ``(2, labels)`` float32
     array of slopes and biases (:func:`zoo.evaluation.calibration.platt`)."""
     calibration = np.asarray(getattr(clf, "calibration_", 1.0), np.float32)
-    if clf.settings_.multi_label:
-        if calibration.size == 1:  # (a temperature alone: slope 1 / T, no bias)
-            return np.array([[1.0 / float(calibration)] * len(clf.classes_), [0.0] * len(clf.classes_)], np.float32)
-        return calibration.reshape(2, len(clf.classes_))
-    return float(calibration)
+    return calibration.reshape(2, len(clf.classes_)) if clf.settings_.multi_label else float(calibration)
 
 
 def predict_text_model(model, texts, lengths, batch_size=128):

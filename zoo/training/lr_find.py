@@ -20,7 +20,7 @@ import numpy as np
 from zoo.errors import ConfigError
 from zoo.log import logger
 from zoo.training.optimizers import compile_model, make_optimizer
-from zoo.training.stages import LabelWeights, apply_stage, class_weights
+from zoo.training.stages import apply_stage, class_weights, split_class_weight
 
 SMOOTHING = 0.98  # the loss's exponential moving average (debiased), as fastai's
 DIVERGED = 4.0  # stop once the smoothed loss is this many times its minimum
@@ -117,14 +117,14 @@ def range_test(model, stage, train_ds, *, start_lr=1e-6, end_lr=1.0, steps=200, 
     groups = apply_stage(model, stage)
     schedule = keras.optimizers.schedules.ExponentialDecay(start_lr, decay_steps=steps - 1,
                                                            decay_rate=end_lr / start_lr)
-    per_label = isinstance(class_weight, LabelWeights)  # (multi-label: the weights are the loss's, as in fit)
+    class_weight, label_weights = split_class_weight(class_weight)  # (multi-label: the loss's, as in fit)
     compile_model(model, make_optimizer(optimizer, schedule, clipnorm, **(optimizer_options or {})),
-                  label_weights=class_weight if per_label else None)
+                  label_weights=label_weights)
     recorder = _Recorder(schedule)
     logger.info(f"learning-rate range test: up to {steps} steps from {start_lr:g} to {end_lr:g} ({stage.name}: "
                 f"training {', '.join(groups)})")
     model.fit(train_ds.repeat(), epochs=steps, steps_per_epoch=1, callbacks=[recorder], verbose=verbose,
-              shuffle=False, class_weight=None if per_label else class_weight)
+              shuffle=False, class_weight=class_weight)
     return summarize(recorder.rates, recorder.losses, recorder.smoothed,
                      recorder.stopped or f"the last step ({steps})", stage.name)
 

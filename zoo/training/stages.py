@@ -186,6 +186,12 @@ class LabelWeights(typing.NamedTuple):
     negative: list
 
 
+def split_class_weight(class_weight):
+    """``(for fit, for the loss)``: Keras' ``class_weight`` goes to ``fit``; a multi-label model's
+    ``LabelWeights`` to its loss instead (Keras' ``class_weight`` cannot weigh one label's positives)."""
+    return (None, class_weight) if isinstance(class_weight, LabelWeights) else (class_weight, None)
+
+
 def class_weights(labels, mode):
     """Keras ``class_weight`` from scikit-learn's ``compute_class_weight`` (None: unweighted); for a 0/1 label
     matrix (multi-label), each label's two classes weighed so: ``LabelWeights(positive, negative)``, which
@@ -206,14 +212,10 @@ def class_weights(labels, mode):
                                           f"got {mode!r}")
     from sklearn.utils.class_weight import compute_class_weight
 
-    if np.ndim(labels) == 2:  # multi-label: each label's positives and negatives
-        y = np.asarray(labels)
-        positives, n = y.sum(axis=0), len(y)
-        seen = (positives > 0) & (positives < n)
-        with np.errstate(divide="ignore"):
-            positive = np.where(seen, n / (2.0 * positives), 1.0)
-            negative = np.where(seen, n / (2.0 * (n - positives)), 1.0)
-        return LabelWeights([round(float(w), 4) for w in positive], [round(float(w), 4) for w in negative])
+    if np.ndim(labels) == 2:  # multi-label: each label's two classes, its negatives and its positives
+        weights = [compute_class_weight("balanced", classes=np.array([0, 1]), y=column)
+                   if 0 < column.sum() < len(column) else (1.0, 1.0) for column in np.asarray(labels).T]
+        return LabelWeights([round(float(w[1]), 4) for w in weights], [round(float(w[0]), 4) for w in weights])
     classes = np.unique(labels)
     weights = compute_class_weight("balanced", classes=classes, y=labels)
     return {int(c): float(w) for c, w in zip(classes, weights)}
@@ -257,6 +259,7 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
     import tensorflow as tf
 
     strategy = strategy or tf.distribute.get_strategy()
+    class_weight, label_weights = split_class_weight(class_weight)
     verbose = fit_verbosity() if verbose is None else verbose
     steps = steps_per_epoch or sum(1 for _ in train_ds)
     monitor = monitor or default_monitor(model)
@@ -289,7 +292,7 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
         rate = distribute.scaled_learning_rate(stage.learning_rate, strategy, lr_scaling)
         schedule = learning_rate_schedule(stage.schedule, rate, stage.epochs * steps)
         fit_model = _compile(model, stage, schedule, optimizer, optimizer_options or {}, clipnorm, strategy,
-                             trainer, class_weight)
+                             trainer, label_weights)
         discriminative = f", each group below at 1/{stage.lr_factor:g} of the one above" if stage.lr_factor != 1 \
             else ""
         logger.info(f"stage {stage.name}: {stage.epochs} epoch(s), learning rate {rate:.3g} ({stage.schedule}"
@@ -302,8 +305,7 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
         fit_model._initial_epoch = None
         # shuffle=False: the tf.data pipeline reshuffles every epoch itself.
         fit = fit_model.fit(train_ds, validation_data=valid_ds, epochs=stage.epochs, steps_per_epoch=steps_per_epoch,
-                            callbacks=stage_callbacks, verbose=verbose, shuffle=False,
-                            class_weight=None if isinstance(class_weight, LabelWeights) else class_weight)
+                            callbacks=stage_callbacks, verbose=verbose, shuffle=False, class_weight=class_weight)
         made += per_epoch * len(next(iter(fit.history.values()), []))
         if backup_dir:
             stage_history = _stage_history(os.path.join(backup_dir, f"{stage.name}.csv"))
@@ -318,9 +320,9 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
     return history
 
 
-def _compile(model, stage, schedule, optimizer, options, clipnorm, strategy, trainer, class_weight=None):
-    """Compiles (a fresh optimizer) what the stage fits; returns it. A multi-label model's ``LabelWeights``
-    become its loss (Keras' ``class_weight`` cannot weigh one label's positives)."""
+def _compile(model, stage, schedule, optimizer, options, clipnorm, strategy, trainer, label_weights=None):
+    """Compiles (a fresh optimizer) what the stage fits; returns it. ``label_weights``: a multi-label model's
+    ``LabelWeights``, its loss's."""
     with strategy.scope():
         if stage.lr_factor != 1:
             opt = discriminative_optimizer(optimizer, schedule, group_multipliers(model, stage.lr_factor),
@@ -332,8 +334,7 @@ def _compile(model, stage, schedule, optimizer, options, clipnorm, strategy, tra
             fit_model.compile(opt)
             return fit_model
         if any(layer.name == "head" for layer in model.layers):
-            return compile_model(model, opt, label_weights=class_weight if isinstance(class_weight, LabelWeights)
-                                 else None)
+            return compile_model(model, opt, label_weights=label_weights)
         model.compile(opt)  # a language model: its own loss (LanguageModel.compute_loss)
         return model
 

@@ -85,6 +85,17 @@ def test_fit_predict_evaluate(fitted):
     assert default_monitor(fitted.model_) == "val_loss"
 
 
+def test_the_ngram_path_is_fitted_again_on_the_validation_texts_after_the_choices(fitted):
+    valid_texts, valid_labels = ["violet sky", "violet sea sky"], [["sky"], ["sky"]]  # "violet" only here
+    clf = TextClassifier(**{**TINY, "epochs": 1}).fit(TEXTS, LABELS, validation_data=(valid_texts, valid_labels))
+    refit = clf.fit_info_["hybrid"]["refit"]
+    assert refit["texts"] == len(TEXTS) + 2 and "violet" in clf.ngram_.vocabulary
+    assert refit["features"] == len(clf.ngram_.vocabulary)
+    assert "violet" not in fitted.ngram_.vocabulary  # (the fixture's validation texts are training texts)
+    column = clf.classes_.index("sky")  # the SVM learnt from it: "violet" counts towards sky
+    assert clf.ngram_.kernel.numpy()[clf.ngram_.vocabulary.index("violet") + 1, column] > 0
+
+
 def test_save_and_load_keep_the_thresholds(fitted, tmp_path):
     fitted.save(tmp_path / "clf")
     saved = json.loads((tmp_path / "clf" / "classifier.json").read_text())

@@ -84,7 +84,7 @@ def write_run_report(out, clf, config, metrics):
                   f"from {min(hybrid['blend_weights']):.2f} to {max(hybrid['blend_weights']):.2f} by label")
         details.append(f"hybrid: the recurrent path weighs {weighs} against the n-gram path "
                        f"({hybrid['features']} {_grams(hybrid)}{_bigrams(hybrid)}, temperature "
-                       f"{hybrid['temperature']:.3g}{_self_training(hybrid)}; {how})")
+                       f"{hybrid['temperature']:.3g}{_self_training(hybrid)}; {how})" + _refit(hybrid))
     thresholds = metrics.get("thresholds")
     if thresholds:  # multi-label
         values = list(thresholds["values"].values())
@@ -118,6 +118,12 @@ def _self_training(hybrid):
     done = hybrid.get("self_training")
     return (f", self-trained on the {done['added']} most confident of {done['unlabelled']} unlabelled texts"
             if done else "")
+
+
+def _refit(hybrid):
+    refit = hybrid.get("refit")  # (multi-label: zoo.training.fit_steps.FitSteps.refit_multi_label_ngram_path)
+    return (f", then fitted again on the {refit['texts']} training and validation texts ({refit['features']} "
+            "n-grams)" if refit else "")
 
 
 def _grams(hybrid):

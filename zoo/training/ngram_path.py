@@ -160,13 +160,14 @@ def _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperat
 
 
 def fit_multi_label_ngram_path(texts, y, max_tokens, valid_texts=(), valid_y=None, seed=0, ngrams="auto",
-                               class_weight=None):
+                               class_weight=None, temperature=None):
     """The n-gram path of a multi-label classifier: one ``LinearSVC`` per label (one-vs-rest) on the same TF-IDF
     features as :func:`fit_ngram_path`'s, each label's margin a logit column; returns ``(layer, info)``.
 
     ``y`` is the 0/1 matrix ``(texts, labels)``. One temperature for all
     labels, the one whose ``sigmoid(t * margins)`` has the lowest binary log
-    loss on the validation split. A label with no positive (or no negative)
+    loss on the validation split, or ``temperature`` when given (the refit on
+    the training and validation texts keeps the one chosen before it). A label with no positive (or no negative)
     training text gets a constant logit far below (or above) any margin. ``class_weight``: each label's SVM's
     (``"balanced"``: its positives and negatives weighed apart).
     """
@@ -192,10 +193,10 @@ def fit_multi_label_ngram_path(texts, y, max_tokens, valid_texts=(), valid_y=Non
         kernel[:, label], bias[label] = svm.coef_[0], svm.intercept_[0]
     layer = NgramLinear.from_arrays(vocabulary, idf, kernel, bias, ngrams=ngrams, standardize=STANDARDIZE,
                                     bigram_weight=bigram_weight, name="ngram_path")
-    if valid_y is not None and len(valid_y):
+    if temperature is None and valid_y is not None and len(valid_y):
         margins = ngram_logits(layer, valid_texts)
         temperature = min(TEMPERATURES, key=lambda t: _binary_log_loss(_sigmoid(t * margins), valid_y))
-    else:
+    elif temperature is None:
         temperature = DEFAULT_NGRAM_TEMPERATURE
         logger.warning(f"no validation split: the n-gram path's temperature is {DEFAULT_NGRAM_TEMPERATURE}")
     layer.kernel.assign(layer.kernel * temperature)

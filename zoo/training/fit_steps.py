@@ -215,8 +215,7 @@ class FitSteps:
 
     def refit_multi_label_ngram_path(self):
         """The multi-label n-gram path fitted again, on the training and validation texts, once the validation
-        split has chosen its temperature, the blend weights, the thresholds and the calibration; returns the layer
-        (or None without a validation split: nothing to add).
+        split has chosen its temperature, the blend weights, the thresholds and the calibration; returns the layer.
 
         Why: the SVMs are a convex fit of a few seconds, so the labels of the validation split can teach them too
         once nothing is left to choose there, as they teach the printed baseline (issue #34). Measured on debtags'
@@ -225,8 +224,6 @@ class FitSteps:
         macro F1 0.492 -> 0.504, the mean of both ways (``bench/ngram_refit.py``). The recurrent model is not
         refitted: its epochs were chosen on the validation split, and a second training would double the time.
         """
-        if not len(self.valid_y):
-            return None
         start = time.time()
         info = self.record.hybrid
         layer, _ = fit_multi_label_ngram_path(self.texts + self.valid_texts, np.concatenate([self.y, self.valid_y]),

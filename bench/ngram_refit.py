@@ -11,7 +11,16 @@ with 20 or more positives in A: half of :data:`zoo.evaluation.metrics.MIN_POSITI
 B scores that path and the same path fitted again on the training split and A, with the same temperature and
 thresholds. The test split is not read.
 
+``--single DATASET...`` asks the same of the single-label n-gram path
+(:func:`zoo.training.ngram_path.fit_ngram_path`, alone): each built-in
+dataset's validation split in two seeded stratified halves, the path fitted on
+train (its temperature chosen on A) or on train and A, accuracy on B, both
+ways. zoo does not refit the single-label path (``docs/hybrid.md`` says why);
+this measures what it would gain.
+
     python bench/ngram_refit.py --output docs/results/ngram-refit/results.json
+    python bench/ngram_refit.py --single sms_spam zh_reviews kjv_divisions shakespeare_genres 20newsgroups \
+        --output docs/results/ngram-refit/single-label.json
 
 (``--quick`` is accepted and changes nothing: the study takes under a minute.)
 """
@@ -32,9 +41,14 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from zoo.data import load_dataset
+from zoo.data.datasets import split_indices
 from zoo.data.debtags import SNAPSHOT
 from zoo.evaluation.metrics import shared_thresholds
-from zoo.training.ngram_path import fit_multi_label_ngram_path, ngram_logits
+from zoo.training.ngram_path import (
+    fit_multi_label_ngram_path,
+    fit_ngram_path,
+    ngram_logits,
+)
 
 MAX_TOKENS, MIN_POSITIVES_IN_HALF, SEED = 300000, 20, 0
 
@@ -59,10 +73,41 @@ def scores(y, probabilities, thresholds):
             "macro_f1": float(f1_score(y, predicted, average="macro", zero_division=0))}
 
 
+def single_label(names):
+    """The ``--single`` study (the module docstring): one row per dataset."""
+    rows = []
+    for name in names:
+        data = load_dataset(name)
+        texts, y = list(data.train_texts), np.asarray(data.train_labels)
+        valid_texts, valid_y = list(data.valid_texts), np.asarray(data.valid_labels)
+        first, second = split_indices(valid_y, SEED, test_size=0.5)
+        accuracy = {"train": [], "train + A": []}
+        for a, b in ((first, second), (second, first)):
+            a_texts, b_texts = [valid_texts[i] for i in a], [valid_texts[i] for i in b]
+            layer, info = fit_ngram_path(texts, y, len(data.class_names), MAX_TOKENS, a_texts, valid_y[a], seed=SEED)
+            refit, _ = fit_ngram_path(texts + a_texts, np.concatenate([y, valid_y[a]]), len(data.class_names),
+                                      MAX_TOKENS, seed=SEED, temperature=info["temperature"],
+                                      bigram_weight=info["bigram_weight"], ngrams=info["ngrams"])
+            for key, path in (("train", layer), ("train + A", refit)):
+                accuracy[key].append(float(np.mean(ngram_logits(path, b_texts).argmax(-1) == valid_y[b])))
+        row = {"dataset": name, "train_texts": len(texts), "valid_texts": len(valid_texts),
+               **{f"accuracy, fitted on {k}": round(float(np.mean(v)), 4) for k, v in accuracy.items()},
+               "both_ways": accuracy}
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    print(_common.markdown_table(rows, [(k, k, None) for k in rows[0] if k != "both_ways"]))
+    return {"rows": rows}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--single", nargs="+", metavar="DATASET", help="the single-label study on these datasets")
     _common.add_output_args(parser)
     args = parser.parse_args()
+    if args.single:
+        _common.write_json(_common.output_path(args, "ngram_refit_single"), {
+            "command": "python " + " ".join(sys.argv), **single_label(args.single), "machine": _common.machine_info()})
+        return
     data = load_dataset("debtags")
     texts, y = list(data.train_texts), np.asarray(data.train_labels)
     valid_texts, valid_y = list(data.valid_texts), np.asarray(data.valid_labels)

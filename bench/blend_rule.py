@@ -42,6 +42,10 @@ def main(argv=None):
         if not len(dataset.valid_texts):
             print(f"{run}: no validation split (the fixed weight {clf.blend_weight_}), skipped")
             continue
+        if (clf.fit_record_.hybrid or {}).get("refit"):  # (ngram_refit: the validation split is not held out)
+            print(f"{run}: its n-gram path was fitted on the validation split too (train with --no-ngram-refit), "
+                  "skipped")
+            continue
         y = encode(dataset, "valid")
         paths = clf.predict_paths(dataset.valid_texts)
         logits = ngram_logits(clf.ngram_, dataset.valid_texts)

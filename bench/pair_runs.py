@@ -41,6 +41,9 @@ def main(argv=None):
         sys.exit(f"error: the runs' classes are not {args.dataset}'s")
     if first.ngram_ is None:
         sys.exit(f"error: {args.run_dir[0]}: not a hybrid (no n-gram path to blend with); give a hybrid run first")
+    if (first.fit_record_.hybrid or {}).get("refit"):  # (ngram_refit: its validation predictions are not held out)
+        sys.exit(f"error: {args.run_dir[0]}: its n-gram path was fitted on the validation split too; train it with "
+                 "--no-ngram-refit for this comparison")
     splits = {"valid": (data.valid_texts, np.asarray(data.valid_labels)),
               "test": (data.test_texts, np.asarray(data.test_labels))}
     paths = {name: [run.predict_paths(texts) for run in (first, second)] + [ngram_logits(first.ngram_, texts)]

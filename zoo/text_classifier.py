@@ -184,8 +184,8 @@ class TextClassifier:
         if multi:  # a threshold per label, chosen on the validation split after the blend
             self.thresholds_, self.fit_record_.thresholds = label_thresholds(self, steps.valid_texts, steps.valid_y)
         self.fit_record_.calibration = self._calibrate(steps.valid_texts, steps.valid_y, "the validation split")
-        if multi and settings.hybrid and len(steps.valid_y):  # all chosen: the validation labels teach it too
-            self.ngram_ = steps.refit_multi_label_ngram_path()
+        if settings.hybrid and settings.ngram_refit and len(steps.valid_y):  # all chosen: the validation labels
+            self.ngram_ = steps.refit_ngram_path()  # teach the n-gram path too
         return self
 
     def _procedure(self, steps, lm_texts, step):

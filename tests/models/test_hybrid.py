@@ -82,6 +82,19 @@ def test_the_classifier_self_trains_on_unlabelled_texts_it_was_not_trained_on():
     assert "self_training" not in off.fit_info_["hybrid"]
 
 
+def test_the_ngram_path_is_fitted_again_on_the_validation_texts_unless_ngram_refit_is_off():
+    validation = (["jackpot win now", "jackpot cash"], [1, 1])  # "jackpot" only here
+    on = TextClassifier(init="none", units=2, embedding_dim=2, epochs=1, verbose=0).fit(TEXTS, LABELS, validation)
+    assert on.fit_info_["hybrid"]["refit"] == {"texts": len(TEXTS) + 2, "features": len(on.ngram_.vocabulary),
+                                               "seconds": on.fit_info_["hybrid"]["refit"]["seconds"]}
+    jackpot = on.ngram_.vocabulary.index("jackpot") + 1  # (row 0: out of vocabulary)
+    kernel = on.ngram_.kernel.numpy()
+    assert kernel[jackpot, 1] > kernel[jackpot, 0]  # learnt from the validation labels: it speaks for class 1
+    off = TextClassifier(init="none", units=2, embedding_dim=2, epochs=1, ngram_refit=False, verbose=0)
+    off.fit(TEXTS, LABELS, validation)
+    assert "refit" not in off.fit_info_["hybrid"] and "jackpot" not in off.ngram_.vocabulary
+
+
 def test_fit_chooses_a_temperature_and_binary_logits_are_two_columns():
     layer, info = fit_ngram_path(TEXTS, LABELS, 2, max_tokens=1000, valid_texts=TEXTS[:12], valid_y=LABELS[:12])
     logits = ngram_logits(layer, ["free cash", "lunch later"])

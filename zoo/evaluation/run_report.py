@@ -121,7 +121,7 @@ def _self_training(hybrid):
 
 
 def _refit(hybrid):
-    refit = hybrid.get("refit")  # (multi-label: zoo.training.fit_steps.FitSteps.refit_multi_label_ngram_path)
+    refit = hybrid.get("refit")  # (ngram_refit: zoo.training.fit_steps.FitSteps.refit_ngram_path)
     return (f", then fitted again on the {refit['texts']} training and validation texts ({refit['features']} "
             "n-grams)" if refit else "")
 

@@ -306,7 +306,8 @@ def _candidates(make_classifier, s, params, pick_data, validation, fit_args):
         shown = ", ".join(f"{k}={v}" for k, v in changes.items() if v is not None)
         logger.info(f"init auto: candidate {name} ({shown})")
         began = time.time()
-        candidate = make_classifier(**{**params, **changes, "backup_dir": _within(s, name)})
+        # ngram_refit off: the comparison scores (and the pair blends and calibrates) on the validation split
+        candidate = make_classifier(**{**params, **changes, "ngram_refit": False, "backup_dir": _within(s, name)})
         candidate.fit(*pick_data, validation_data=validation, **fit_args)
         paths = candidate.predict_paths(validation[0])  # (kept: the pair's entry averages them)
         accuracy = float(np.mean(paths["model"].argmax(-1) == valid_y))

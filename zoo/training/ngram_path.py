@@ -26,6 +26,10 @@ Two numbers are chosen on the validation split, never on test:
   of 21 weights: the lowest log loss within one paired standard error of the
   best validation accuracy (:func:`choose_blend_weight`).
 
+Then the path is fitted again on the training and validation texts with that
+temperature and weight (``ngram_refit``:
+:meth:`zoo.training.fit_steps.FitSteps.refit_ngram_path`).
+
 Texts without labels (``unlabelled_texts``: say, the rest of a corpus of
 which only 1,000 texts are labelled) teach the path too, by self-training:
 fit on the labelled texts, label the unlabelled ones with it, keep the more

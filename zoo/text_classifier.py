@@ -184,8 +184,9 @@ class TextClassifier:
         if multi:  # a threshold per label, chosen on the validation split after the blend
             self.thresholds_, self.fit_record_.thresholds = label_thresholds(self, steps.valid_texts, steps.valid_y)
         self.fit_record_.calibration = self._calibrate(steps.valid_texts, steps.valid_y, "the validation split")
-        if settings.hybrid and settings.ngram_refit and len(steps.valid_y):  # all chosen: the validation labels
-            self.ngram_ = steps.refit_ngram_path()  # teach the n-gram path too
+        # Everything is chosen on the validation split now: its labels can teach the n-gram path too.
+        if settings.hybrid and settings.ngram_refit and len(steps.valid_y):
+            self.ngram_ = steps.refit_ngram_path()
         return self
 
     def _procedure(self, steps, lm_texts, step):

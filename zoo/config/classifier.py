@@ -150,7 +150,8 @@ class ClassifierConfig(Config):
                                                 "confident half", group="hybrid")
     ngram_refit: bool = setting(True, Flag(), "once the validation split has chosen the blend (and a multi-label "
                                               "model's thresholds and calibration), fit the n-gram path again on the "
-                                              "training and validation texts, as the baseline is", group="hybrid")
+                                              "training and validation texts, as the baseline is trained",
+                                group="hybrid")
     # --- training ---
     epochs: int = setting(None, Integer(1, optional=True),
                           f"epochs (none with word vectors or init none: {DEFAULT_EPOCHS}, raised for small training "

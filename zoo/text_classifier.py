@@ -145,9 +145,12 @@ class TextClassifier:
             texts: the training texts (a list of ``str``).
             labels: their labels (any hashable values: class names or ids);
                 with ``multi_label``, a list of labels per text.
-            validation_data: ``(texts, labels)`` for early stopping; None
-                holds out ``validation_split`` of the training texts (seeded,
-                stratified); an empty pair means no validation.
+            validation_data: ``(texts, labels)`` for early stopping and the
+                blend (and a multi-label model's thresholds); None holds out
+                ``validation_split`` of the training texts (seeded,
+                stratified); an empty pair means no validation. With
+                ``ngram_refit`` (the default) the n-gram path then trains on
+                them too: score on other texts.
             classes: the label set in the order of the outputs (default: the
                 sorted labels, numerically when they are all integers).
             lm_texts: with ``init="lm:..."``, the texts the language model is

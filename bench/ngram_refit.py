@@ -123,7 +123,8 @@ def main():
                                            min_positives=MIN_POSITIVES_IN_HALF)[0]
             refit, _ = fit_multi_label_ngram_path(texts + a_texts, np.concatenate([y, valid_y[a]]), MAX_TOKENS,
                                                   seed=SEED, class_weight=class_weight,
-                                                  temperature=info["temperature"])
+                                                  temperature=info["temperature"], ngrams=info["ngrams"],
+                                                  bigram_weight=info["bigram_weight"])
             for name, path in (("train", layer), ("train + A", refit)):
                 row = {"chosen_on": f"half {first + 1}", "scored_on": f"half {2 - first}", "fitted_on": name,
                        "class_weight": class_weight or "none", "a_texts": len(a), "b_texts": len(b),

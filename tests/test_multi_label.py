@@ -13,6 +13,7 @@ from zoo.errors import ConfigError, DataError
 from zoo.evaluation.baselines import tfidf_svm_multi_label_baseline
 from zoo.evaluation.metrics import choose_thresholds, multi_label_metrics
 from zoo.evaluation.report import metrics_table, per_label_table
+from zoo.training.ngram_path import fit_multi_label_ngram_path
 from zoo.training.stages import default_monitor
 
 ROWS = [("red apple fruit", ["red", "fruit"]), ("green apple pie", ["fruit"]), ("red fast car", ["red", "car"]),
@@ -94,6 +95,13 @@ def test_the_ngram_path_is_fitted_again_on_the_validation_texts_after_the_choice
     assert "violet" not in fitted.ngram_.vocabulary  # (the fixture's validation texts are training texts)
     column = clf.classes_.index("sky")  # the SVM learnt from it: "violet" counts towards sky
     assert clf.ngram_.kernel.numpy()[clf.ngram_.vocabulary.index("violet") + 1, column] > 0
+
+
+def test_a_refit_keeps_the_features_its_temperature_was_chosen_for():
+    y = np.array([[int(c in labels) for c in ("car", "fruit", "red", "sky")] for labels in LABELS])
+    auto = fit_multi_label_ngram_path(TEXTS, y, 1000, temperature=1.0)[1]  # 48 texts: bigrams weighed apart
+    kept = fit_multi_label_ngram_path(TEXTS, y, 1000, temperature=1.0, bigram_weight=None, ngrams=2)[1]
+    assert (auto["bigram_weight"], kept["bigram_weight"], kept["temperature"]) == (0.5, None, 1.0)
 
 
 def test_save_and_load_keep_the_thresholds(fitted, tmp_path):

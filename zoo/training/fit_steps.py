@@ -228,15 +228,14 @@ class FitSteps:
         start = time.time()
         info = self.record.hybrid
         texts, y = self.texts + self.valid_texts, np.concatenate([self.y, self.valid_y])
+        # The features its temperature and blend were chosen for (more texts could cross SMALL_TRAINING_SET).
+        chosen = {"seed": self.s.seed, "temperature": info["temperature"], "bigram_weight": info["bigram_weight"],
+                  "ngrams": info["ngrams"], "class_weight": info.get("class_weight")}
         if self.s.multi_label:
-            layer, _ = fit_multi_label_ngram_path(texts, y, self.s.ngram_max_tokens, seed=self.s.seed,
-                                                  class_weight=info.get("class_weight"),
-                                                  temperature=info["temperature"])
+            layer, _ = fit_multi_label_ngram_path(texts, y, self.s.ngram_max_tokens, **chosen)
         else:
-            layer, _ = fit_ngram_path(texts, y, len(self.classes), self.s.ngram_max_tokens, seed=self.s.seed,
-                                      temperature=info["temperature"], bigram_weight=info["bigram_weight"],
-                                      unlabelled_texts=self.unlabelled_texts, ngrams=info["ngrams"],
-                                      class_weight=info.get("class_weight"))
+            layer, _ = fit_ngram_path(texts, y, len(self.classes), self.s.ngram_max_tokens,
+                                      unlabelled_texts=self.unlabelled_texts, **chosen)
         info["refit"] = {"texts": len(texts), "features": len(layer.vocabulary),
                          "seconds": round(time.time() - start, 1)}
         logger.info(f"hybrid: the n-gram path fitted again on the {len(texts)} training and validation texts (its "

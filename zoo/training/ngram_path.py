@@ -164,7 +164,7 @@ def _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperat
 
 
 def fit_multi_label_ngram_path(texts, y, max_tokens, valid_texts=(), valid_y=None, seed=0, ngrams="auto",
-                               class_weight=None, temperature=None):
+                               class_weight=None, temperature=None, bigram_weight="auto"):
     """The n-gram path of a multi-label classifier: one ``LinearSVC`` per label (one-vs-rest) on the same TF-IDF
     features as :func:`fit_ngram_path`'s, each label's margin a logit column; returns ``(layer, info)``.
 
@@ -173,13 +173,14 @@ def fit_multi_label_ngram_path(texts, y, max_tokens, valid_texts=(), valid_y=Non
     loss on the validation split, or ``temperature`` when given (the refit on
     the training and validation texts keeps the one chosen before it). A label with no positive (or no negative)
     training text gets a constant logit far below (or above) any margin. ``class_weight``: each label's SVM's
-    (``"balanced"``: its positives and negatives weighed apart).
+    (``"balanced"``: its positives and negatives weighed apart). ``ngrams`` and ``bigram_weight``: as for
+    :func:`fit_ngram_path` (a refit keeps the features its temperature was chosen for).
     """
     from sklearn.svm import LinearSVC
 
     y = np.asarray(y)
     ngrams = ngrams_for(texts) if ngrams == "auto" else ngrams
-    bigram_weight = bigram_weight_for(len(texts))
+    bigram_weight = bigram_weight_for(len(texts)) if bigram_weight == "auto" else bigram_weight
     vectorizer = keras.layers.TextVectorization(max_tokens=max_tokens, standardize=standardizer(STANDARDIZE),
                                                 ngrams=ngrams, output_mode="count", sparse=True)
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))

@@ -1,7 +1,10 @@
 """Ctrl-C under the command line's handler is recorded as well as raised: one that a finalizer dropped is raised
-again after the next training batch (zoo.interrupts)."""
+again after the next training batch (zoo.interrupts). SIGTERM ends a command as Ctrl-C does, with its own line and
+exit code."""
 
+import os
 import signal
+import time
 
 import pytest
 
@@ -24,3 +27,30 @@ def test_a_ctrl_c_that_a_finalizer_dropped_is_raised_again_after_the_next_batch(
             check.on_train_batch_end(1)
     assert signal.getsignal(signal.SIGINT) is before
     interrupts.check()  # leaving watch() forgets the request
+
+
+def test_sigterm_ends_a_command_with_one_line_and_exit_code_143(capsys):
+    from zoo.cli.flags import one_line_errors
+
+    with pytest.raises(SystemExit) as stop, one_line_errors():
+        os.kill(os.getpid(), signal.SIGTERM)  # as `kill`, `timeout` or a scheduler sends it
+        time.sleep(10)  # Python runs the handler here (without one, the process would die with no message)
+    assert stop.value.code == 143
+    assert capsys.readouterr().err.strip() == "error: terminated"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back
+
+
+def test_a_terminated_training_run_says_how_to_resume(monkeypatch, tmp_path):
+    from zoo.cli import train
+    from zoo.config import ClassifierConfig, DataConfig, RunConfig
+    from zoo.errors import Interrupted
+
+    def terminated(*args):
+        raise interrupts.Terminated
+
+    monkeypatch.setattr(train, "_run", terminated)
+    with pytest.raises(Interrupted) as stop:
+        train.run(DataConfig(dataset="sms_spam"), RunConfig(output_dir=str(tmp_path / "run")),
+                  ClassifierConfig(init="none", backup_dir=str(tmp_path / "backup")))
+    assert str(stop.value) == f"terminated; rerun the same command to resume from the backup in {tmp_path / 'backup'}"
+    assert stop.value.exit_code == 143

@@ -75,6 +75,8 @@ def test_fit_predict_evaluate(fitted):
     expected = [[c for c, p, t in zip(fitted.classes_, row, fitted.thresholds_) if p >= t]
                 for row in fitted.predict_proba(TEXTS[:8])]
     assert predicted == expected
+    exact = np.mean([set(row) == set(truth) for row, truth in zip(predicted, LABELS[:8])])
+    assert fitted.score(TEXTS[:8], LABELS[:8]) == pytest.approx(exact)  # subset accuracy, as scikit-learn's
     metrics = fitted.evaluate(TEXTS, LABELS, baseline=True)
     assert metrics["num_test_examples"] == len(TEXTS) and set(metrics["per_class"]) == set(fitted.classes_)
     assert metrics["micro_f1"] > 0.5 and metrics["baseline"]["micro_f1"] > 0.9

@@ -45,6 +45,8 @@ def test_inputs_that_gave_wrong_answers_are_one_line_errors(fitted):
             clf.fit(TEXTS, LABELS[:-1] + [bad])
     with pytest.raises(DataError, match="classes: 'pos' appears more than once"):  # was: three outputs
         clf.fit(TEXTS, LABELS, classes=["pos", "neg", "pos"])
+    with pytest.raises(DataError, match="labels: 1 and '1' are different labels that read the same"):
+        clf.fit(TEXTS, [1 if label == "pos" else "1" for label in LABELS])  # was: two classes both named '1'
     with pytest.raises(DataError, match="validation_data: 3 texts and 4 labels"):
         clf.fit(TEXTS, LABELS, validation_data=(TEXTS[:3], LABELS[:4]))
     with pytest.raises(DataError, match="labels: 4 labels for 3 texts"):

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+from sklearn.metrics import accuracy_score
 
 from zoo import TextClassifier
 from zoo.errors import ConfigError, DataError, ExportError
@@ -54,6 +55,8 @@ def test_fit_predict_evaluate(fitted):
     np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
     assert set(fitted.predict(PROBE)) <= {"neg", "pos"}
     metrics = fitted.evaluate(TEXTS, LABELS, baseline=True)
+    halves = LABELS[:8] + ["pos" if label == "neg" else "neg" for label in LABELS[8:16]]  # half of them flipped
+    assert fitted.score(TEXTS[:16], halves) == pytest.approx(accuracy_score(halves, fitted.predict(TEXTS[:16])))
     assert metrics["num_test_examples"] == len(TEXTS) and metrics["accuracy"] > 0.9
     assert metrics["baseline"]["model"].startswith(("TF-IDF + LinearSVC, word", "NBSVM, word"))  # the CV's pick
     assert metrics["baseline"]["train_texts"] == len(TEXTS) + 8  # the training and the validation texts

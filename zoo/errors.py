@@ -42,10 +42,12 @@ class BackendError(ZooError, RuntimeError):
 
 
 class Interrupted(ZooError):
-    """Ctrl-C: the command stops with one line (exit code 130), saying how to resume where that applies."""
+    """Ctrl-C or SIGTERM: the command stops with one line (exit code 130, or 143 for SIGTERM), saying how to
+    resume where that applies."""
 
-    def __init__(self, message="interrupted"):
+    def __init__(self, message="interrupted", exit_code=130):
         super().__init__(message)
+        self.exit_code = exit_code
 
 
 class ConfigError(ZooError, ValueError):

@@ -1,4 +1,4 @@
-"""Ctrl-C that is never lost during training.
+"""Ctrl-C (and SIGTERM) that is never lost during training.
 
 Python raises ``KeyboardInterrupt`` wherever the main thread happens to be.
 Inside a finalizer (a ``__del__`` or weakref callback: TensorFlow runs many
@@ -9,40 +9,64 @@ handler (:func:`watch`) raises as Python's does and also records the request,
 and training checks it after every batch (:func:`callback`), so a dropped one is
 raised again at the next step. (No TensorFlow here: every command enters
 :func:`watch` before it starts TensorFlow, or without starting it at all.)
+
+SIGTERM (``kill``, ``timeout``, a scheduler that preempts the job) is handled
+the same way, as :class:`Terminated`: without a handler Python dies at once
+with no message; with it the command ends with one line that says how to
+resume, its output folder left whole, and exit code 143 (128 + SIGTERM).
 """
 
 import contextlib
 import signal
 import threading
 
-_requested = False
+_requested = None  # the exception a signal under watch() asked for
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as Ctrl-C is so that the same clean-up runs."""
 
 
 def _on_sigint(signum, frame):
     global _requested
-    _requested = True
+    _requested = KeyboardInterrupt
     raise KeyboardInterrupt
+
+
+def _on_sigterm(signum, frame):
+    global _requested
+    _requested = Terminated
+    raise Terminated
+
+
+def describe(stop):
+    """``(word, exit code)`` of a ``KeyboardInterrupt``: ``("terminated", 143)`` for SIGTERM, else
+    ``("interrupted", 130)`` (128 + the signal, as a shell reports it)."""
+    return ("terminated", 128 + signal.SIGTERM) if isinstance(stop, Terminated) else ("interrupted",
+                                                                                      128 + signal.SIGINT)
 
 
 @contextlib.contextmanager
 def watch():
-    """Installs the recording SIGINT handler for the body (main thread only; elsewhere a no-op)."""
+    """Installs the recording SIGINT and SIGTERM handlers for the body (main thread only; elsewhere a no-op)."""
     global _requested
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, _on_sigint)
+    previous = signal.signal(signal.SIGINT, _on_sigint), signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        _requested = False
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
+        _requested = None
 
 
 def check():
-    """Raises ``KeyboardInterrupt`` if Ctrl-C came under :func:`watch` (one that a finalizer may have dropped)."""
-    if _requested:
-        raise KeyboardInterrupt
+    """Raises ``KeyboardInterrupt`` (:class:`Terminated`) if Ctrl-C (SIGTERM) came under :func:`watch` (one that
+    a finalizer may have dropped)."""
+    if _requested is not None:
+        raise _requested
 
 
 def callback():

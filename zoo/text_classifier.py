@@ -313,6 +313,20 @@ class TextClassifier:
         return [self.classes_[i] if min_confidence is None or p[i] >= min_confidence else None
                 for i, p in zip(probs.argmax(-1), probs)]
 
+    def score(self, texts, labels):
+        """Accuracy on ``(texts, labels)``, as scikit-learn's ``ClassifierMixin.score`` (so ``GridSearchCV`` and
+        ``cross_val_score`` can score a TextClassifier); with ``multi_label``, the share of texts whose predicted
+        set of labels is exactly right. :meth:`evaluate` gives every other metric."""
+        self._check_fitted()
+        texts = check_texts("texts", texts)
+        if not texts:
+            raise DataError("texts: no texts to score on")
+        multi = self.settings_.multi_label
+        y = encode_given("labels", labels, len(texts), self.classes_, multi_label=multi)
+        probs = self.predict_proba(texts)
+        right = ((probs >= self.thresholds_) == y.astype(bool)).all(axis=1) if multi else probs.argmax(-1) == y
+        return float(np.mean(right))
+
     def evaluate(self, texts, labels, *, baseline=False, explain_errors=False):
         """The metrics of the reports: accuracy, macro precision/recall/F1, per class, confusion matrix.
 

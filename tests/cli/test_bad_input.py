@@ -88,6 +88,8 @@ def _case(d, name):
         path = d / "tabs.csv"
         path.write_text("text\tlabel\n" + "".join(f"{t}\tpos\n" for t in POSITIVE))
         return ["--train", str(path)], 3, "a tab-separated file? name it .tsv"
+    if name == "text and labels from one column":  # it would train on the answers and score 1.0
+        return ["--text-column", "label"], 2, "--text-column and --label-column both name 'label'"
     if name == "labels only in test":
         return ["--test", _write_csv(d / "t2.csv", _rows(1) + [("odd one", "meh")])], 3, "'meh'"
     if name == "non-UTF-8 line":
@@ -144,7 +146,8 @@ def _case(d, name):
     raise AssertionError(name)
 
 
-CASES = ["missing file", "empty file", "missing column", "duplicate column", "tsv named csv", "labels only in test",
+CASES = ["missing file", "empty file", "missing column", "duplicate column", "tsv named csv",
+         "text and labels from one column", "labels only in test",
          "non-UTF-8 line", "inconsistent vectors", "truncated vectors", "broken word2vec header",
          "vectors without the header their name promises", "unknown language model",
          "language model folder that is not there",

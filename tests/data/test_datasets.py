@@ -255,6 +255,12 @@ def test_file_errors_are_one_line_and_name_the_file(tmp_path, case):
     assert sorted(tmp_path.rglob("*")) == before  # nothing written
 
 
+def test_one_column_cannot_be_both_texts_and_labels(tmp_path):
+    write(tmp_path, "train.csv", GOOD)
+    with pytest.raises(DataError, match="train.csv: text_column and label_column both name 'label'"):
+        data.load_files(tmp_path / "train.csv", tmp_path / "train.csv", text_column="label")
+
+
 def test_unknown_dataset_lists_allowed_names():
     assert data.list_datasets() == ["20newsgroups", "debtags", "kjv_divisions", "shakespeare_genres", "sms_spam",
                                     "zh_reviews"]

@@ -37,6 +37,11 @@ def tokens(text, words_only=False):
     # Full-width forms are their ASCII letters, digits and punctuation; the ideographic space a space.
     ("价格：１２８元（ＶＩＰ）　好", ["价", "格", ":", "128", "元", "(", "vip", ")", "好"]),
     ("東京", ["東", "京"]),
+    # Thai, Lao, Khmer and Myanmar are written without spaces between words too: a token per code point.
+    ("ดีมาก!", ["ด", "ี", "ม", "า", "ก", "!"]),
+    ("ສະບາຍດີ ok", ["ສ", "ະ", "ບ", "າ", "ຍ", "ດ", "ີ", "ok"]),
+    ("ល្អ", ["ល", "្", "អ"]),
+    ("ကောင်း", ["က", "ေ", "ာ", "င", "်", "း"]),
     ("", []),
 ])
 def test_zoo_standardizer(text, expected):
@@ -87,6 +92,26 @@ def test_script_rule():
     assert is_unspaced(["这本书很好看", "质量不错, iPhone 12 Pro Max"]) and is_unspaced(["ひらがなとカタカナ"])
     assert not is_unspaced(["The capital of China is 北京.", "no letters here: 123"])
     assert unspaced_share(["", "123"]) == 0.0
+    assert is_unspaced(["หนังสือเล่มนี้ดีมาก"]) and not is_unspaced(["หนังสือเล่มนี้ดีมาก"], han_or_kana=True)
+
+
+def test_python_splits_unspaced_scripts_as_the_tensorflow_ops_do():
+    """``space_unspaced`` (plain Python: token counts, the script rule) and ``split_unspaced`` (the RE2 script
+    properties the model runs) agree on every assigned character of the Southeast Asian blocks and beside them,
+    and on samples of the Han and kana letters. (Python's Han and kana ranges also hold a few marks of the Common
+    script, such as the prolonged sound mark U+30FC, that RE2 splits off only beside those letters.)"""
+    import unicodedata
+
+    from zoo.data.tokenize import space_unspaced, split_unspaced
+
+    points = [*range(0x0D80, 0x1A20), *range(0xA9C0, 0xAA90), *range(0x3041, 0x3097, 5), *range(0x30A1, 0x30FB, 5),
+              *range(0x4DB0, 0x4E10), *range(0x9FF0, 0xA010), *range(0xF8F0, 0xFB10, 7), *range(0xFF71, 0xFF9E),
+              0x1F600, 0x20000, 0x2A6D6]
+    chars = [chr(p) for p in points if unicodedata.category(chr(p)) not in ("Cn", "Cs", "Co")]
+    texts = ["a" + c + "b" for c in chars]
+    ops = [t.decode("utf-8") for t in split_unspaced(tf.constant(texts)).numpy()]
+    differ = [f"U+{ord(c):04X}" for c, t, o in zip(chars, texts, ops) if space_unspaced(t) != o]
+    assert not differ, differ
 
 
 def test_a_spaced_pretraining_corpus_is_tokenized_as_keras_does():

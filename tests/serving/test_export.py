@@ -8,7 +8,7 @@ import pytest
 
 import zoo
 from zoo.data import text
-from zoo.errors import ExportError
+from zoo.errors import DataError, ExportError
 from zoo.models.text_model import text_model
 from zoo.serving.export import export_text_classifier
 
@@ -124,6 +124,14 @@ def test_predict_cli(trained, tmp_path):
                          env=env)
     assert bad.returncode == 3 and bad.stderr.strip().splitlines()[-1].startswith("error: ")
     assert "not a SavedModel directory" in bad.stderr and "Traceback" not in bad.stderr
+    assert f"it holds a run: pass {path}" in bad.stderr  # the folder above the export names the export
+
+
+def test_predict_names_a_missing_export_dir(tmp_path):
+    from zoo.serving.predict import load
+
+    with pytest.raises(DataError, match="nope: no such directory"):
+        load(str(tmp_path / "nope"))
 
 
 def test_predict_abstains_below_min_confidence(trained, tmp_path, capsys):

@@ -109,7 +109,10 @@ def test_a_language_model_that_cannot_read_the_script_gives_way_and_chinese_is_c
     settings = ClassifierConfig(init="auto")  # the committed language model: an English vocabulary
     chinese = ["这本书很好看，值得一读", "质量太差了，不推荐"] * 3
     init, why = auto.language_model(settings, chinese)
-    assert "vocabulary is not" in why and init == "lm:zh-pd1998-char-lm"  # the committed Chinese one instead
+    assert "vocabulary holds under 50% of their characters" in why
+    assert init == "lm:zh-pd1998-char-lm"  # the committed Chinese one instead
+    thai = ["หนังสือเล่มนี้ดีมาก", "คุณภาพแย่มาก ไม่แนะนำ"] * 3
+    assert auto.language_model(settings, thai)[0] is None  # the Chinese model does not read Thai either
     assert auto.language_model(settings, ["a great read", "poor quality"]) == (settings.auto_lm, None)
     monkeypatch.setattr("zoo.training.auto.list_pretrained", lambda: ["wiki-books-lstm-lm-v2"])
     assert auto.language_model(settings, chinese)[0] is None  # none reads Chinese: the candidates are skipped

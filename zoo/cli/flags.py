@@ -168,13 +168,14 @@ EXIT_USAGE = 2  # a flag, a setting or a config file (argparse's own usage error
 EXIT_INPUT = 3  # what the command reads: a data or vectors file, a dataset, a pretrained model, an export
 EXIT_OUTPUT = 4  # what it writes: a finished run in the way, a folder zoo did not write, a full disk
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as a shell reports it)
+EXIT_TERMINATED = 143  # SIGTERM: kill, timeout, a scheduler's preemption (128 + SIGTERM)
 EXIT_BROKEN_PIPE = 141  # the reader of stdout went away, as in `zoo predict ... | head -1` (128 + SIGPIPE)
 
 
 def exit_code(error):
     """The exit code for a zoo error, by its kind."""
     if isinstance(error, Interrupted):
-        return EXIT_INTERRUPTED
+        return error.exit_code
     if isinstance(error, (DataError, VectorsError, PretrainedError)):
         return EXIT_INPUT
     if isinstance(error, ExportError):
@@ -185,15 +186,15 @@ def exit_code(error):
 @contextlib.contextmanager
 def one_line_errors():
     """Every command's body runs in this: a zoo error is one line and its exit code (:func:`fail_with`); Ctrl-C
-    is ``error: interrupted`` and 130; a closed stdout (``| head -1``) ends the command quietly with 141."""
+    is ``error: interrupted`` and 130 (SIGTERM ``error: terminated`` and 143); a closed stdout (``| head -1``) ends the command quietly with 141."""
     try:
         with interrupts.watch():  # Ctrl-C recorded too: one dropped inside a finalizer is raised again
             yield
         sys.stdout.flush()  # here, so a reader gone before the last lines is caught below, not at exit
     except ZooError as error:
         fail_with(error)
-    except KeyboardInterrupt:
-        fail_with(Interrupted())
+    except KeyboardInterrupt as stop:
+        fail_with(Interrupted(*interrupts.describe(stop)))
     except BrokenPipeError:
         # Python's recipe (the signal module's docs, "Note on SIGPIPE"): stdout to /dev/null, so that the
         # interpreter's own flush at exit does not raise again and print "Exception ignored".

@@ -22,6 +22,7 @@ import os
 import sys
 import tempfile
 
+from zoo import interrupts
 from zoo.cli.flags import SettingsParser, dry_run, one_line_errors
 from zoo.config import (
     CLASSIFIER_GROUPS,
@@ -154,10 +155,11 @@ def run(data, output, settings, recipe="zoo train"):
         if folder is not None and (isinstance(error, ZooError) or disk_full(error)):
             folder.discard()
         raise
-    except KeyboardInterrupt:
-        raise Interrupted("interrupted; " + (
+    except KeyboardInterrupt as stop:
+        word, code = interrupts.describe(stop)
+        raise Interrupted(f"{word}; " + (
             f"rerun the same command to resume from the backup in {settings.backup_dir}" if settings.backup_dir else
-            "nothing was saved (pass `backup_dir` to make a run resumable)")) from None
+            "nothing was saved (pass `backup_dir` to make a run resumable)"), code) from None
     finally:
         if folder is not None:
             folder.release()

@@ -50,6 +50,10 @@ class DataConfig(Config):
             raise ConfigError("valid", "`valid` goes with `train` and `test`")
         if self.labels is not None and self.max_train_examples is not None:
             raise ConfigError("labels", "`labels` and `max_train_examples` both subsample train: pass one")
+        if self.text_column == self.label_column:
+            # Reading one column as both would train on the answers and score 1.0.
+            raise ConfigError("label_column", f"`text_column` and `label_column` both name {self.text_column!r}; "
+                                              f"expected two different columns")
 
 
 @dataclass(frozen=True)

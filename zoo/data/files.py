@@ -85,6 +85,9 @@ def read_labelled_file(path, *, text_column="text", label_column="label", label_
         raise DataError(f"label_separator {label_separator!r}: several labels per row need multi_label=True")
     if not path.exists():
         raise DataError(f"{path}: no such file or directory")
+    if text_column == label_column and not path.is_dir():
+        raise DataError(f"{path}: text_column and label_column both name {text_column!r}; expected two "
+                        f"different columns")
     labels = _Labels(label_column, label_separator, multi_label)
     if path.is_dir():
         texts, names = _read_class_folders(path)

@@ -137,13 +137,26 @@ def class_order(labels):
 def resolve_classes(classes, labels):
     """The class order: the given ``classes`` (distinct, no None), or :func:`class_order` of the labels."""
     if classes is None:
-        return class_order(labels)
+        return _distinct_names("labels", class_order(labels))
     classes = check_labels("classes", classes)
     seen = set()
     for value in classes:
         if value in seen:
             raise DataError(f"classes: {_shown(value)} appears more than once; expected distinct labels")
         seen.add(value)
+    return _distinct_names("classes", classes)
+
+
+def _distinct_names(what, classes):
+    """``classes``, refused when two of them print the same (``1`` and ``"1"``): reports, the export's label
+    strings and the saved classifier name a class by its text, so the two would be one class there."""
+    named = {}
+    for value in classes:
+        other = named.setdefault(str(value), value)
+        if other is not value:
+            first, second = sorted((other, value), key=lambda v: type(v).__name__)  # (a set's order varies)
+            raise DataError(f"{what}: {_shown(first)} and {_shown(second)} are different labels that read the same; "
+                            f"expected labels of one type (all strings or all numbers)")
     return classes
 
 

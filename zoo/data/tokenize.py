@@ -13,8 +13,10 @@ the text says, the way GloVe 6B (Stanford tokenizer) was tokenized:
 * every other punctuation mark becomes a token of its own (``fun!`` -> ``fun !``);
   letters, digits and accents of any script are kept (``café`` stays one token);
 * scripts written without spaces between words (Chinese Han characters,
-  Japanese hiragana and katakana) become one token per character, while
-  spaced scripts keep their words (``我爱Python`` -> ``我 爱 python``);
+  Japanese hiragana and katakana; Thai, Lao, Khmer and Myanmar) become one
+  token per character (per code point: a Thai vowel or tone mark is a token
+  of its own), while spaced scripts keep their words (``我爱Python`` ->
+  ``我 爱 python``);
 * full-width forms become their ASCII letters, digits and punctuation
   (``ＡＢＣ１２３！`` -> ``abc123 !``), and the ideographic space a space.
 
@@ -60,8 +62,10 @@ _QUOTE_AFTER = r"'([^\pL\pN]|$)"  # ... or closes one (dogs' -> dogs ')
 _NOT = r"(\pL)n't\b"
 _CLITIC = r"(\pL)'(s|ve|re|ll|d|m)\b"
 _PUNCTUATION = r"([^\pL\pN\pM\s'])"
-# Scripts written without spaces: each character is a token (Unicode script properties, as RE2 names them).
-_UNSPACED = r"([\p{Han}\p{Hiragana}\p{Katakana}])"
+# Scripts written without spaces between words: each character is a token (Unicode script properties, as RE2
+# names them). Why the Southeast Asian ones too: a Thai clause, like a Chinese one, would otherwise be one token.
+_UNSPACED_SCRIPTS = ("Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar")
+_UNSPACED = "([" + "".join(rf"\p{{{script}}}" for script in _UNSPACED_SCRIPTS) + "])"
 # Keras' own "lower_and_strip_punctuation" (keras/src/layers/preprocessing/text_vectorization.py): ASCII
 # punctuation deleted, ASCII letters lowercased.
 _KERAS_STRIP = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
@@ -95,7 +99,8 @@ def _fold_points(points):
 
 
 def split_unspaced(texts):
-    """Each Han, hiragana and katakana character as a token of its own (spaces around it).
+    """Each character of a script written without spaces (Han, kana, Thai...) as a token of its own (spaces
+    around it).
 
     Example:
 
@@ -159,35 +164,61 @@ def standardize_lm(texts):
 STANDARDIZERS = {"zoo": standardize_text, "zoo_words": standardize_words,
                  "lower_and_strip_punctuation": standardize_lm}
 
-# The characters of scripts written without spaces (the ranges of _UNSPACED's scripts that matter in practice:
-# CJK ideographs and their extensions, compatibility ideographs, hiragana, katakana and its half-width forms).
-_UNSPACED_RANGES = ((0x3040, 0x30FF), (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
+# The characters of _UNSPACED's scripts, as ranges for Python's re (which has no script properties): those that
+# matter in practice. Han and kana: CJK ideographs and their extensions, compatibility ideographs, hiragana,
+# katakana and its half-width forms (with a few marks of the Common script, such as U+30FC, that RE2 leaves to the
+# letters beside them; the People's Daily corpus is split with these ranges, so they stay). Thai (without the baht sign, U+0E3F, of the Common script), Lao, Myanmar and
+# its extensions, Khmer and its symbols. tests/data/test_tokenize.py checks them against the TensorFlow ops.
+_HAN_KANA_RANGES = ((0x3040, 0x30FF), (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
                     (0xFF66, 0xFF9D), (0x20000, 0x3134F))
+_SOUTHEAST_ASIAN_RANGES = ((0x0E01, 0x0E3A), (0x0E40, 0x0E5B), (0x0E81, 0x0EDF), (0x1000, 0x109F), (0x1780, 0x17F9),
+                           (0x19E0, 0x19FF), (0xA9E0, 0xA9FE), (0xAA60, 0xAA7F))
 UNSPACED_SHARE = 0.3  # is_unspaced: at least this share of the letters
-_UNSPACED_CHAR = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _UNSPACED_RANGES) + "]")
 
 
-def unspaced_share(texts, limit=2000):
+def _char_class(ranges):
+    return re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in ranges) + "]")
+
+
+_UNSPACED_CHAR = _char_class(_HAN_KANA_RANGES + _SOUTHEAST_ASIAN_RANGES)
+_HAN_KANA_CHAR = _char_class(_HAN_KANA_RANGES)
+
+
+def unspaced_share(texts, limit=2000, han_or_kana=False):
     """The share of the letters of (up to ``limit`` of) ``texts`` that belong to scripts written without spaces
-    (Han, hiragana, katakana); 0.0 for texts without letters.
+    (Han, hiragana, katakana, Thai, Lao, Khmer, Myanmar; with ``han_or_kana``, the first three only); 0.0 for
+    texts without letters.
 
     Example:
 
-    >>> unspaced_share(["我爱北京", "good"])
-    0.5
+    >>> unspaced_share(["我爱北京", "good"]), unspaced_share(["ภาษาไทย"]), unspaced_share(["ภาษาไทย"], han_or_kana=True)
+    (0.5, 1.0, 0.0)
     """
+    chars = _HAN_KANA_CHAR if han_or_kana else _UNSPACED_CHAR
     unspaced = letters = 0
     for text in list(texts)[:limit]:
         for char in text:
             if char.isalpha():
                 letters += 1
-                unspaced += _UNSPACED_CHAR.match(char) is not None
+                unspaced += chars.match(char) is not None
     return unspaced / letters if letters else 0.0
+
+
+def unspaced_letters(texts, limit=2000):
+    """The letters of (up to ``limit`` of) ``texts`` in scripts written without spaces, in order: the tokens a
+    language model must know to read such texts.
+
+    Example:
+
+    >>> unspaced_letters(["我爱Python", "ok"])
+    ['我', '爱']
+    """
+    return [char for text in list(texts)[:limit] for char in text if char.isalpha() and _UNSPACED_CHAR.match(char)]
 
 
 def token_count(text):
     """About how many tokens zoo's tokenizer makes of ``text``, in plain Python: its whitespace-separated words,
-    each Han, hiragana or katakana character counted as one (as :func:`split_unspaced` splits them).
+    each character of a script written without spaces counted as one (as :func:`split_unspaced` splits them).
 
     Why: time estimates that count words by spaces see a Chinese clause as one word (issue "zoo reads
     Chinese"), so they would be wrong by the clause's length.
@@ -201,8 +232,8 @@ def token_count(text):
 
 
 def space_unspaced(text):
-    """:func:`split_unspaced` for one Python string: a space either side of each Han, hiragana and katakana
-    character.
+    """:func:`split_unspaced` for one Python string: a space either side of each character of a script written
+    without spaces.
 
     Example:
 
@@ -212,9 +243,10 @@ def space_unspaced(text):
     return _UNSPACED_CHAR.sub(r" \g<0> ", text)
 
 
-def is_unspaced(texts, limit=2000):
+def is_unspaced(texts, limit=2000, han_or_kana=False):
     """Whether ``texts`` are mostly in a script written without spaces (:func:`unspaced_share` >=
-    :data:`UNSPACED_SHARE`): then words are not what spaces delimit, and n-gram models use characters.
+    :data:`UNSPACED_SHARE`): then words are not what spaces delimit, and n-gram models use characters. With
+    ``han_or_kana``: mostly Chinese or Japanese (what zoo's Chinese vectors and language model can read).
 
     Why 0.3 of the letters: Chinese or Japanese text with Latin words, product names and numbers mixed in
     (reviews, posts) stays far above it, while English text with a quoted Chinese name stays far below.
@@ -224,7 +256,7 @@ def is_unspaced(texts, limit=2000):
     >>> is_unspaced(["这本书很好看", "质量不错"]), is_unspaced(["a great read", "poor quality"])
     (True, False)
     """
-    return unspaced_share(texts, limit) >= UNSPACED_SHARE
+    return unspaced_share(texts, limit, han_or_kana) >= UNSPACED_SHARE
 
 
 def standardize_keras(texts):

@@ -24,8 +24,12 @@ def load(export_dir):
     import tensorflow as tf
 
     recover(export_dir)
+    if not os.path.exists(export_dir):
+        raise DataError(f"{export_dir}: no such directory (expected the export/ directory of a run)")
     if not os.path.isdir(export_dir) or not os.path.exists(os.path.join(export_dir, "saved_model.pb")):
-        raise DataError(f"{export_dir}: not a SavedModel directory (no saved_model.pb)")
+        inner = os.path.join(export_dir, "export")
+        hint = f"; it holds a run: pass {inner}" if os.path.exists(os.path.join(inner, "saved_model.pb")) else ""
+        raise DataError(f"{export_dir}: not a SavedModel directory (no saved_model.pb){hint}")
     try:
         return tf.saved_model.load(export_dir).signatures["serving_default"]
     except Exception as error:  # noqa: BLE001 - TensorFlow raises many types for a corrupt SavedModel

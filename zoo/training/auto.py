@@ -50,7 +50,7 @@ import numpy as np
 from zoo.data.datasets import split_indices
 from zoo.data.inputs import check_pair, check_texts, label_targets
 from zoo.data.labels import LabelIds
-from zoo.data.tokenize import is_unspaced, token_count
+from zoo.data.tokenize import is_unspaced, token_count, unspaced_letters
 from zoo.errors import DataError
 from zoo.log import logger
 from zoo.training.backups import data_fingerprint, open_backup, remove_backup
@@ -71,6 +71,7 @@ VECTOR_WORDS_PER_SECOND = 25_000
 # cut at 256 tokens, features and fit in 5.9 s).
 PROBE_WORDS_PER_SECOND = 9_000
 HOLD_OUT = 0.2
+READS_SHARE = 0.5  # language_model: a model reads texts in a script without spaces when it knows this share
 # Settings that belong to the word-vector model; the language model brings its own.
 _VECTOR_ONLY = ("model", "units", "num_layers", "embedding_dim", "vectors_format", "frozen_epochs")
 
@@ -102,22 +103,24 @@ def language_model(settings, texts):
     """
     if not is_unspaced(texts):
         return settings.auto_lm, None
+    letters = unspaced_letters(texts)
 
-    def reads(name):
-        vocab = vocabulary(name)
-        return is_unspaced(vocab, limit=len(vocab))
+    def reads(name):  # its vocabulary holds most of the characters of the texts (Chinese ones: Thai texts no)
+        vocab = set(vocabulary(name))
+        return sum(char in vocab for char in letters) >= READS_SHARE * len(letters)
 
     name = settings.auto_lm[len("lm:"):]
     if reads(name):
         return settings.auto_lm, None
     other = next((n for n in list_pretrained() if n != name and reads(n)), None)
-    why = f"the training texts are mostly Han or kana characters; {name}'s vocabulary is not"
+    why = (f"the training texts are mostly in a script written without spaces; {name}'s vocabulary holds under "
+           f"{READS_SHARE:.0%} of their characters")
     return (f"lm:{other}", f"{why}: {other} instead") if other else (None, why)
 
 
 def word_count(texts):
     """The tokens of ``texts`` as zoo's tokenizer makes them, about (the estimates' unit): words between
-    spaces, each Han or kana character one (:func:`zoo.data.tokenize.token_count`)."""
+    spaces, each character of a script written without spaces one (:func:`zoo.data.tokenize.token_count`)."""
     return int(sum(token_count(t) for t in texts))
 
 

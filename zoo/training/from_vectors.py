@@ -113,14 +113,14 @@ def build_classifier(settings, vocab_size, num_classes, embeddings=None, archite
 
 def vectors_for(init, texts):
     """The word vectors ``init`` names, or, when it names zoo's English default (GloVe 6B 50d) and the training
-    texts are mostly in a script written without spaces, zoo's Chinese character vectors.
+    texts are mostly Chinese or Japanese (Han or kana characters), zoo's Chinese character vectors.
 
     Why: GloVe 6B is English; on Chinese reviews it covered 0.7% of the vocabulary (issue "zoo reads Chinese"),
     so the default start would be a random one. Any other vectors (a file, gensim:NAME) are used as given.
     """
-    if init != vectors.DEFAULT_VECTORS or not is_unspaced(texts):
+    if init != vectors.DEFAULT_VECTORS or not is_unspaced(texts, han_or_kana=True):
         return init
-    logger.info(f"{unspaced_share(texts):.0%} of the training texts' letters are Han or kana characters: init "
+    logger.info(f"{unspaced_share(texts, han_or_kana=True):.0%} of the training texts' letters are Han or kana characters: init "
                 f"{vectors.CHINESE_CHAR_VECTORS} (zoo's Chinese character vectors) instead of "
                 f"{vectors.DEFAULT_VECTORS} (English)")
     return vectors.CHINESE_CHAR_VECTORS

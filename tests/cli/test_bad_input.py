@@ -140,6 +140,8 @@ def _case(d, name):
     if name == "config value of the wrong type":
         (d / "best.json").write_text(json.dumps({"epochs": "ten"}))
         return ["--config", str(d / "best.json")], 2, f"{d / 'best.json'}: `epochs` must be an integer >= 1 or None, got 'ten'"
+    if name == "backup dir is the output dir":  # (the backup is removed when the run finishes)
+        return ["--backup-dir", "{out}"], 4, "run: is the output folder too"
     if name == "output dir is a file":
         (d / "a_file").write_text("x")
         return ["--output-dir", str(d / "a_file")], 4, "is a file, not a directory"
@@ -154,7 +156,7 @@ CASES = ["missing file", "empty file", "missing column", "duplicate column", "ts
          "init model: on a folder that is not a run", "momentum without sgd", "dropout out of range",
          "bad sequence length", "epochs 0", "epochs -1", "negative learning rate", "batch size 0", "max tokens 0",
          "embedding dim 0", "negative clipnorm", "negative patience", "tpu without a tpu",
-         "config value of the wrong type", "output dir is a file"]
+         "config value of the wrong type", "backup dir is the output dir", "output dir is a file"]
 
 
 def _one_error_line(stderr, expected):
@@ -172,6 +174,7 @@ def bad_runs(d, tmp_path_factory):
     for i, case in enumerate(CASES):
         override, code, text = _case(d, case)
         out = base / str(i) / "run"
+        override = [str(out) if value == "{out}" else value for value in override]
         args = {"--train": str(d / "train.csv"), "--test": str(d / "test.csv"), "--init": "none",
                 "--output-dir": str(out), "--epochs": "1"}
         args.update(zip(override[::2], override[1::2]))

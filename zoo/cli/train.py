@@ -103,13 +103,16 @@ def check_output_dir(path, overwrite):
         raise ExportError(f"`output_dir` {path}: cannot write in {existing} ({error.strerror})") from None
 
 
-def check_other_dirs(settings):
+def check_other_dirs(settings, output_dir):
     """``backup_dir``, ``log_dir`` and ``lm_cache_dir`` must be folders (or not exist yet); a backup folder must be
-    one zoo made (or empty): checked before anything is loaded."""
+    one zoo made (or empty), and not the output folder: checked before anything is loaded."""
     for name in ("backup_dir", "log_dir", "lm_cache_dir"):
         path = getattr(settings, name)
         if path and os.path.exists(path) and not os.path.isdir(path):
             raise ExportError(f"`{name}` {path}: is a file, not a directory")
+    if settings.backup_dir and os.path.realpath(settings.backup_dir) == os.path.realpath(output_dir):
+        raise ExportError(f"`backup_dir` {settings.backup_dir}: is the output folder too; give the backup a folder "
+                          "of its own (it is removed when the run finishes)")
     if settings.backup_dir:
         check_replaceable(settings.backup_dir, ("backup",), what="`backup_dir`")
 
@@ -141,7 +144,7 @@ def run(data, output, settings, recipe="zoo train"):
         raise ConfigError("label_separator", f"`label_separator` {data.label_separator!r} reads several labels per "
                                              "row: pass `multi_label` too")
     out = output.output_dir
-    check_other_dirs(settings)  # before TensorFlow starts: a refusal is quick (these only read, and probe)
+    check_other_dirs(settings, output.output_dir)  # before TensorFlow starts: a refusal is quick (these only read, and probe)
     check_output_dir(out, output.overwrite)
     start_tensorflow()  # first of the TensorFlow work: its start-up lines filtered
     resolved = resolve_init_defaults(settings)

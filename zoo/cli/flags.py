@@ -186,7 +186,8 @@ def exit_code(error):
 @contextlib.contextmanager
 def one_line_errors():
     """Every command's body runs in this: a zoo error is one line and its exit code (:func:`fail_with`); Ctrl-C
-    is ``error: interrupted`` and 130 (SIGTERM ``error: terminated`` and 143); a closed stdout (``| head -1``) ends the command quietly with 141."""
+    is ``error: interrupted`` and 130 (SIGTERM ``error: terminated`` and 143); a closed stdout (``| head -1``)
+    ends the command quietly with 141."""
     try:
         with interrupts.watch():  # Ctrl-C recorded too: one dropped inside a finalizer is raised again
             yield

@@ -144,7 +144,7 @@ def run(data, output, settings, recipe="zoo train"):
         raise ConfigError("label_separator", f"`label_separator` {data.label_separator!r} reads several labels per "
                                              "row: pass `multi_label` too")
     out = output.output_dir
-    check_other_dirs(settings, output.output_dir)  # before TensorFlow starts: a refusal is quick (these only read, and probe)
+    check_other_dirs(settings, out)  # before TensorFlow starts: a refusal is quick (these only read, and probe)
     check_output_dir(out, output.overwrite)
     start_tensorflow()  # first of the TensorFlow work: its start-up lines filtered
     resolved = resolve_init_defaults(settings)

@@ -155,8 +155,8 @@ def _distinct_names(what, classes):
         other = named.setdefault(str(value), value)
         if other is not value:
             first, second = sorted((other, value), key=lambda v: type(v).__name__)  # (a set's order varies)
-            raise DataError(f"{what}: {_shown(first)} and {_shown(second)} are different labels that read the same; "
-                            f"expected labels of one type (all strings or all numbers)")
+            raise DataError(f"{what}: {_shown(first)} and {_shown(second)} are different labels that read the "
+                            "same; expected labels of one type (all strings or all numbers)")
     return classes
 
 

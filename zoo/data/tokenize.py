@@ -167,8 +167,9 @@ STANDARDIZERS = {"zoo": standardize_text, "zoo_words": standardize_words,
 # The characters of _UNSPACED's scripts, as ranges for Python's re (which has no script properties): those that
 # matter in practice. Han and kana: CJK ideographs and their extensions, compatibility ideographs, hiragana,
 # katakana and its half-width forms (with a few marks of the Common script, such as U+30FC, that RE2 leaves to the
-# letters beside them; the People's Daily corpus is split with these ranges, so they stay). Thai (without the baht sign, U+0E3F, of the Common script), Lao, Myanmar and
-# its extensions, Khmer and its symbols. tests/data/test_tokenize.py checks them against the TensorFlow ops.
+# letters beside them; the People's Daily corpus is split with these ranges, so they stay). Thai (without the baht
+# sign, U+0E3F, of the Common script), Lao, Myanmar and its extensions, Khmer and its symbols.
+# tests/data/test_tokenize.py checks them against the TensorFlow ops.
 _HAN_KANA_RANGES = ((0x3040, 0x30FF), (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
                     (0xFF66, 0xFF9D), (0x20000, 0x3134F))
 _SOUTHEAST_ASIAN_RANGES = ((0x0E01, 0x0E3A), (0x0E40, 0x0E5B), (0x0E81, 0x0EDF), (0x1000, 0x109F), (0x1780, 0x17F9),
@@ -191,8 +192,10 @@ def unspaced_share(texts, limit=2000, han_or_kana=False):
 
     Example:
 
-    >>> unspaced_share(["我爱北京", "good"]), unspaced_share(["ภาษาไทย"]), unspaced_share(["ภาษาไทย"], han_or_kana=True)
-    (0.5, 1.0, 0.0)
+    >>> unspaced_share(["我爱北京", "good"]), unspaced_share(["ภาษาไทย"])
+    (0.5, 1.0)
+    >>> unspaced_share(["ภาษาไทย"], han_or_kana=True)
+    0.0
     """
     chars = _HAN_KANA_CHAR if han_or_kana else _UNSPACED_CHAR
     unspaced = letters = 0

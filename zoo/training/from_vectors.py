@@ -120,7 +120,8 @@ def vectors_for(init, texts):
     """
     if init != vectors.DEFAULT_VECTORS or not is_unspaced(texts, han_or_kana=True):
         return init
-    logger.info(f"{unspaced_share(texts, han_or_kana=True):.0%} of the training texts' letters are Han or kana characters: init "
+    share = unspaced_share(texts, han_or_kana=True)
+    logger.info(f"{share:.0%} of the training texts' letters are Han or kana characters: init "
                 f"{vectors.CHINESE_CHAR_VECTORS} (zoo's Chinese character vectors) instead of "
                 f"{vectors.DEFAULT_VECTORS} (English)")
     return vectors.CHINESE_CHAR_VECTORS

@@ -31,9 +31,17 @@ TINY = dict(init="auto", auto_lm="lm:tiny", lm_epochs=1, lm_batch_size=4, bptt=8
 
 
 @pytest.mark.slow
-def test_auto_compares_the_candidates_on_validation_and_keeps_the_best(artifact_dir, tmp_path):
+def test_auto_compares_the_candidates_on_validation_and_keeps_the_best(artifact_dir, tmp_path, monkeypatch):
     texts, labels = _data(48, 0)
     valid = _data(16, 1)
+    before_refit = []
+
+    def refit(chosen, *args):  # what the compared model predicts, before its n-gram path trains on validation too
+        before_refit.append((chosen.predict(valid[0]), chosen.ngram_))
+        refit_ngram_path(chosen, *args)
+
+    refit_ngram_path = auto._refit_ngram_path
+    monkeypatch.setattr(auto, "_refit_ngram_path", refit)
     clf = TextClassifier(**TINY, auto_vectors=_vectors(tmp_path / "v.txt"))
     clf.fit(texts, labels, validation_data=valid)
     report = clf.fit_info_["auto"]
@@ -48,8 +56,11 @@ def test_auto_compares_the_candidates_on_validation_and_keeps_the_best(artifact_
     chosen = next(c for c in report["candidates"] if c["name"] == report["chose"])
     assert clf.settings_.init == (chosen.get("settings") or first["settings"])["init"]
     assert len(clf.companions_) == (1 if chosen.get("members") else 0)
-    accuracy = np.mean(np.array(clf.predict(valid[0])) == np.array(valid[1]))
-    assert accuracy == pytest.approx(scores[report["chose"]])  # no refit: the compared models themselves
+    (predicted, ngram), = before_refit
+    accuracy = np.mean(np.array(predicted) == np.array(valid[1]))
+    assert accuracy == pytest.approx(scores[report["chose"]])  # the compared models themselves
+    # Then, everything chosen, the n-gram path trains on the validation texts too, as fit's ngram_refit does.
+    assert clf.ngram_ is not ngram and clf.fit_info_["hybrid"]["refit"]["texts"] == 64 and clf.settings_.ngram_refit
 
 
 @pytest.mark.slow

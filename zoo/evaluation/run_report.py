@@ -70,7 +70,7 @@ def write_run_report(out, clf, config, metrics):
         f"{metrics.get('evaluated_on', 'test')} examples: {metrics['num_test_examples']}",
         f"training time: {metrics['train_seconds']:.0f} s; epochs run: {metrics['epochs_run']}",
         f"init: {settings['init']}" + _coverage_note(settings["init"], coverage)
-        + "".join(f"; with the recurrent path of a second model, init {c.settings_.init}" for c in clf.companions_),
+        + _companion_notes(clf.companions_),
         (f"sequence length: {config['resolved_sequence_length']} tokens "
          f"({metrics.get('truncated_train_texts', 0)} training texts cut)"),
         f"seed: {settings['seed']}",
@@ -140,6 +140,25 @@ def versions():
     """The versions of zoo, Python and the libraries a run used."""
     return {"zoo": __version__, "python": platform.python_version(), "tensorflow": tf.__version__,
             "keras": keras.__version__, "scikit-learn": sklearn.__version__, "numpy": np.__version__}
+
+
+def _companion_notes(companions):
+    """The init of each companion (init auto's pair), with the vectors it used where zoo replaced them.
+
+    >>> from types import SimpleNamespace as Fitted
+    >>> coverage = {"hit_rate": 0.558, "vectors": "zh-chars-pd1998-100d"}
+    >>> note = _companion_notes([Fitted(settings_=Fitted(init="glove-6b-50d"),
+    ...                                 fit_record_=Fitted(vector_coverage=coverage))])
+    >>> note.split(", init ")[1]
+    'glove-6b-50d (vectors zh-chars-pd1998-100d cover 55.8% of the vocabulary)'
+    """
+    notes = []
+    for companion in companions:
+        record = getattr(companion, "fit_record_", None)
+        init = companion.settings_.init
+        notes.append(f"; with the recurrent path of a second model, init {init}"
+                     + _coverage_note(init, record.vector_coverage if record is not None else None))
+    return "".join(notes)
 
 
 def _coverage_note(init, coverage):

@@ -32,7 +32,10 @@ an RNN language model with NBSVM for the same reason). Without a validation
 split (``--labels N``), a seeded, stratified 20% of the labelled texts is held
 out for the comparison, and the winner (a pair: both) is then trained again on
 all of them, keeping the blend weight and temperature the comparison chose
-(the budget covers the comparison, not this refit).
+(the budget covers the comparison, not this refit). With a validation split,
+once the comparison, the pair's blend and the calibration are chosen there,
+the winner's n-gram path is fitted again on the training and validation texts
+(``ngram_refit``, as ``fit`` does).
 
 The budget is spent in estimates, never in wall-clock time, so the same data
 and settings make the same choice on any machine (and whether a fine-tuned
@@ -48,12 +51,13 @@ import time
 import numpy as np
 
 from zoo.data.datasets import split_indices
-from zoo.data.inputs import check_pair, check_texts, label_targets
+from zoo.data.inputs import check_pair, check_texts, label_targets, unlabelled_only
 from zoo.data.labels import LabelIds
 from zoo.data.tokenize import is_unspaced, token_count, unspaced_letters
 from zoo.errors import DataError
 from zoo.log import logger
 from zoo.training.backups import data_fingerprint, open_backup, remove_backup
+from zoo.training.fit_steps import refit_ngram
 from zoo.training.ngram_path import choose_blend_weight, ngram_logits
 from zoo.training.stages import adaptive_epochs
 from zoo.transfer.pretrained import list_pretrained, vocabulary
@@ -263,6 +267,8 @@ def fit_auto(make_classifier, settings, params, texts, labels, validation_data=N
                                              "valid_accuracy": winner["blend_scores"]}
             if not refit:  # the pair is another model than the one calibrated: its temperature, on validation
                 chosen.calibrate(*validation)
+        if not refit and settings.ngram_refit and chosen.ngram_ is not None:
+            _refit_ngram_path(chosen, settings, pick_data, validation, unlabelled_texts)
     remove_backup(settings.backup_dir)
     results = [{k: v for k, v in r.items() if k not in ("classifier", "changes", "valid_paths")} for r in results]
     ties = sum(r.get("valid_accuracy") == winner["valid_accuracy"] for r in results) > 1
@@ -274,6 +280,18 @@ def fit_auto(make_classifier, settings, params, texts, labels, validation_data=N
         "validation": "the validation split" if not refit else (
             f"a seeded {HOLD_OUT:.0%} of the labelled texts (the winner then trained on all)"),
         "candidates": results}
+
+
+def _refit_ngram_path(chosen, settings, pick_data, validation, unlabelled_texts):
+    """The winner's n-gram path fitted again on the training and validation texts, as ``fit`` does with
+    ``ngram_refit`` (:func:`zoo.training.fit_steps.refit_ngram`): the candidates train without it, because the
+    comparison, the pair's blend and the calibration are all chosen on the validation split; now nothing is."""
+    texts = pick_data[0] + validation[0]
+    unlabelled = (unlabelled_only(unlabelled_texts, texts) if unlabelled_texts and settings.self_training
+                  and not settings.multi_label else [])
+    chosen.ngram_ = refit_ngram(chosen.settings_, len(chosen.classes_), chosen.fit_record_.hybrid, texts,
+                                np.concatenate([pick_data[1].ids, validation[1].ids]), unlabelled)
+    chosen.settings_ = chosen.settings_.replace(ngram_refit=True)
 
 
 def _candidates(make_classifier, s, params, pick_data, validation, fit_args):

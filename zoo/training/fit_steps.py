@@ -215,33 +215,39 @@ class FitSteps:
 
     def refit_ngram_path(self):
         """The n-gram path fitted again, on the training and validation texts, once the validation split has
-        chosen its temperature, the blend and (multi-label) the thresholds and the calibration; returns the layer.
+        chosen its temperature, the blend and (multi-label) the thresholds and the calibration
+        (:func:`refit_ngram`); returns the layer."""
+        return refit_ngram(self.s, len(self.classes), self.record.hybrid, self.texts + self.valid_texts,
+                           np.concatenate([self.y, self.valid_y]), self.unlabelled_texts)
 
-        Why: the SVMs are a convex fit of seconds, so the validation labels can teach them too once nothing is left
-        to choose there, as they teach the printed baseline (issue #34). Measured on validation splits cut in
-        halves (fitted on train or on train and one half; scored on the other, both ways;
-        ``bench/ngram_refit.py``): debtags (halves by source package) micro F1 0.587 -> 0.593, macro F1
-        0.492 -> 0.504; the single-label path's accuracy on 20 Newsgroups 0.7836 -> 0.7889, KJV 0.7718 ->
-        0.7786, SMS 0.9888 -> 0.9910, Chinese reviews 0.8495 -> 0.8488, Shakespeare unchanged. The recurrent
-        model is not refitted: its epochs were chosen on the validation split, and it would train twice.
-        """
-        start = time.time()
-        info = self.record.hybrid
-        texts, y = self.texts + self.valid_texts, np.concatenate([self.y, self.valid_y])
-        # The features its temperature and blend were chosen for (more texts could cross SMALL_TRAINING_SET).
-        chosen = {"seed": self.s.seed, "temperature": info["temperature"], "bigram_weight": info["bigram_weight"],
-                  "ngrams": info["ngrams"], "class_weight": info.get("class_weight")}
-        if self.s.multi_label:
-            layer, _ = fit_multi_label_ngram_path(texts, y, self.s.ngram_max_tokens, **chosen)
-        else:
-            layer, _ = fit_ngram_path(texts, y, len(self.classes), self.s.ngram_max_tokens,
-                                      unlabelled_texts=self.unlabelled_texts, **chosen)
-        info["refit"] = {"texts": len(texts), "features": len(layer.vocabulary),
-                         "seconds": round(time.time() - start, 1)}
-        logger.info(f"hybrid: the n-gram path fitted again on the {len(texts)} training and validation texts (its "
-                    "temperature and blend chosen before)")
-        return layer
 
+def refit_ngram(settings, num_classes, info, texts, y, unlabelled_texts=()):
+    """The n-gram path fitted again on ``texts`` (the training and validation texts) and their label ids ``y``,
+    with the temperature, features and class weights in ``info`` (the fit record's ``hybrid``, where the refit is
+    recorded too) that the validation split chose; returns the layer. :meth:`FitSteps.refit_ngram_path` and init
+    auto, once its comparison, pair and calibration are done, call it.
+
+    Why: the SVMs are a convex fit of seconds, so the validation labels can teach them too once nothing is left
+    to choose there, as they teach the printed baseline (issue #34). Measured on validation splits cut in
+    halves (fitted on train or on train and one half; scored on the other, both ways;
+    ``bench/ngram_refit.py``): debtags (halves by source package) micro F1 0.587 -> 0.593, macro F1
+    0.492 -> 0.504; the single-label path's accuracy on 20 Newsgroups 0.7836 -> 0.7889, KJV 0.7718 ->
+    0.7786, SMS 0.9888 -> 0.9910, Chinese reviews 0.8495 -> 0.8488, Shakespeare unchanged. The recurrent
+    model is not refitted: its epochs were chosen on the validation split, and it would train twice.
+    """
+    start = time.time()
+    # The features its temperature and blend were chosen for (more texts could cross SMALL_TRAINING_SET).
+    chosen = {"seed": settings.seed, "temperature": info["temperature"], "bigram_weight": info["bigram_weight"],
+              "ngrams": info["ngrams"], "class_weight": info.get("class_weight")}
+    if settings.multi_label:
+        layer, _ = fit_multi_label_ngram_path(texts, y, settings.ngram_max_tokens, **chosen)
+    else:
+        layer, _ = fit_ngram_path(texts, y, num_classes, settings.ngram_max_tokens,
+                                  unlabelled_texts=unlabelled_texts, **chosen)
+    info["refit"] = {"texts": len(texts), "features": len(layer.vocabulary), "seconds": round(time.time() - start, 1)}
+    logger.info(f"hybrid: the n-gram path fitted again on the {len(texts)} training and validation texts (its "
+                "temperature and blend chosen before)")
+    return layer
 
 
 class Trained(NamedTuple):

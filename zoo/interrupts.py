@@ -42,8 +42,9 @@ def _on_sigterm(signum, frame):
 def describe(stop):
     """``(word, exit code)`` of a ``KeyboardInterrupt``: ``("terminated", 143)`` for SIGTERM, else
     ``("interrupted", 130)`` (128 + the signal, as a shell reports it)."""
-    return ("terminated", 128 + signal.SIGTERM) if isinstance(stop, Terminated) else ("interrupted",
-                                                                                      128 + signal.SIGINT)
+    if isinstance(stop, Terminated):
+        return "terminated", 128 + signal.SIGTERM
+    return "interrupted", 128 + signal.SIGINT
 
 
 @contextlib.contextmanager

@@ -167,8 +167,7 @@ class SettingsParser:
 EXIT_USAGE = 2  # a flag, a setting or a config file (argparse's own usage errors too)
 EXIT_INPUT = 3  # what the command reads: a data or vectors file, a dataset, a pretrained model, an export
 EXIT_OUTPUT = 4  # what it writes: a finished run in the way, a folder zoo did not write, a full disk
-EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as a shell reports it)
-EXIT_TERMINATED = 143  # SIGTERM: kill, timeout, a scheduler's preemption (128 + SIGTERM)
+# Ctrl-C and SIGTERM: 130 and 143 (128 + the signal, as a shell reports it), from zoo.interrupts.describe.
 EXIT_BROKEN_PIPE = 141  # the reader of stdout went away, as in `zoo predict ... | head -1` (128 + SIGPIPE)
 
 

@@ -110,10 +110,10 @@ def check_other_dirs(settings, output_dir):
         path = getattr(settings, name)
         if path and os.path.exists(path) and not os.path.isdir(path):
             raise ExportError(f"`{name}` {path}: is a file, not a directory")
-    if settings.backup_dir and os.path.realpath(settings.backup_dir) == os.path.realpath(output_dir):
-        raise ExportError(f"`backup_dir` {settings.backup_dir}: is the output folder too; give the backup a folder "
-                          "of its own (it is removed when the run finishes)")
     if settings.backup_dir:
+        if os.path.realpath(settings.backup_dir) == os.path.realpath(output_dir):
+            raise ExportError(f"`backup_dir` {settings.backup_dir}: is the output folder too; give the backup a "
+                              "folder of its own (it is removed when the run finishes)")
         check_replaceable(settings.backup_dir, ("backup",), what="`backup_dir`")
 
 

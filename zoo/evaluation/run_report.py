@@ -152,13 +152,8 @@ def _companion_notes(companions):
     >>> note.split(", init ")[1]
     'glove-6b-50d (vectors zh-chars-pd1998-100d cover 55.8% of the vocabulary)'
     """
-    notes = []
-    for companion in companions:
-        record = getattr(companion, "fit_record_", None)
-        init = companion.settings_.init
-        notes.append(f"; with the recurrent path of a second model, init {init}"
-                     + _coverage_note(init, record.vector_coverage if record is not None else None))
-    return "".join(notes)
+    return "".join(f"; with the recurrent path of a second model, init {c.settings_.init}"
+                   + _coverage_note(c.settings_.init, c.fit_record_.vector_coverage) for c in companions)
 
 
 def _coverage_note(init, coverage):

@@ -51,13 +51,13 @@ import time
 import numpy as np
 
 from zoo.data.datasets import split_indices
-from zoo.data.inputs import check_pair, check_texts, label_targets, unlabelled_only
+from zoo.data.inputs import check_pair, check_texts, label_targets
 from zoo.data.labels import LabelIds
 from zoo.data.tokenize import is_unspaced, token_count, unspaced_letters
 from zoo.errors import DataError
 from zoo.log import logger
 from zoo.training.backups import data_fingerprint, open_backup, remove_backup
-from zoo.training.fit_steps import refit_ngram
+from zoo.training.fit_steps import refit_ngram, self_training_texts
 from zoo.training.ngram_path import choose_blend_weight, ngram_logits
 from zoo.training.stages import adaptive_epochs
 from zoo.transfer.pretrained import list_pretrained, vocabulary
@@ -287,10 +287,9 @@ def _refit_ngram_path(chosen, settings, pick_data, validation, unlabelled_texts)
     ``ngram_refit`` (:func:`zoo.training.fit_steps.refit_ngram`): the candidates train without it, because the
     comparison, the pair's blend and the calibration are all chosen on the validation split; now nothing is."""
     texts = pick_data[0] + validation[0]
-    unlabelled = (unlabelled_only(unlabelled_texts, texts) if unlabelled_texts and settings.self_training
-                  and not settings.multi_label else [])
     chosen.ngram_ = refit_ngram(chosen.settings_, len(chosen.classes_), chosen.fit_record_.hybrid, texts,
-                                np.concatenate([pick_data[1].ids, validation[1].ids]), unlabelled)
+                                np.concatenate([pick_data[1].ids, validation[1].ids]),
+                                self_training_texts(settings, unlabelled_texts, texts))
     chosen.settings_ = chosen.settings_.replace(ngram_refit=True)
 
 

@@ -80,8 +80,7 @@ class FitSteps:
         texts = check_texts("texts", texts)
         classes, y, no_labels, encode = label_targets(labels, len(texts), classes, multi_label=multi)
         texts, y, valid_texts, valid_y = split_validation(texts, y, validation_data, settings, no_labels, encode)
-        unlabelled = (unlabelled_only(unlabelled_texts, texts + valid_texts) if settings.self_training and not multi
-                      else [])
+        unlabelled = self_training_texts(settings, unlabelled_texts, texts + valid_texts)
         steps = cls(settings, strategy, classes, texts, y, valid_texts, valid_y, fixed_blend=fixed_blend,
                     unlabelled_texts=unlabelled)
         steps.record.precision = precision
@@ -219,6 +218,13 @@ class FitSteps:
         (:func:`refit_ngram`); returns the layer."""
         return refit_ngram(self.s, len(self.classes), self.record.hybrid, self.texts + self.valid_texts,
                            np.concatenate([self.y, self.valid_y]), self.unlabelled_texts)
+
+
+def self_training_texts(settings, unlabelled_texts, labelled_texts):
+    """The texts the n-gram path self-trains on: ``unlabelled_texts`` minus the labelled ones, with
+    ``self_training`` (single-label only); else none."""
+    return unlabelled_only(unlabelled_texts, labelled_texts) if settings.self_training and not settings.multi_label \
+        else []
 
 
 def refit_ngram(settings, num_classes, info, texts, y, unlabelled_texts=()):

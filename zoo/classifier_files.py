@@ -49,7 +49,7 @@ from zoo.files import (
     write_marker,
     write_text,
 )
-from zoo.models.hybrid import NgramLinear
+from zoo.models.hybrid import WEIGHTINGS, NgramLinear
 from zoo.models.saving import load_model
 from zoo.training.fit_record import FitRecord
 
@@ -101,7 +101,8 @@ def _write_files(clf, path):
         weight = clf.blend_weight_  # one per label for a multi-label hybrid
         hybrid = {"blend_weight": [float(w) for w in weight] if np.ndim(weight) else float(weight),
                   "ngrams": clf.ngram_.ngrams,
-                  "standardize": clf.ngram_.standardize, "bigram_weight": clf.ngram_.bigram_weight}
+                  "standardize": clf.ngram_.standardize, "bigram_weight": clf.ngram_.bigram_weight,
+                  "weighting": clf.ngram_.weighting}
         write_text(path / "ngram_vocabulary.json", json.dumps(clf.ngram_.vocabulary, ensure_ascii=False))
         with atomic_file(path / "ngram.npz", binary=True) as f:
             np.savez(f, **clf.ngram_.arrays())
@@ -240,6 +241,10 @@ def _check_saved(saved, file, folder):
             raise bad("hybrid.ngrams", "1, 2 or 3", ngrams)
         if hybrid.get("bigram_weight") is not None and not _number(hybrid["bigram_weight"], 0.0, 1.0):
             raise bad("hybrid.bigram_weight", "a number in [0, 1] or null", hybrid["bigram_weight"])
+        if hybrid.get("weighting", "tfidf") not in WEIGHTINGS:  # (absent before NBSVM was a candidate: TF-IDF)
+            raise bad("hybrid.weighting", " or ".join(map(repr, WEIGHTINGS)), hybrid["weighting"])
+        if hybrid.get("weighting") == "nb" and hybrid.get("bigram_weight") is not None:
+            raise bad("hybrid.bigram_weight", "null with weighting 'nb'", hybrid["bigram_weight"])
     companions = saved.get("companions", [])  # (absent before 0.3's)
     if not isinstance(companions, list) or not all(isinstance(c, str) and COMPANION.fullmatch(c) for c in companions):
         raise bad("companions", "a list of folder names companion_1, companion_2, ... inside this folder", companions)
@@ -293,21 +298,25 @@ def _load_ngram_path(path, hybrid, num_classes):
     if not hybrid:
         return None, 1.0
     vocabulary = _read_json(path / "ngram_vocabulary.json", list)
+    weighting = hybrid.get("weighting", "tfidf")
     try:
         with np.load(path / "ngram.npz", allow_pickle=False) as arrays:
             idf, kernel, bias = (np.asarray(arrays[k]) for k in ("idf", "kernel", "bias"))
+            norms = np.asarray(arrays["norms"]) if weighting == "nb" else None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
         raise DataError(f"{path / 'ngram.npz'}: cannot read the hybrid's n-gram path "
                         f"({type(error).__name__}: {str(error)[:120]})") from None
     if kernel.shape != (len(vocabulary), num_classes) or idf.shape != (len(vocabulary),) or \
-            bias.shape != (num_classes,):
+            bias.shape != (num_classes,) or (norms is not None and norms.shape != kernel.shape):
         raise DataError(f"{path / 'ngram.npz'}: expected idf ({len(vocabulary)},), kernel ({len(vocabulary)}, "
-                        f"{num_classes}) and bias ({num_classes},) for {len(vocabulary)} n-grams and {num_classes} "
-                        f"classes, got {idf.shape}, {kernel.shape} and {bias.shape}")
-    layer = NgramLinear.from_arrays(vocabulary, idf, kernel, bias, ngrams=hybrid["ngrams"],
+                        f"{num_classes}){', norms of the same shape' if norms is not None else ''} and bias "
+                        f"({num_classes},) for {len(vocabulary)} n-grams and {num_classes} classes, got "
+                        f"{idf.shape}, {kernel.shape}{f', {norms.shape}' if norms is not None else ''} and "
+                        f"{bias.shape}")
+    layer = NgramLinear.from_arrays(vocabulary, idf, kernel, bias, norms=norms, ngrams=hybrid["ngrams"],
                                     standardize=hybrid.get("standardize"),
                                     bigram_weight=hybrid.get("bigram_weight"),  # (absent before 0.3's)
-                                    name="ngram_path")
+                                    weighting=weighting, name="ngram_path")
     weight = hybrid["blend_weight"]
     return layer, np.asarray(weight, np.float32) if isinstance(weight, list) else float(weight)
 

@@ -161,7 +161,7 @@ class TextClassifier:
                 ``self_training``, the n-gram path self-trains on them
                 (:mod:`zoo.training.ngram_path`); the training and
                 validation texts among them are left out.
-            fixed_blend: with ``hybrid``, ``(temperature, weight, bigram_weight)``
+            fixed_blend: with ``hybrid``, ``(temperature, weight, bigram_weight, weighting)``
                 of the blend to keep instead of choosing them on validation
                 (init auto's refit of its winner on all the labelled texts).
 

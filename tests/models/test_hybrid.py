@@ -101,6 +101,76 @@ def test_fit_chooses_a_temperature_and_binary_logits_are_two_columns():
     assert logits.shape == (2, 2) and np.all(logits[:, 0] == 0)
     assert logits[0, 1] > 0 > logits[1, 1]
     assert info["temperature"] >= 1 and info["features"] == len(layer.vocabulary)
+    compared = info["weighting_cv"]  # TF-IDF against NBSVM by cross-validation on the training texts
+    assert compared["folds"] == 5 and set(compared["accuracy"]) == {"tfidf", "nb"}
+    assert info["weighting"] == layer.weighting == (
+        "nb" if compared["accuracy"]["nb"] > compared["accuracy"]["tfidf"] else "tfidf")  # a tie keeps TF-IDF
+
+
+def test_cross_validation_picks_nbsvm_where_it_is_more_accurate():
+    import scipy.sparse as sp
+
+    from zoo.training.ngram_path import choose_weighting
+
+    # Each text has its class's word once (the other class's in one text of ten) and a word of no class thirty
+    # times: TF-IDF's counts let that word fill each row's norm; NBSVM binarises, and its ratios weigh it ~0.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 120)
+    rows = np.zeros((120, 62))
+    for i in range(120):
+        rows[i, y[i] if rng.random() < 0.9 else 1 - y[i]] = 1
+        rows[i, 2 + rng.choice(60)] = 30
+    choice, compared = choose_weighting(sp.csr_matrix(rows), y, np.zeros(62, bool), None)
+    assert choice == "nb" and compared["folds"] == 5
+    assert compared["accuracy"]["nb"] > compared["accuracy"]["tfidf"] + 0.1
+    one = choose_weighting(sp.csr_matrix(rows[:3]), np.array([0, 0, 1]), np.zeros(62, bool), None)
+    assert one == ("tfidf", {"accuracy": {}, "folds": 0})  # a class of one text: no cross-validation
+
+
+def test_nbsvm_weighting_is_the_baselines_nbsvm_in_tensorflow_ops():
+    from zoo.evaluation.baselines import NBSVM
+    from zoo.training.ngram_path import ngram_counts
+
+    three = TEXTS + ["the match was won", "a late goal won it", "the team lost at home"] * 4
+    for texts, y, k in ((TEXTS, LABELS, 2), (three, np.concatenate([LABELS, [2] * 12]), 3)):
+        layer, info = fit_ngram_path(texts, y, k, 1000, temperature=1.0, weighting="nb")
+        assert info["weighting"] == "nb" and layer.bigram_weight is None and info["model"].startswith("NBSVM")
+        probe = texts[:6] + ["win the match now", "", "words never seen"]
+        train, held = (ngram_counts(layer.vectorizer, t)[:, 1:] for t in (texts, probe))  # (0: out of vocabulary)
+        expected = NBSVM().fit(train, y).decision_function(held)
+        logits = ngram_logits(layer, probe)
+        if k == 2:  # one SVM, for the second class
+            assert np.all(logits[:, 0] == 0)
+        np.testing.assert_allclose(logits[:, 1] if k == 2 else logits, expected, atol=1e-5)
+        columns, shares = layer.contributions(probe[-3])  # what explanations read: it adds up to the logits
+        assert len(columns) > 1
+        np.testing.assert_allclose(shares.sum(axis=0), logits[-3] - layer.bias.numpy(), atol=1e-5)
+
+
+def test_an_nbsvm_path_is_saved_loaded_and_exported(hybrid, tmp_path):
+    import copy
+
+    import tensorflow as tf
+
+    from zoo.errors import DataError
+
+    nb = copy.copy(hybrid)
+    nb.ngram_, _ = fit_ngram_path(TEXTS, LABELS, 2, 1000, temperature=2.0, weighting="nb")
+    probe = ["win a free prize now", "lunch later?", "", "unknown words only here"]
+    assert not np.allclose(nb.predict_proba(probe), hybrid.predict_proba(probe), atol=1e-4)
+    nb.save(tmp_path / "c")
+    loaded = TextClassifier.load(tmp_path / "c")
+    assert loaded.ngram_.weighting == "nb"
+    np.testing.assert_array_equal(loaded.predict_proba(probe), nb.predict_proba(probe))
+    nb.export(tmp_path / "export")
+    serve = tf.saved_model.load(str(tmp_path / "export")).signatures["serving_default"]
+    np.testing.assert_allclose(serve(texts=tf.constant(probe))["probabilities"].numpy(), nb.predict_proba(probe),
+                               atol=1e-6)
+    saved = json.loads((tmp_path / "c" / "classifier.json").read_text())
+    saved["hybrid"]["weighting"] = "bm25"
+    (tmp_path / "c" / "classifier.json").write_text(json.dumps(saved))
+    with pytest.raises(DataError, match="hybrid.weighting"):
+        TextClassifier.load(tmp_path / "c")
 
 
 def test_blend_weight_is_chosen_on_the_given_labels():

@@ -9,8 +9,9 @@ What a token contributes to the score of the explained class, for the whole hybr
   the zero input (completeness, checked: ``Explanation.gap``), which saliency and attention weights do not;
   and one batch of ``steps`` texts per text is cheap beside LIME's thousands of perturbed texts (ktrain's
   ``explain``).
-* the **n-gram path** exactly: its logits are linear in the TF-IDF features (``features @ kernel``), so each
-  n-gram's value times its weight is its contribution; an n-gram's share goes to its tokens equally.
+* the **n-gram path** exactly: its logits are linear in its features (``features @ kernel``; NBSVM's divide each
+  class's by that class's norm of the text), so each n-gram's value times its weight is its contribution
+  (``NgramLinear.contributions``); an n-gram's share goes to its tokens equally.
 
 The score explained is the blend's (:class:`zoo.models.hybrid.HybridBlend`) for the class, measured against
 the mean over the classes: ``w * (log p_rec[c] - mean_k log p_rec[k]) + (1 - w) * (z[c] - mean_k z[k])``, whose
@@ -125,7 +126,6 @@ class Explainer:
         if clf.ngram_ is not None:
             layer = clf.ngram_
             self.ngram_vocabulary = list(layer.vocabulary)
-            self.kernel = keras.ops.convert_to_numpy(layer.kernel)[1:]  # (the OOV row first)
             self.ngram_standardize = standardizer(layer.standardize)
 
     def explain(self, text, target, probability):
@@ -181,19 +181,17 @@ class Explainer:
     # --- the n-gram path: exact linear contributions ---
 
     def _ngram(self, text, tokens, target):
-        layer = self.clf.ngram_
-        features = tf.sparse.reorder(layer.features(tf.constant([text])))
-        columns = features.indices.numpy()[:, 1]
-        values = features.values.numpy()
-        kernel = self.kernel if self.multi else self.kernel - self.kernel.mean(axis=1, keepdims=True)
+        columns, shares = self.clf.ngram_.contributions(text)  # (n-grams, classes): exact shares of the logits
+        if not self.multi:  # a softmax's logits matter only relative to each other
+            shares = shares - shares.mean(axis=1, keepdims=True)
         ngram_tokens = _tokens(self.ngram_standardize, text)
         per_token = np.zeros(len(ngram_tokens))
-        for column, value in zip(columns, values):
+        for column, value in zip(columns, shares[:, target]):
             if column == 0:  # out of the n-gram vocabulary
                 continue
             gram = self.ngram_vocabulary[column - 1].split(" ")
             starts = [i for i in range(len(ngram_tokens) - len(gram) + 1) if ngram_tokens[i:i + len(gram)] == gram]
-            share = value * kernel[column - 1, target] / max(len(starts), 1) / len(gram)
+            share = value / max(len(starts), 1) / len(gram)
             for i in starts:
                 per_token[i:i + len(gram)] += share
         return _aligned(per_token, ngram_tokens, tokens) * (1.0 - self.weights[target])

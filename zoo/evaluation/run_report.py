@@ -83,7 +83,7 @@ def write_run_report(out, clf, config, metrics):
         weighs = (f"{hybrid['blend_weight']:.2f}" if "blend_weights" not in hybrid else  # multi-label: per label
                   f"from {min(hybrid['blend_weights']):.2f} to {max(hybrid['blend_weights']):.2f} by label")
         details.append(f"hybrid: the recurrent path weighs {weighs} against the n-gram path "
-                       f"({hybrid['features']} {_grams(hybrid)}{_bigrams(hybrid)}, temperature "
+                       f"({hybrid['features']} {_grams(hybrid)}{_bigrams(hybrid)}{_weighting(hybrid)}, temperature "
                        f"{hybrid['temperature']:.3g}{_self_training(hybrid)}; {how})" + _refit(hybrid))
     thresholds = metrics.get("thresholds")
     if thresholds:  # multi-label
@@ -134,6 +134,14 @@ def _grams(hybrid):
 def _bigrams(hybrid):
     weight = hybrid.get("bigram_weight")
     return "" if weight is None else f", bigrams normalised apart and weighing {weight:g} (a small training set)"
+
+
+def _weighting(hybrid):
+    """Which features the path weighs (``zoo.training.ngram_path.choose_weighting``), and why."""
+    name = {"tfidf": "TF-IDF", "nb": "NBSVM"}[hybrid.get("weighting", "tfidf")]  # (absent before: TF-IDF)
+    compared = hybrid.get("weighting_cv") or {}
+    return f", {name}" + (" ({folds}-fold CV accuracy TF-IDF {tfidf:.4f}, NBSVM {nb:.4f})".format(
+        folds=compared["folds"], **compared["accuracy"]) if compared.get("folds") else "")
 
 
 def versions():

@@ -30,19 +30,29 @@ import tensorflow as tf  # noqa: E402
 from zoo.data.tokenize import standardizer
 
 EPSILON = 1e-7  # recurrent probabilities are clipped here before the log
+WEIGHTINGS = ("tfidf", "nb")  # NgramLinear's features: sublinear TF-IDF, or NBSVM's
 
 
 @keras.saving.register_keras_serializable(package="zoo")
 class NgramLinear(keras.layers.Layer):
-    """Raw strings -> class logits of a linear model on sublinear TF-IDF n-gram features.
+    """Raw strings -> class logits of a linear model on n-gram features: sublinear TF-IDF, or NBSVM's.
 
-    Features are scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``:
-    ``(1 + log count) * idf``, each row L2-normalised; logits are
-    ``features @ kernel + bias``. With ``bigram_weight``, the unigrams and the
-    longer n-grams of a row are L2-normalised apart, the longer ones scaled by
-    ``bigram_weight``, and the row normalised again: then a long text's many
-    once-seen bigrams cannot outweigh its words (``zoo.training.ngram_path``
-    says when this is used, and why).
+    ``weighting="tfidf"``: features are scikit-learn's
+    ``TfidfVectorizer(sublinear_tf=True)``: ``(1 + log count) * idf``, each
+    row L2-normalised; logits are ``features @ kernel + bias``. With
+    ``bigram_weight``, the unigrams and the longer n-grams of a row are
+    L2-normalised apart, the longer ones scaled by ``bigram_weight``, and the
+    row normalised again: then a long text's many once-seen bigrams cannot
+    outweigh its words (``zoo.training.ngram_path`` says when this is used,
+    and why).
+
+    ``weighting="nb"``: NBSVM (Wang & Manning 2012,
+    :class:`zoo.evaluation.baselines.NBSVM`): each class ``c`` scales the
+    binarised n-grams ``x`` by its naive-Bayes log-count ratios ``r_c`` and
+    L2-normalises them, and its SVM weighs them: ``w_c . (x * r_c) / |x * r_c|``.
+    Since ``x`` is 0 or 1, that is ``(x @ kernel)_c / sqrt((x @ norms)_c) + bias_c``
+    with ``kernel = w * r`` and ``norms = r ** 2``, column by column: two sparse
+    products, whatever the number of classes. (``idf`` is not used.)
 
     Args:
         vocabulary: the n-grams (bigrams joined by a space), without padding or OOV.
@@ -50,11 +60,18 @@ class NgramLinear(keras.layers.Layer):
         ngrams: the largest n-gram.
         standardize: a name from :data:`zoo.data.tokenize.STANDARDIZERS`.
         bigram_weight: ``None`` (one norm per row) or the weight of the
-            normalised longer n-grams beside the normalised unigrams.
+            normalised longer n-grams beside the normalised unigrams (``"tfidf"`` only).
+        weighting: ``"tfidf"`` or ``"nb"``.
     """
 
-    def __init__(self, vocabulary, num_classes, ngrams=2, standardize="zoo_words", bigram_weight=None, **kwargs):
+    def __init__(self, vocabulary, num_classes, ngrams=2, standardize="zoo_words", bigram_weight=None,
+                 weighting="tfidf", **kwargs):
         super().__init__(**kwargs)
+        if weighting not in WEIGHTINGS:
+            raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+        if weighting == "nb" and bigram_weight is not None:
+            raise ValueError("bigram_weight is a setting of weighting='tfidf'")
+        self.weighting = weighting
         self.vocabulary, self.num_classes = list(vocabulary), int(num_classes)
         self.ngrams, self.standardize = int(ngrams), standardize
         self.bigram_weight = None if bigram_weight is None else float(bigram_weight)
@@ -69,26 +86,38 @@ class NgramLinear(keras.layers.Layer):
         self.kernel = self.add_weight(shape=(features, self.num_classes), initializer="zeros", trainable=False,
                                       name="kernel")
         self.bias = self.add_weight(shape=(self.num_classes,), initializer="zeros", trainable=False, name="bias")
+        self.norms = None if weighting != "nb" else self.add_weight(
+            shape=(features, self.num_classes), initializer="ones", trainable=False, name="norms")
 
     @classmethod
-    def from_arrays(cls, vocabulary, idf, kernel, bias, **kwargs):
-        """A layer with the given weights (``idf`` and ``kernel`` rows per n-gram, without the OOV row)."""
+    def from_arrays(cls, vocabulary, idf, kernel, bias, norms=None, **kwargs):
+        """A layer with the given weights (``idf``, ``kernel`` and, for ``weighting="nb"``, ``norms`` rows per
+        n-gram, without the OOV row)."""
         layer = cls(vocabulary, np.shape(bias)[0], **kwargs)
         pad = lambda a: np.concatenate([np.zeros((1, *np.shape(a)[1:]), "float32"), a]).astype("float32")  # noqa: E731
         layer.idf.assign(pad(idf))
         layer.kernel.assign(pad(kernel))
         layer.bias.assign(np.asarray(bias, "float32"))
+        if layer.norms is not None:
+            layer.norms.assign(pad(norms))
         return layer
 
     def arrays(self):
-        """``idf``, ``kernel``, ``bias`` as :meth:`from_arrays` takes them (without the OOV row)."""
-        return {"idf": keras.ops.convert_to_numpy(self.idf)[1:], "kernel": keras.ops.convert_to_numpy(self.kernel)[1:],
-                "bias": keras.ops.convert_to_numpy(self.bias)}
+        """``idf``, ``kernel``, ``bias`` (and ``norms``) as :meth:`from_arrays` takes them (without the OOV row)."""
+        own = {"idf": self.idf, "kernel": self.kernel, "bias": self.bias, "norms": self.norms}
+        return {name: keras.ops.convert_to_numpy(w)[0 if name == "bias" else 1:]
+                for name, w in own.items() if w is not None}
+
+    def _counts(self, texts):
+        counts = self.vectorizer(texts)
+        return tf.sparse.retain(counts, counts.indices[:, 1] > 0)  # drop the OOV column
 
     def features(self, texts):
-        """The L2-normalised sublinear TF-IDF rows, a ``tf.SparseTensor`` (batch, features)."""
-        counts = self.vectorizer(texts)
-        counts = tf.sparse.retain(counts, counts.indices[:, 1] > 0)  # drop the OOV column
+        """The rows the kernel weighs, a ``tf.SparseTensor`` (batch, features): L2-normalised sublinear TF-IDF,
+        or for ``weighting="nb"`` the binarised n-grams (each class normalises them its own way: :meth:`call`)."""
+        counts = self._counts(texts)
+        if self.weighting == "nb":
+            return tf.SparseTensor(counts.indices, tf.ones_like(counts.values, "float32"), counts.dense_shape)
         values = (1.0 + tf.math.log(tf.cast(counts.values, "float32"))) * tf.gather(self.idf, counts.indices[:, 1])
         rows, batch = counts.indices[:, 0], tf.shape(texts, tf.int64)[0]
         if self.bigram_weight is not None:
@@ -98,7 +127,23 @@ class NgramLinear(keras.layers.Layer):
         return tf.SparseTensor(counts.indices, _normalise(values, rows, batch), counts.dense_shape)
 
     def call(self, texts):
-        return tf.sparse.sparse_dense_matmul(self.features(texts), self.kernel) + self.bias
+        features = self.features(texts)
+        scores = tf.sparse.sparse_dense_matmul(features, self.kernel)
+        if self.weighting == "nb":
+            scores = scores / tf.sqrt(tf.maximum(tf.sparse.sparse_dense_matmul(features, self.norms), 1e-24))
+        return scores + self.bias
+
+    def contributions(self, text):
+        """``(columns, values)`` of one text: the vocabulary columns of its n-grams (OOV column 0 left out) and
+        each one's share of every class's logit, ``(n-grams, classes)``; they add up to ``logits - bias``."""
+        features = tf.sparse.reorder(self.features(tf.constant([text])))
+        columns, values = features.indices.numpy()[:, 1], features.values.numpy()
+        kernel = keras.ops.convert_to_numpy(self.kernel)
+        shares = values[:, None] * kernel[columns]
+        if self.weighting == "nb":
+            norms = keras.ops.convert_to_numpy(self.norms)
+            shares = shares / np.sqrt(np.maximum((values[:, None] * norms[columns]).sum(axis=0), 1e-24))
+        return columns, shares
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_classes)
@@ -106,7 +151,7 @@ class NgramLinear(keras.layers.Layer):
     def get_config(self):
         # The vocabulary and weights travel in ngram.npz (see the module docstring).
         return {**super().get_config(), "vocabulary": [], "num_classes": self.num_classes, "ngrams": self.ngrams,
-                "standardize": self.standardize, "bigram_weight": self.bigram_weight}
+                "standardize": self.standardize, "bigram_weight": self.bigram_weight, "weighting": self.weighting}
 
 
 def longer_ngrams(vocabulary):

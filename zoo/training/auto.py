@@ -253,7 +253,8 @@ def fit_auto(make_classifier, settings, params, texts, labels, validation_data=N
             hybrid = chosen.fit_record_.hybrid
             again = make_classifier(**{**params, **first["changes"], "backup_dir": _within(settings, "refit")})
             chosen = again.fit(texts, labels, validation_data=([], []), **fit_args, fixed_blend=(
-                (hybrid["temperature"], blend_weight, hybrid["bigram_weight"]) if hybrid else None))
+                (hybrid["temperature"], blend_weight, hybrid["bigram_weight"], hybrid.get("weighting", "tfidf"))
+                if hybrid else None))
             if partner is not None:  # its recurrent path only: the blend uses the first one's n-gram path
                 partner = make_classifier(**{**params, **second["changes"], "hybrid": False,
                                              "backup_dir": _within(settings, "refit_partner")}).fit(

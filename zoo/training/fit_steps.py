@@ -171,13 +171,13 @@ class FitSteps:
     def ngram_path(self):
         """The hybrid's n-gram path and blend weight, both fitted here (the validation split chooses)."""
         start = time.time()
-        fixed = self.fixed_blend  # (temperature, weight, bigram weight) an init-auto comparison chose:
+        fixed = self.fixed_blend  # (temperature, weight, bigram weight, weighting) an init-auto comparison chose:
         # the refit keeps the features its temperature was chosen for
         balanced = self.s.class_weight == "balanced"  # (class weights on every path, the blend by macro F1)
         layer, info = fit_ngram_path(self.texts, self.y, len(self.classes), self.s.ngram_max_tokens,
                                      self.valid_texts, self.valid_y, seed=self.s.seed,
                                      temperature=fixed and fixed[0], bigram_weight=fixed[2] if fixed else "auto",
-                                     unlabelled_texts=self.unlabelled_texts,
+                                     weighting=fixed[3] if fixed else "auto", unlabelled_texts=self.unlabelled_texts,
                                      class_weight="balanced" if balanced else None)
         if fixed:
             weight, scores = fixed[1], {}
@@ -248,8 +248,8 @@ def refit_ngram(settings, num_classes, info, texts, y, unlabelled_texts=()):
     if settings.multi_label:
         layer, _ = fit_multi_label_ngram_path(texts, y, settings.ngram_max_tokens, **chosen)
     else:
-        layer, _ = fit_ngram_path(texts, y, num_classes, settings.ngram_max_tokens,
-                                  unlabelled_texts=unlabelled_texts, **chosen)
+        layer, _ = fit_ngram_path(texts, y, num_classes, settings.ngram_max_tokens, unlabelled_texts=unlabelled_texts,
+                                  weighting=info.get("weighting", "tfidf"), **chosen)
     info["refit"] = {"texts": len(texts), "features": len(layer.vocabulary), "seconds": round(time.time() - start, 1)}
     logger.info(f"hybrid: the n-gram path fitted again on the {len(texts)} training and validation texts (its "
                 "temperature and blend chosen before)")

@@ -4,7 +4,9 @@ The path is the same-run baseline's model, made part of the classifier: TF-IDF
 word uni- and bigrams (sublinear tf) and a ``LinearSVC`` (scikit-learn's
 liblinear: a convex fit in seconds that Keras' optimizers would take epochs
 to match), its weights then held by :class:`zoo.models.hybrid.NgramLinear`
-so that serving needs only TensorFlow.
+so that serving needs only TensorFlow. NBSVM (the baseline's other
+candidate) replaces TF-IDF where cross-validation on the training texts says it
+is more accurate (:func:`choose_weighting`).
 
 One rule adapts the features to the training set's size: with at most
 :data:`SMALL_TRAINING_SET` texts, unigrams and bigrams are normalised apart
@@ -59,6 +61,7 @@ import tensorflow as tf
 
 from zoo.config import DEFAULT_BLEND_WEIGHT, DEFAULT_NGRAM_TEMPERATURE
 from zoo.data.tokenize import is_unspaced, standardizer
+from zoo.evaluation.baselines import NBSVM, cv_folds
 from zoo.log import logger
 from zoo.models.hybrid import NgramLinear, blend, blend_multi_label, longer_ngrams
 
@@ -69,6 +72,8 @@ ABSENT_CLASS_LOGIT = -30.0  # margins are within a few units of 0
 WEIGHTS = tuple(np.round(np.linspace(0.0, 1.0, 21), 2))
 SMALL_TRAINING_SET, SMALL_BIGRAM_WEIGHT = 2000, 0.5  # (measured at <= 1,000 and >= 4,013 texts, not between)
 SELF_TRAINING_SHARE = 0.5  # of the unlabelled texts, the most confident, added with their predicted labels
+WEIGHTING_CANDIDATES = ("tfidf", "nb")  # the path's features (choose_weighting)
+WEIGHTING_NAMES = {"tfidf": "TF-IDF", "nb": "NBSVM"}
 
 
 def bigram_weight_for(num_texts):
@@ -98,7 +103,7 @@ def ngrams_for(texts):
 
 def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=(), seed=0, temperature=None,
                    bigram_weight="auto", unlabelled_texts=(), share=SELF_TRAINING_SHARE, ngrams="auto",
-                   class_weight=None):
+                   class_weight=None, weighting="auto"):
     """Fits the n-gram path on the training texts; returns ``(layer, info)``.
 
     The layer's logits are the SVM's margins times the temperature chosen on
@@ -107,14 +112,16 @@ def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=()
     number of labelled texts) or the layer's ``bigram_weight``. With
     ``unlabelled_texts``, one round of self-training on the most confident
     ``share`` of them (the module docstring; ``info["self_training"]``). ``class_weight``: the SVM's
-    (scikit-learn's ``"balanced"`` or None).
+    (scikit-learn's ``"balanced"`` or None). ``weighting``: ``"tfidf"``, ``"nb"`` (NBSVM) or ``"auto"``
+    (:func:`choose_weighting`; ``info["weighting"]``).
     """
     if bigram_weight == "auto":
         bigram_weight = bigram_weight_for(len(texts))
     if ngrams == "auto":
         ngrams = ngrams_for(texts)
     layer, info = _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperature, bigram_weight,
-                       ngrams, class_weight)
+                       ngrams, class_weight, weighting)
+    weighting, bigram_weight = info["weighting"], info["bigram_weight"]  # (self-training keeps the choice)
     unlabelled = list(unlabelled_texts)
     if not unlabelled:
         return layer, info
@@ -124,30 +131,34 @@ def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=()
                 "texts, with the labels it predicts")
     layer, info = _fit(list(texts) + [unlabelled[i] for i in added],
                        np.concatenate([np.asarray(y), probabilities[added].argmax(-1)]), num_classes, max_tokens,
-                       valid_texts, valid_y, seed, temperature, bigram_weight, ngrams, class_weight)
+                       valid_texts, valid_y, seed, temperature, bigram_weight, ngrams, class_weight, weighting)
     info["self_training"] = {"unlabelled": len(unlabelled), "added": len(added), "share": share}
     return layer, info
 
 
 def _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperature, bigram_weight, ngrams=NGRAMS,
-         class_weight=None):
+         class_weight=None, weighting="tfidf"):
     """One fit of :func:`fit_ngram_path` (``bigram_weight`` and ``ngrams`` resolved)."""
-    from sklearn.svm import LinearSVC
-
     vectorizer = keras.layers.TextVectorization(max_tokens=max_tokens, standardize=standardizer(STANDARDIZE),
                                                 ngrams=ngrams, output_mode="count", sparse=True)
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
     vocabulary = vectorizer.get_vocabulary()[1:]  # [UNK] first
     counts = ngram_counts(vectorizer, texts)[:, 1:]
-    idf = smooth_idf(counts)
-    svm = LinearSVC(C=SVM_C, random_state=seed, class_weight=class_weight).fit(
-        tfidf(counts, idf, longer_ngrams(vocabulary), bigram_weight), y)
-    kernel, bias = _class_columns(svm, counts.shape[1], num_classes)
-    layer = NgramLinear.from_arrays(vocabulary, idf, kernel, bias, ngrams=ngrams, standardize=STANDARDIZE,
-                                    bigram_weight=bigram_weight, name="ngram_path")
+    compared = None
+    if weighting == "auto":
+        weighting, compared = choose_weighting(counts, y, longer_ngrams(vocabulary), bigram_weight, seed, class_weight)
+    fit = _fit_tfidf if weighting == "tfidf" else _fit_nbsvm
+    kernel, bias, idf, norms = fit(counts, y, num_classes, seed, class_weight, longer_ngrams(vocabulary),
+                                   bigram_weight)
+    layer = NgramLinear.from_arrays(vocabulary, idf, kernel, bias, norms=norms, ngrams=ngrams, standardize=STANDARDIZE,
+                                    bigram_weight=bigram_weight if weighting == "tfidf" else None,
+                                    weighting=weighting, name="ngram_path")
     grams = "word 1-2 grams" if ngrams == NGRAMS else f"1-{ngrams} grams of characters (unspaced script)"
-    info = {"features": len(vocabulary), "model": f"TF-IDF {grams} (sublinear tf) + LinearSVC",
-            "C": SVM_C, "bigram_weight": bigram_weight, "ngrams": ngrams,
+    model = f"TF-IDF {grams} (sublinear tf) + LinearSVC" if weighting == "tfidf" else \
+        f"NBSVM {grams} (binarised, naive-Bayes log-count ratios) + LinearSVC"
+    info = {"features": len(vocabulary), "model": model, "weighting": weighting,
+            **({"weighting_cv": compared} if compared else {}),
+            "C": SVM_C, "bigram_weight": layer.bigram_weight, "ngrams": ngrams,
             **({"class_weight": class_weight} if class_weight else {})}
     if temperature is None and len(valid_y):  # (a given temperature was chosen elsewhere: init auto's comparison)
         temperature = choose_temperature(ngram_logits(layer, valid_texts), valid_y)
@@ -157,10 +168,88 @@ def _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperat
     layer.kernel.assign(layer.kernel * temperature)
     layer.bias.assign(layer.bias * temperature)
     info["temperature"] = float(temperature)
-    weighed = "" if bigram_weight is None else f" (bigrams weigh {bigram_weight:g}, normalised apart)"
+    weighed = "" if layer.bigram_weight is None else f" (bigrams weigh {layer.bigram_weight:g}, normalised apart)"
+    chose = "" if not compared or not compared["folds"] else f" ({compared['folds']}-fold CV accuracy " + ", ".join(
+        f"{WEIGHTING_NAMES[k]} {compared['accuracy'][k]:.4f}" for k in WEIGHTING_CANDIDATES) + ")"
     logger.info(f"n-gram path: {len(vocabulary)} {'uni- and bigrams' if ngrams == NGRAMS else f'1-{ngrams} grams'}"
-                f"{weighed}, LinearSVC, temperature {temperature:.3g}")
+                f"{weighed}, {WEIGHTING_NAMES[weighting]} + LinearSVC{chose}, temperature {temperature:.3g}")
     return layer, info
+
+
+def _fit_tfidf(counts, y, num_classes, seed, class_weight, longer, bigram_weight):
+    """The TF-IDF + LinearSVC path on a documents x n-grams count matrix: ``(kernel, bias, idf, None)``, the
+    SVM's margins as logits (before the temperature)."""
+    from sklearn.svm import LinearSVC
+
+    idf = smooth_idf(counts)
+    svm = LinearSVC(C=SVM_C, random_state=seed, class_weight=class_weight).fit(
+        tfidf(counts, idf, longer, bigram_weight), y)
+    kernel, bias = _class_columns(svm, counts.shape[1], num_classes)
+    return kernel, bias, idf, None
+
+
+def _fit_nbsvm(counts, y, num_classes, seed, class_weight, _longer=None, _bigram_weight=None):
+    """The NBSVM path (:class:`zoo.evaluation.baselines.NBSVM`, the printed baseline's other candidate):
+    ``(kernel, bias, idf, norms)``. Each class's SVM weights times its log-count ratios are its kernel column,
+    the squared ratios its norm column (:class:`zoo.models.hybrid.NgramLinear`); ``idf`` is unused (ones). Two
+    classes have one SVM, for the second: logits ``[0, m]`` as for :func:`_class_columns`."""
+    nbsvm = NBSVM(C=SVM_C, seed=seed, class_weight=class_weight).fit(counts, y)
+    features = counts.shape[1]
+    kernel, norms = np.zeros((features, num_classes)), np.ones((features, num_classes))
+    bias = np.full(num_classes, ABSENT_CLASS_LOGIT)
+    present = nbsvm.classes_
+    bias[present] = 0.0
+    for label, ratio, svm in zip(present[1:] if len(present) == 2 else present, nbsvm.ratios_, nbsvm.svms_):
+        kernel[:, label], norms[:, label], bias[label] = svm.coef_[0] * ratio, ratio ** 2, svm.intercept_[0]
+    return kernel, bias, np.ones(features), norms
+
+
+def _scores(fitted, counts, longer, bigram_weight, weighting):
+    """The logits of :func:`_fit_tfidf`'s or :func:`_fit_nbsvm`'s path for ``counts`` (SciPy, as the layer)."""
+    kernel, bias, idf, norms = fitted
+    if weighting == "tfidf":
+        return tfidf(counts, idf, longer, bigram_weight) @ kernel + bias
+    binary = (counts > 0).astype(np.float64)
+    return (binary @ kernel) / np.sqrt(np.maximum(binary @ norms, 1e-24)) + bias
+
+
+def choose_weighting(counts, y, longer, bigram_weight, seed=0, class_weight=None):
+    """The n-gram path's features, by cross-validation on its training texts: ``"nb"`` (NBSVM) only where its
+    accuracy is higher than TF-IDF's (ties, and too few texts of a class to cross-validate, keep TF-IDF);
+    returns ``(name, {"accuracy": {name: mean}, "folds": k})``.
+
+    Both candidates are the path as fitted (TF-IDF with its ``bigram_weight``); each fold keeps only the
+    n-grams of its training texts and fits its idf and ratios there, as the printed baseline's cross-validation
+    does (:func:`zoo.evaluation.baselines.cross_validate`, its folds too: :func:`zoo.evaluation.baselines.cv_folds`).
+
+    Why a choice: the baseline takes the stronger of the two (issue #34), and neither is stronger everywhere:
+    NBSVM is the strong one on sentiment in long reviews (Wang & Manning 2012), TF-IDF on topics. Why
+    cross-validation, not the validation split: the split is a tenth of the texts, too few to tell two linear
+    models apart when the training set is small (``bench/ngram_weighting.py`` compares both on the README's
+    datasets).
+
+    >>> counts = sp.csr_matrix(np.array([[2, 0, 1], [1, 0, 0], [0, 3, 1], [0, 1, 0]] * 3))
+    >>> choose_weighting(counts, np.array([0, 0, 1, 1] * 3), np.zeros(3, bool), None)[0]
+    'tfidf'
+    """
+    y = np.asarray(y)
+    k = cv_folds(y)
+    if not k:
+        return "tfidf", {"accuracy": {}, "folds": 0}
+    from sklearn.model_selection import StratifiedKFold
+
+    counts, right = sp.csr_matrix(counts), {name: [] for name in WEIGHTING_CANDIDATES}
+    for train, held in StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
+        seen = np.flatnonzero(np.bincount(counts[train].indices, minlength=counts.shape[1]) > 0)
+        fold, fold_longer = counts[:, seen], np.asarray(longer)[seen]
+        classes = int(y.max()) + 1
+        for name, fit in (("tfidf", _fit_tfidf), ("nb", _fit_nbsvm)):
+            fitted = fit(fold[train], y[train], classes, seed, class_weight, fold_longer, bigram_weight)
+            logits = _scores(fitted, fold[held], fold_longer, bigram_weight, name)
+            right[name].append(np.asarray(logits).argmax(-1) == y[held])
+    accuracy = {name: float(np.mean(np.concatenate(r))) for name, r in right.items()}
+    return ("nb" if accuracy["nb"] > accuracy["tfidf"] else "tfidf"), {
+        "accuracy": {name: round(a, 4) for name, a in accuracy.items()}, "folds": k}
 
 
 def fit_multi_label_ngram_path(texts, y, max_tokens, valid_texts=(), valid_y=None, seed=0, ngrams="auto",

@@ -155,3 +155,10 @@ def test_momentum_and_nesterov_reach_the_optimizer_of_every_training_path():
     default = FitSteps(zc.resolve_init_defaults(zc.ClassifierConfig()), tf.distribute.get_strategy(), [0, 1], [], [], [],
                    []).run_options(None, None)
     assert default["optimizer_options"] == {}  # sgd's own defaults (0.9, Nesterov) come from the optimizer table
+
+
+def test_a_seed_outside_what_random_states_take_is_refused_where_settings_are_checked():
+    for config in (zc.ClassifierConfig, zc.PretrainConfig):
+        assert config.from_dict({"seed": 2 ** 32 - 1}).seed == 2 ** 32 - 1
+        with pytest.raises(ConfigError, match=r"`seed` must be an integer in \[0, 4294967295\], got 4294967296"):
+            config.from_dict({"seed": 2 ** 32})

@@ -10,6 +10,12 @@ and training checks it after every batch (:func:`callback`), so a dropped one is
 raised again at the next step. (No TensorFlow here: every command enters
 :func:`watch` before it starts TensorFlow, or without starting it at all.)
 
+A request that a finalizer dropped after training's last check (while the
+run is saved or reported) is raised when the command's body ends, so the
+command still ends with its line and exit code, not 0; and under :func:`watch`
+such a drop prints nothing (Python would print "Exception ignored in ..." and a
+traceback: the request is recorded, so nothing is lost by staying quiet).
+
 SIGTERM (``kill``, ``timeout``, a scheduler that preempts the job) is handled
 the same way, as :class:`Terminated`: without a handler Python dies at once
 with no message; with it the command ends with one line that says how to
@@ -18,6 +24,7 @@ resume, its output folder left whole, and exit code 143 (128 + SIGTERM).
 
 import contextlib
 import signal
+import sys
 import threading
 
 _requested = None  # the exception a signal under watch() asked for
@@ -55,19 +62,30 @@ def watch():
         yield
         return
     previous = signal.signal(signal.SIGINT, _on_sigint), signal.signal(signal.SIGTERM, _on_sigterm)
+    hook = sys.unraisablehook
+
+    def quiet_when_recorded(unraisable):
+        if not (isinstance(unraisable.exc_value, KeyboardInterrupt) and _requested is not None):
+            hook(unraisable)
+
+    sys.unraisablehook = quiet_when_recorded
     try:
         yield
+        check()  # one a finalizer dropped after the last check: the command still ends as asked
     finally:
         signal.signal(signal.SIGINT, previous[0])
         signal.signal(signal.SIGTERM, previous[1])
+        sys.unraisablehook = hook
         _requested = None
 
 
 def check():
-    """Raises ``KeyboardInterrupt`` (:class:`Terminated`) if Ctrl-C (SIGTERM) came under :func:`watch` (one that
-    a finalizer may have dropped)."""
+    """Raises ``KeyboardInterrupt`` (:class:`Terminated`) if Ctrl-C (SIGTERM) came under :func:`watch` and was
+    not raised since (a finalizer may have dropped it); once."""
+    global _requested
     if _requested is not None:
-        raise _requested
+        requested, _requested = _requested, None
+        raise requested
 
 
 def callback():

@@ -142,6 +142,18 @@ def _case(d, name):
         return ["--config", str(d / "best.json")], 2, f"{d / 'best.json'}: `epochs` must be an integer >= 1 or None, got 'ten'"
     if name == "backup dir is the output dir":  # (the backup is removed when the run finishes)
         return ["--backup-dir", "{out}"], 4, "run: is the output folder too"
+    if name == "seed beyond what random states take":
+        return ["--seed", str(2 ** 32)], 2, "--seed must be an integer in [0, 4294967295], got 4294967296"
+    if name == "texts without a token":  # (TensorFlow's "Table not initialized" before)
+        return ["--train", _write_csv(d / "blank.csv", [("...", "pos"), ("!!", "neg")] * 4)], 3, \
+            "n-gram path: the 7 training texts hold no word (empty or only punctuation); pass hybrid=False (--no-hybrid)"
+    if name == "output dir inside the class folders read":  # its files would be a class on the next run
+        for label, texts in (("pos", POSITIVE), ("neg", NEGATIVE)):
+            (d / "folders" / label).mkdir(parents=True, exist_ok=True)
+            for i, text in enumerate(texts * 2):
+                (d / "folders" / label / f"{i}.txt").write_text(text)
+        return ["--train", str(d / "folders"), "--output-dir", str(d / "folders" / "run")], 4, \
+            f"--output-dir {d / 'folders' / 'run'}: is inside --train {d / 'folders'}, whose sub-folders are read"
     if name == "output dir is a file":
         (d / "a_file").write_text("x")
         return ["--output-dir", str(d / "a_file")], 4, "is a file, not a directory"
@@ -156,7 +168,8 @@ CASES = ["missing file", "empty file", "missing column", "duplicate column", "ts
          "init model: on a folder that is not a run", "momentum without sgd", "dropout out of range",
          "bad sequence length", "epochs 0", "epochs -1", "negative learning rate", "batch size 0", "max tokens 0",
          "embedding dim 0", "negative clipnorm", "negative patience", "tpu without a tpu",
-         "config value of the wrong type", "backup dir is the output dir", "output dir is a file"]
+         "config value of the wrong type", "backup dir is the output dir", "output dir is a file",
+         "seed beyond what random states take", "texts without a token", "output dir inside the class folders read"]
 
 
 def _one_error_line(stderr, expected):
@@ -193,6 +206,20 @@ def test_bad_training_input(bad_runs, case):
     assert returncode == code, stderr[-2000:]
     _one_error_line(stderr, expected)
     assert not out.exists()
+
+
+def test_dry_run_checks_what_the_settings_say_together(d, capsys):
+    from zoo.cli import main as zoo_main
+
+    data = ["--train", str(d / "train.csv"), "--test", str(d / "test.csv")]
+    with pytest.raises(SystemExit) as stop:
+        zoo_main(["train", *data, "--label-separator", "|", "--dry-run"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.strip() == ("error: `label_separator` '|' reads several labels per row: pass "
+                                               "`multi_label` too").replace("`label_separator`", "--label-separator") \
+        .replace("`multi_label`", "--multi-label")
+    zoo_main(["train", *data, "--label-separator", "|", "--multi-label", "--dry-run"])
+    assert "settings checked" in capsys.readouterr().out
 
 
 def test_an_unwritable_output_dir(d, tmp_path):

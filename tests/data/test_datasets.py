@@ -72,6 +72,8 @@ def test_class_folders_skip_unsup_hidden_and_non_txt(tmp_path):
         write(tmp_path, f"aclImdb/{split}/neg/notes.md", "not a review")
         write(tmp_path, f"aclImdb/{split}/unsup/4_0.txt", "no label")
         write(tmp_path, f"aclImdb/{split}/.cache/5_0.txt", "hidden")
+        write(tmp_path, f"aclImdb/{split}/run/.zoo", "run")  # a folder zoo wrote (a run's, with a user's note)
+        write(tmp_path, f"aclImdb/{split}/run/notes.txt", "my notes on this run")
     ds = data.load_files(tmp_path / "aclImdb/train", tmp_path / "aclImdb/test", validation_split=0)
     assert ds.class_names == ["neg", "pos"]
     assert ds.train_texts == ["train awful", "train great movie", "train loved it"]

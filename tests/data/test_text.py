@@ -16,6 +16,14 @@ def test_vectorizer_adapts_on_train_only_and_pads_right():
     assert len(out.ids[2]) == 4 and out.truncated == 1
 
 
+@pytest.mark.parametrize("texts", [["", ""] * 4, ["!!!", "? ...", ""] * 3])
+def test_training_texts_without_a_token_are_one_line_not_tensorflows_uninitialised_table(texts):
+    from zoo.errors import DataError
+
+    with pytest.raises(DataError, match=r"^the \d+ training texts hold no token once standardized"):
+        text.make_vectorizer(texts, standardize="lower_and_strip_punctuation")
+
+
 @pytest.mark.parametrize("policy,expected", [(7, 7), ("12", 12), ("p50", 3), ("p100", 100), (None, 100)])
 def test_sequence_length_policies(policy, expected):
     assert text.resolve_sequence_length(policy, [1, 2, 3, 4, 100]) == expected

@@ -76,6 +76,7 @@ def main(argv=None, defaults=None, prog="zoo train", description=None, recipe=No
     with one_line_errors():
         configs = parser(defaults, prog, description).parse(argv)
         if configs["args"].dry_run:
+            check_job(configs[DataConfig], configs[RunConfig], configs[ClassifierConfig])
             dry_run(prog, configs)
             return None
         return run(configs[DataConfig], configs[RunConfig], configs[ClassifierConfig], recipe=recipe or prog)
@@ -138,11 +139,32 @@ class OutputDir:
             self.lock.release()
 
 
-def run(data, output, settings, recipe="zoo train"):
-    """Runs one training job (see the module docstring); returns the metrics."""
+def check_job(data, output, settings):
+    """What the data, output and classifier settings say together, checked before anything is read or written
+    (``--dry-run`` too): a label separator needs a multi-label run, and no folder zoo writes may lie inside a
+    folder of class folders that it reads (the next run would read the run's files as texts of a class)."""
     if data.label_separator is not None and not settings.multi_label:
         raise ConfigError("label_separator", f"`label_separator` {data.label_separator!r} reads several labels per "
                                              "row: pass `multi_label` too")
+    written = {"output_dir": output.output_dir, "backup_dir": settings.backup_dir, "log_dir": settings.log_dir}
+    for source in ("train", "test", "valid"):
+        folder = getattr(data, source)
+        if not folder or not os.path.isdir(folder):
+            continue
+        for name, path in written.items():
+            if path and _within(path, folder):
+                raise ExportError(f"`{name}` {path}: is inside `{source}` {folder}, whose sub-folders are read as "
+                                  "classes; choose a folder outside it")
+
+
+def _within(path, folder):
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def run(data, output, settings, recipe="zoo train"):
+    """Runs one training job (see the module docstring); returns the metrics."""
+    check_job(data, output, settings)
     out = output.output_dir
     check_other_dirs(settings, out)  # before TensorFlow starts: a refusal is quick (these only read, and probe)
     check_output_dir(out, output.overwrite)

@@ -73,6 +73,7 @@ from zoo.config.jobs import (
                              RunConfig,
                              TuneConfig,
                              read_config_file,
+                             read_search_space,
 )
 from zoo.config.models import LanguageModelConfig, ModelConfig
 
@@ -110,5 +111,6 @@ __all__ = [
                              "init_kind",
                              "per_init_default",
                              "read_config_file",
+                             "read_search_space",
                              "resolve_init_defaults",
 ]

@@ -46,14 +46,20 @@ class Check:
         return None
 
 
+SEED_RANGE = (0, 2 ** 32 - 1)  # what NumPy's and scikit-learn's random states take; TensorFlow's take it too
+
+
 class Integer(Check):
-    def __init__(self, minimum=None, optional=False):
-        self.minimum, self.optional = minimum, optional
+    def __init__(self, minimum=None, optional=False, maximum=None):
+        self.minimum, self.optional, self.maximum = minimum, optional, maximum
 
     def check(self, name, value):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or (
-                self.minimum is not None and value < self.minimum):
+                self.minimum is not None and value < self.minimum) or (
+                self.maximum is not None and value > self.maximum):
             bound = f" >= {self.minimum}" if self.minimum is not None else ""
+            if self.maximum is not None:
+                bound = f" in [{self.minimum}, {self.maximum}]" if self.minimum is not None else f" <= {self.maximum}"
             none = " or None" if self.optional else ""
             raise ConfigError(name, f"`{name}` must be an integer{bound}{none}, got {value!r}")
         return int(value)

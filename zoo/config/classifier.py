@@ -24,6 +24,7 @@ from zoo.config.base import (
     optimizer_names,
 )
 from zoo.config.checks import (
+    SEED_RANGE,
     Choice,
     Flag,
     Init,
@@ -201,7 +202,7 @@ class ClassifierConfig(Config):
     validation_split: float = setting(0.1, Number(0.0, 1.0),
                                       "share of the training texts held out (seeded, stratified) for early "
                                       "stopping when no validation data is given", group="training")
-    seed: int = setting(0, Integer(0), "seed of the split, the initialisation, dropout and batch order",
+    seed: int = setting(0, Integer(SEED_RANGE[0], maximum=SEED_RANGE[1]), "seed of the split, the initialisation, dropout and batch order",
                         group="training")
     # --- distribution ---
     strategy: str = setting("auto", Choice(STRATEGIES),

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from zoo.config.base import RATE, TUNERS, Config
 from zoo.config.checks import (
+    SEED_RANGE,
     Choice,
     Flag,
     Integer,
@@ -93,7 +94,7 @@ class PretrainConfig(Config):
     batch_size: int = setting(256, Integer(1), "rows of the token stream per batch")
     bptt: int = setting(70, Integer(2), "tokens per truncated-BPTT window")
     learning_rate: float = setting(5e-3, Number(low=0.0, low_open=True), "peak rate (STLR)")
-    seed: int = setting(0, Integer(0), "seed of the corpus split, initialisation and batches")
+    seed: int = setting(0, Integer(SEED_RANGE[0], maximum=SEED_RANGE[1]), "seed of the corpus split, initialisation and batches")
 
 
 # === Jobs: zoo tune ===
@@ -111,6 +112,40 @@ class TuneConfig(Config):
                          '\'{"units": [8, 16], "dropout": {"min": 0, "max": 0.5, "step": 0.25}}\'')
     output_dir: str = setting("runs/tune", Text(), "outputs, and the tuner's state in OUTPUT_DIR/search")
     overwrite: bool = setting(False, Flag(), "start the search afresh instead of resuming it")
+
+    def _check_combinations(self):
+        read_search_space(self.space)  # a missing file or bad JSON is a settings error, --dry-run's too
+
+
+def read_search_space(value):
+    """``space`` (:class:`TuneConfig`): inline JSON (it starts with ``{``) or a JSON file, as a dict; None for None.
+
+    Raises:
+        ConfigError: one line: no such file, a folder, not JSON, or not a JSON object.
+    """
+    if value is None:
+        return None
+    inline = value.lstrip().startswith("{")
+    try:
+        if inline:
+            space = json.loads(value)
+        else:
+            with open(value, encoding="utf-8") as f:
+                space = json.load(f)
+    except FileNotFoundError:
+        raise ConfigError("space", f"`space` {value}: no such file, and not inline JSON (which starts with '{{')") \
+            from None
+    except IsADirectoryError:
+        raise ConfigError("space", f"`space` {value}: is a folder; expected a JSON file or inline JSON") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError("space", f"`space` {value}: cannot read it ({getattr(error, 'strerror', None) or error})") \
+            from None
+    except json.JSONDecodeError as error:
+        where = "" if inline else f"{value}:{error.lineno}: "
+        raise ConfigError("space", f"`space`: {where}not valid JSON ({error.msg})") from None
+    if not isinstance(space, dict):
+        raise ConfigError("space", f"`space`: expected a JSON object of settings, got {type(space).__name__}")
+    return space
 
 
 @dataclass(frozen=True)

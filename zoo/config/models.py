@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from zoo.config.base import CELLS, DEFAULT_EMBEDDING_DIM, POOLINGS, RATE, TASKS, Config
 from zoo.config.checks import (
+    SEED_RANGE,
     Choice,
     Flag,
     Integer,
@@ -78,7 +79,7 @@ class LanguageModelConfig(Config):
     tar_beta: float = setting(1.0, Number(low=0.0), "temporal activation regularisation")
     tie_weights: bool = setting(True, Flag(), "the embedding matrix is the output layer's kernel")
     num_sampled: int = setting(512, Integer(0), "classes of the sampled softmax in training (0: full softmax)")
-    seed: int = setting(None, Integer(optional=True), "seed of the dropout masks")
+    seed: int = setting(None, Integer(SEED_RANGE[0], optional=True, maximum=SEED_RANGE[1]), "seed of the dropout masks")
 
     def _check_combinations(self):
         units = self.units or self.embedding_dim

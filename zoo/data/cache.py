@@ -31,7 +31,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from zoo.errors import DataError
+from zoo.errors import ConfigError, DataError
 from zoo.files import atomic_file, sha256_file, temporary_directory_beside
 from zoo.log import logger
 
@@ -97,8 +97,22 @@ def socket_timeout(seconds):
 
 
 def zoo_home():
-    """The cache directory: ``$ZOO_HOME``, default ``~/.cache/zoo``."""
-    return Path(os.environ.get("ZOO_HOME", "~/.cache/zoo")).expanduser()
+    """The cache directory: ``$ZOO_HOME``, default ``~/.cache/zoo``; made if missing.
+
+    Raises:
+        ConfigError: it is a file, or cannot be made (one line; the run's folder is then discarded like any
+            other refused run's, not left half-written).
+    """
+    path = Path(os.environ.get("ZOO_HOME", "~/.cache/zoo")).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(None, f"ZOO_HOME {path}: is a file, not a folder; point ZOO_HOME at a folder for zoo's "
+                                "cache (default ~/.cache/zoo)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(None, f"ZOO_HOME {path}: cannot make the cache folder ({error.strerror or error}); point "
+                                "ZOO_HOME at a folder zoo may write") from None
+    return path
 
 
 def fetch_wheel(package):

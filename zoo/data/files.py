@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.errors import DataError
+from zoo.files import MARKER
 from zoo.log import logger
 
 SUPPORTED_FORMATS = (".csv", ".tsv", ".jsonl", ".ndjson")
@@ -286,6 +287,11 @@ class _Labels:
 def _read_class_folders(path):
     folders = sorted(d for d in path.iterdir()
                      if d.is_dir() and d.name not in SKIPPED_CLASS_FOLDERS and not d.name.startswith("."))
+    for folder in [d for d in folders if (d / MARKER).exists()]:
+        # A folder zoo wrote (a run, a backup) holds its own files, not texts of a class: read as one, a run's
+        # notes would train a class named after it, and the report would count a class the test split lacks.
+        logger.warning(f"{folder}: a folder zoo wrote (it holds {MARKER}), not a class: left out")
+        folders.remove(folder)
     if not folders:
         raise DataError(f"{path}: no class sub-folders (expected one folder per class holding .txt files, "
                         f"e.g. {path / 'pos'}/*.txt and {path / 'neg'}/*.txt)")

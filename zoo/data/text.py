@@ -24,7 +24,7 @@ require_tensorflow("zoo.data.text (TextVectorization and tf.data pipelines)")
 import tensorflow as tf  # noqa: E402
 
 from zoo.data.tokenize import standardizer  # noqa: E402
-from zoo.errors import ConfigError  # noqa: E402
+from zoo.errors import ConfigError, DataError  # noqa: E402
 from zoo.log import progress_bar  # noqa: E402
 
 PAD, OOV = "", "[UNK]"
@@ -61,7 +61,11 @@ def make_vectorizer(texts, max_tokens=30000, standardize="lower_and_strip_punctu
     vectorizer = keras.layers.TextVectorization(
         max_tokens=max_tokens, standardize=_standardizer(standardize), ragged=True, name="vectorizer"
     )
-    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
+    texts = list(texts)
+    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(1024))
+    if vectorizer.vocabulary_size() <= 2:  # padding and [UNK] only: Keras' lookup table would fail uninitialised
+        raise DataError(f"the {len(texts)} training texts hold no token once standardized: they are empty or only "
+                        "punctuation; expected texts with words")
     return vectorizer
 
 

@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 
 from zoo.errors import DataError  # noqa: E402
 from zoo.files import atomic_file, write_text  # noqa: E402
+from zoo.log import logger  # noqa: E402
 
 
 def metrics_table(metrics):
@@ -120,7 +121,20 @@ def per_label_table(metrics):
     return "\n".join(lines)
 
 
+# Past this many classes the confusion matrix is not drawn. The figure's side grows 0.45 in a class (room for each
+# tick label) at 120 dpi, so its pixels grow as the square of the classes: 100 classes draw in about 3 s (a 5,600 px
+# square), 400 took 71 s, and 3,000 asked for some 100 GB and died (std::bad_alloc) after the training was done.
+# Past 100 the picture is unreadable anyway: the matrix stays in metrics.json, the most confused pairs in report.md.
+CONFUSION_MATRIX_MAX_CLASSES = 100
+
+
 def plot_confusion_matrix(matrix, class_names, path):
+    """Writes the confusion matrix as a PNG at ``path`` and returns True; with more than
+    :data:`CONFUSION_MATRIX_MAX_CLASSES` classes, logs that it is skipped, writes nothing and returns False."""
+    if len(class_names) > CONFUSION_MATRIX_MAX_CLASSES:
+        logger.info(f"confusion matrix: not drawn for {len(class_names)} classes (more than "
+                    f"{CONFUSION_MATRIX_MAX_CLASSES}: too large a figure to read or to render); it is in metrics.json")
+        return False
     matrix = np.asarray(matrix)
     size = max(4, 0.45 * len(class_names) + 2)
     fig, ax = plt.subplots(figsize=(size, size))
@@ -135,6 +149,7 @@ def plot_confusion_matrix(matrix, class_names, path):
                     color="white" if value > matrix.max() / 2 else "black")
     fig.tight_layout()
     _save(fig, path)
+    return True
 
 
 def _save(fig, path):
@@ -236,8 +251,9 @@ def plot_history(history, path_prefix):
     return written
 
 
-def write_report(path, *, title, metrics, details, cudnn=None):
-    """Writes ``report.md``: the metrics table, ``details`` (one bullet each), cuDNN, per-class figures, plots."""
+def write_report(path, *, title, metrics, details, cudnn=None, confusion_matrix=True):
+    """Writes ``report.md``: the metrics table, ``details`` (one bullet each), cuDNN, per-class figures, plots
+    (``confusion_matrix``: whether ``confusion_matrix.png`` was drawn, so that the report names no missing figure)."""
     lines = [f"# {title}", "", metrics_table(metrics), ""]
     lines += [f"- {line}" for line in [*details, *baseline_details(metrics.get("baseline", {}))]]
     if cudnn:
@@ -251,8 +267,9 @@ def write_report(path, *, title, metrics, details, cudnn=None):
     lines += ["", "## Per class", "", "| class | precision | recall | f1 | support |", "|---|---|---|---|---|"]
     for name, m in metrics["per_class"].items():
         lines.append(f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
-    lines += ["", "![confusion matrix](confusion_matrix.png)", "", *calibration_section(metrics.get("calibration")),
-              *errors_section(metrics.get("errors")),
+    if confusion_matrix:
+        lines += ["", "![confusion matrix](confusion_matrix.png)"]
+    lines += ["", *calibration_section(metrics.get("calibration")), *errors_section(metrics.get("errors")),
               "![loss](curves_loss.png)", "![accuracy](curves_accuracy.png)", ""]
     write_text(path, "\n".join(lines))
 
@@ -297,7 +314,7 @@ def read_run(run_dir):
     """``(config, metrics)`` of a finished run directory.
 
     Raises:
-        RunReadError: a file is missing, is not JSON, or lacks what a row needs.
+        RunReadError: a file is missing, is not JSON, or lacks what a row needs or has it in the wrong shape.
     """
     loaded = []
     for name in ("config.json", "metrics.json"):
@@ -310,10 +327,76 @@ def read_run(run_dir):
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise RunReadError(f"{path}: cannot read it: {error}") from None
     config, metrics = loaded
+    _check_run(config, metrics, *(os.path.join(run_dir, name) for name in ("config.json", "metrics.json")))
+    return config, metrics
+
+
+# What a value must be, for _expect: the words of the message and the test.
+_NUMBER = ("a number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))  # (JSON true is no number)
+_OBJECT = ("a JSON object", lambda v: isinstance(v, dict))
+_NAMES = ("a list of strings", lambda v: isinstance(v, list) and all(isinstance(name, str) for name in v))
+
+
+def _check_run(config, metrics, config_path, metrics_path):
+    """Checks the shape of what a row of :func:`runs_table` reads, once, where the files are read, so that a
+    hand-edited or foreign file is one line naming the file and the field, not a traceback halfway through the table.
+
+    Raises:
+        RunReadError: a value of the wrong type, or a key a row needs that is missing.
+    """
+    _expect(config, _OBJECT, config_path, "the file")
+    for key in ("data", "settings", "dataset_summary"):  # (zoo 0.1's flat config.json has `data` alone)
+        if key in config:
+            _expect(config[key], _OBJECT, config_path, key)
+    class_names = config.get("class_names")
+    if class_names is not None:
+        _expect(class_names, _NAMES, config_path, "class_names")
+    _expect(metrics, _OBJECT, metrics_path, "the file")
     for key in ("accuracy", "macro_f1", "per_class", "epochs_run", "train_seconds"):
         if key not in metrics:
-            raise RunReadError(f"{os.path.join(run_dir, 'metrics.json')}: no {key!r} (an incomplete run?)")
-    return config, metrics
+            raise RunReadError(f"{metrics_path}: no {key!r} (an incomplete run?)")
+    for key in ("accuracy", "macro_f1", "epochs_run", "train_seconds"):
+        _expect(metrics[key], _NUMBER, metrics_path, key)
+    second = class_names[1] if class_names and len(class_names) == 2 else None  # the class of the class-1 F1 column
+    _check_per_class(metrics["per_class"], second, metrics_path, "per_class")
+    if metrics.get("paths"):  # a hybrid's paths
+        recurrent = _expect(metrics["paths"], _OBJECT, metrics_path, "paths").get("recurrent")
+        _expect(_expect(recurrent, _OBJECT, metrics_path, "paths.recurrent").get("accuracy"), _NUMBER, metrics_path,
+                "paths.recurrent.accuracy")
+    if metrics.get("baseline"):
+        base = _expect(metrics["baseline"], _OBJECT, metrics_path, "baseline")
+        for key in ("accuracy", "macro_f1"):
+            if key in base:
+                _expect(base[key], _NUMBER, metrics_path, f"baseline.{key}")
+        if second is not None:
+            _check_per_class(base.get("per_class"), second, metrics_path, "baseline.per_class")
+
+
+def _check_per_class(per_class, second, path, field):
+    """``per_class`` is an object; of a binary task, with the second class's ``f1`` a number."""
+    _expect(per_class, _OBJECT, path, field)
+    if second is not None:
+        entry = _expect(per_class.get(second), _OBJECT, path, f"{field}.{second}")
+        _expect(entry.get("f1"), _NUMBER, path, f"{field}.{second}.f1")
+
+
+def _expect(value, kind, path, field):
+    """``value``, if it is of ``kind`` (``_NUMBER``, ``_OBJECT``, ``_NAMES``); else RunReadError: expected, got."""
+    expected, test = kind
+    if not test(value):
+        name = "the file" if field == "the file" else repr(field)
+        raise RunReadError(f"{path}: {name} must be {expected}, got {_json_value(value)}")
+    return value
+
+
+def _json_value(value):
+    """A JSON value as a message shows it: its type and its text, shortened (``the string "high"``)."""
+    if value is None:
+        return "null (or nothing)"
+    kind = ("a boolean" if isinstance(value, bool) else "a number" if isinstance(value, (int, float)) else
+            {str: "the string", list: "a list", dict: "an object"}.get(type(value), type(value).__name__))
+    text = json.dumps(value, ensure_ascii=False)
+    return f"{kind} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def _row_fields(config):

@@ -15,6 +15,7 @@ import sklearn
 import tensorflow as tf
 
 from zoo.evaluation import html_report, report
+from zoo.log import logger
 from zoo.version import __version__
 
 # What the fit record adds to the test metrics in metrics.json.
@@ -57,13 +58,17 @@ def run_config(clf, *, recipe, command, data, run, classifier, dataset_summary, 
 
 
 def write_run_report(out, clf, config, metrics):
-    """The run's plots (confusion matrix, learning curves), ``report.md`` and ``report.html`` in the folder ``out``."""
+    """The run's plots (confusion matrix, learning curves), ``report.md`` and ``report.html`` in the folder ``out``.
+
+    A plot that fails is one warning, not the run: these are written inside the run's folder before it is swapped
+    in, so an error here would lose the training; the numbers are all in metrics.json."""
+    drawn = False  # confusion_matrix.png: none for multi-label, none past report.CONFUSION_MATRIX_MAX_CLASSES classes
     if "confusion_matrix" in metrics:  # single-label
-        report.plot_confusion_matrix(metrics["confusion_matrix"], config["class_names"],
-                                     os.path.join(out, "confusion_matrix.png"))
-    report.plot_history(metrics["history"], os.path.join(out, "curves"))
+        drawn = _plot("confusion matrix", report.plot_confusion_matrix, metrics["confusion_matrix"],
+                      config["class_names"], os.path.join(out, "confusion_matrix.png"))
+    _plot("learning curves", report.plot_history, metrics["history"], os.path.join(out, "curves"))
     if metrics.get("calibration"):
-        report.plot_calibration(metrics["calibration"], os.path.join(out, "calibration.png"))
+        _plot("calibration", report.plot_calibration, metrics["calibration"], os.path.join(out, "calibration.png"))
     settings = config["settings"]
     coverage = metrics.get("vector_coverage")
     details = [
@@ -110,8 +115,18 @@ def write_run_report(out, clf, config, metrics):
                        f"{compared}")
     dataset = config["data"]["dataset"] or config["data"]["train"]
     report.write_report(os.path.join(out, "report.md"), title=f"{config['recipe']}: {dataset} with {config['model']}",
-                        metrics=metrics, details=details, cudnn=clf.fit_record_.cudnn)
+                        metrics=metrics, details=details, cudnn=clf.fit_record_.cudnn, confusion_matrix=bool(drawn))
     html_report.write_html_report(out, metrics)  # the same, one self-contained page
+
+
+def _plot(what, plot, *args):
+    """``plot(*args)``'s result, or False with one warning when it fails (out of memory for a huge figure, ...)."""
+    try:
+        return plot(*args)
+    except Exception as error:  # noqa: BLE001 (a figure is never worth the run)
+        first = (str(error).strip().splitlines() or [""])[0]  # one line, whatever the library wrote
+        logger.warning(f"{what}: not drawn ({type(error).__name__}: {first}); the numbers are in metrics.json")
+        return False
 
 
 def _self_training(hybrid):

@@ -61,6 +61,7 @@ import tensorflow as tf
 
 from zoo.config import DEFAULT_BLEND_WEIGHT, DEFAULT_NGRAM_TEMPERATURE
 from zoo.data.tokenize import is_unspaced, standardizer
+from zoo.errors import DataError
 from zoo.evaluation.baselines import NBSVM, cv_folds
 from zoo.log import logger
 from zoo.models.hybrid import NgramLinear, blend, blend_multi_label, longer_ngrams
@@ -142,7 +143,7 @@ def _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperat
     vectorizer = keras.layers.TextVectorization(max_tokens=max_tokens, standardize=standardizer(STANDARDIZE),
                                                 ngrams=ngrams, output_mode="count", sparse=True)
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
-    vocabulary = vectorizer.get_vocabulary()[1:]  # [UNK] first
+    vocabulary = _vocabulary(vectorizer, texts)
     counts = ngram_counts(vectorizer, texts)[:, 1:]
     compared = None
     if weighting == "auto":
@@ -174,6 +175,16 @@ def _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperat
     logger.info(f"n-gram path: {len(vocabulary)} {'uni- and bigrams' if ngrams == NGRAMS else f'1-{ngrams} grams'}"
                 f"{weighed}, {WEIGHTING_NAMES[weighting]} + LinearSVC{chose}, temperature {temperature:.3g}")
     return layer, info
+
+
+def _vocabulary(vectorizer, texts):
+    """The adapted n-grams ([UNK] left out), or a one-line error when the texts hold no word at all (punctuation
+    only: the n-gram path's words leave it out), where Keras' lookup would fail uninitialised."""
+    vocabulary = vectorizer.get_vocabulary()[1:]
+    if not vocabulary:
+        raise DataError(f"n-gram path: the {len(texts)} training texts hold no word (empty or only punctuation); "
+                        "pass hybrid=False (--no-hybrid) to train the recurrent model alone")
+    return vocabulary
 
 
 def _fit_tfidf(counts, y, num_classes, seed, class_weight, longer, bigram_weight):
@@ -273,7 +284,7 @@ def fit_multi_label_ngram_path(texts, y, max_tokens, valid_texts=(), valid_y=Non
     vectorizer = keras.layers.TextVectorization(max_tokens=max_tokens, standardize=standardizer(STANDARDIZE),
                                                 ngrams=ngrams, output_mode="count", sparse=True)
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
-    vocabulary = vectorizer.get_vocabulary()[1:]
+    vocabulary = _vocabulary(vectorizer, texts)
     counts = ngram_counts(vectorizer, texts)[:, 1:]
     idf = smooth_idf(counts)
     x = tfidf(counts, idf, longer_ngrams(vocabulary), bigram_weight)

@@ -44,6 +44,7 @@ from zoo.config import (
     TUNERS,
     ClassifierConfig,
     init_kind,
+    read_search_space,
     resolve_init_defaults,
 )
 from zoo.errors import ConfigError, SearchError
@@ -370,7 +371,7 @@ def search(data, settings, tune):
                           "is not searched")
     if settings.multi_label:
         raise SearchError("the search scores single-label validation accuracy: `multi_label` runs are not searched")
-    space = resolve_space(_read_space(tune.space))
+    space = resolve_space(read_search_space(tune.space))
     project = os.path.join(tune.output_dir, PROJECT_NAME)
     fingerprint = _fingerprint(data, settings, space, tune.tuner)
     _check_output_dir(tune.output_dir, project)
@@ -431,23 +432,6 @@ def search(data, settings, tune):
                 f"({', '.join(f'{k}={_fmt(best[k])}' for k in space)})")
     logger.info(f"wrote {tune.output_dir}/ (leaderboard.csv, leaderboard.md, best.json, summary.json)")
     return summary
-
-
-def _read_space(value):
-    """``space``: inline JSON, a JSON file, or None."""
-    if value is None:
-        return None
-    try:
-        if os.path.exists(value):
-            with open(value, encoding="utf-8") as f:
-                space = json.load(f)
-        else:
-            space = json.loads(value)
-    except (OSError, ValueError) as error:
-        raise SearchError(f"`space`: not a JSON object or JSON file: {error}") from None
-    if not isinstance(space, dict):
-        raise SearchError(f"`space`: expected a JSON object, got {type(space).__name__}")
-    return space
 
 
 def leaderboard(trials, space):

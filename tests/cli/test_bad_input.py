@@ -309,6 +309,10 @@ def test_predict_bad_input(run_dir, tmp_path):
         result = _zoo("predict", str(broken), "some text")
         assert result.returncode == 3, result.stderr[-2000:]
         _one_error_line(result.stderr.decode(), f"{broken}: cannot load the SavedModel")
+    odd = _zoo("predict", str(run_dir / "export"), "a\ttab", "two\nlines \\ and\rmore")
+    assert odd.returncode == 0, odd.stderr[-2000:]
+    fields = [line.split("\t") for line in odd.stdout.decode().splitlines()]
+    assert [f[2] for f in fields] == ["a\\ttab", "two\\nlines \\\\ and\\rmore"]  # one field, one line each
 
 
 def test_predict_reads_stdin_in_batches_with_bounded_memory(tmp_path):

@@ -1,9 +1,11 @@
-"""``zoo predict``: classify texts with an exported SavedModel (needs only TensorFlow).
+r"""``zoo predict``: classify texts with an exported SavedModel (needs only TensorFlow).
 
     zoo predict EXPORT_DIR "some text" "another text"
     cat texts.txt | zoo predict EXPORT_DIR
 
-Prints one line per text: label, its probability, and the text. Lines from
+Prints one line per text: label, its probability, and the text, tab-separated
+(in the text, a backslash, tab, line break, carriage return or NUL is written
+``\\``, ``\t``, ``\n``, ``\r``, ``\0``, so each text stays one field of one line). Lines from
 stdin are classified in batches (``--batch-size``), so memory stays bounded.
 With ``--min-confidence P`` a single-label export abstains: a text whose top
 probability is below P gets an empty label (``TextClassifier.predict``'s None).
@@ -16,6 +18,18 @@ from zoo.cli.flags import fail, one_line_errors
 from zoo.errors import DataError
 from zoo.log import start_tensorflow
 from zoo.serving.predict import batches, classify, load
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
+
+
+def tsv_field(text):
+    r"""``text`` as one field of a tab-separated line (the module docstring's escapes).
+
+    >>> print(tsv_field("a\tb\nc \\ d"))
+    a\tb\nc \\ d
+    """
+    return text.translate(_ESCAPES)
 
 
 def stdin_lines():
@@ -56,6 +70,6 @@ def main(argv=None):
             for text, (label, prob) in zip(batch, classify(serve, batch)):
                 if args.min_confidence is not None and prob < args.min_confidence:
                     label = ""
-                print(f"{label}\t{prob:.4f}\t{text}")
+                print(f"{label}\t{prob:.4f}\t{tsv_field(text)}")
         if not found:
             fail("no texts given (as arguments or on stdin)")

@@ -127,6 +127,17 @@ def test_cross_validation_picks_nbsvm_where_it_is_more_accurate():
     assert one == ("tfidf", {"accuracy": {}, "folds": 0})  # a class of one text: no cross-validation
 
 
+def test_the_weighting_cross_validation_reads_a_bounded_share_of_a_large_training_set(monkeypatch):
+    import scipy.sparse as sp
+
+    from zoo.training import ngram_path
+
+    monkeypatch.setattr(ngram_path, "WEIGHTING_CV_TEXTS", 30)
+    rows = sp.csr_matrix(np.eye(4)[np.arange(60) % 4])
+    _, compared = ngram_path.choose_weighting(rows, np.arange(60) % 2, np.zeros(4, bool), None)
+    assert compared["texts"] == 30 and compared["folds"] == 5
+
+
 def test_nbsvm_weighting_is_the_baselines_nbsvm_in_tensorflow_ops():
     from zoo.evaluation.baselines import NBSVM
     from zoo.training.ngram_path import ngram_counts

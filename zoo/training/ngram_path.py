@@ -75,6 +75,10 @@ SMALL_TRAINING_SET, SMALL_BIGRAM_WEIGHT = 2000, 0.5  # (measured at <= 1,000 and
 SELF_TRAINING_SHARE = 0.5  # of the unlabelled texts, the most confident, added with their predicted labels
 WEIGHTING_CANDIDATES = ("tfidf", "nb")  # the path's features (choose_weighting)
 WEIGHTING_NAMES = {"tfidf": "TF-IDF", "nb": "NBSVM"}
+# choose_weighting's cross-validation reads at most this many training texts (a seeded share of a larger set): it
+# fits each candidate once a fold, so its cost grows with the set, and this many already tell two linear models
+# apart to well under a point (the README's largest training set, KJV's 22,393 verses, is read whole).
+WEIGHTING_CV_TEXTS = 25000
 
 
 def bigram_weight_for(num_texts):
@@ -243,13 +247,16 @@ def choose_weighting(counts, y, longer, bigram_weight, seed=0, class_weight=None
     >>> choose_weighting(counts, np.array([0, 0, 1, 1] * 3), np.zeros(3, bool), None)[0]
     'tfidf'
     """
-    y = np.asarray(y)
+    y, counts = np.asarray(y), sp.csr_matrix(counts)
+    if len(y) > WEIGHTING_CV_TEXTS:  # a seeded share decides: the cost stays bounded on a large training set
+        kept = np.sort(np.random.default_rng(seed).permutation(len(y))[:WEIGHTING_CV_TEXTS])
+        y, counts = y[kept], counts[kept]
     k = cv_folds(y)
     if not k:
         return "tfidf", {"accuracy": {}, "folds": 0}
     from sklearn.model_selection import StratifiedKFold
 
-    counts, right = sp.csr_matrix(counts), {name: [] for name in WEIGHTING_CANDIDATES}
+    right = {name: [] for name in WEIGHTING_CANDIDATES}
     for train, held in StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
         seen = np.flatnonzero(np.bincount(counts[train].indices, minlength=counts.shape[1]) > 0)
         fold, fold_longer = counts[:, seen], np.asarray(longer)[seen]
@@ -260,7 +267,7 @@ def choose_weighting(counts, y, longer, bigram_weight, seed=0, class_weight=None
             right[name].append(np.asarray(logits).argmax(-1) == y[held])
     accuracy = {name: float(np.mean(np.concatenate(r))) for name, r in right.items()}
     return ("nb" if accuracy["nb"] > accuracy["tfidf"] else "tfidf"), {
-        "accuracy": {name: round(a, 4) for name, a in accuracy.items()}, "folds": k}
+        "accuracy": {name: round(a, 4) for name, a in accuracy.items()}, "folds": k, "texts": len(y)}
 
 
 def fit_multi_label_ngram_path(texts, y, max_tokens, valid_texts=(), valid_y=None, seed=0, ngrams="auto",

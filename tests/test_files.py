@@ -46,6 +46,9 @@ def test_an_existing_directory_is_replaced_only_with_overwrite_and_only_if_zoo_w
     with pytest.raises(ExportError, match="mine: not a folder zoo wrote"):
         files.remove_owned(tmp_path / "mine", ("backup",))
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep" and (tmp_path / "out" / "new").exists()
+    (tmp_path / "link").symlink_to(tmp_path / "mine")
+    with pytest.raises(ExportError, match="link: is a symbolic link, not a folder zoo wrote"):
+        files.remove_owned(tmp_path / "link", ("logs",))
     assert files.remove_owned(tmp_path / "out", ("export",)) and not (tmp_path / "out").exists()
 
 

@@ -165,7 +165,8 @@ def remove_owned(path, kinds):
     if not os.path.lexists(path):
         return False
     if os.path.islink(path) or not os.path.isdir(path):
-        raise ExportError(f"{path}: is a file, not a folder zoo wrote, so zoo will not delete it")
+        what = "a symbolic link" if os.path.islink(path) else "a file"
+        raise ExportError(f"{path}: is {what}, not a folder zoo wrote, so zoo will not delete it")
     if marked_kind(path) not in kinds and not is_empty(path):
         raise ExportError(f"{path}: not a folder zoo wrote (no {MARKER} marker in it), so zoo will not delete it")
     shutil.rmtree(path)

@@ -177,7 +177,8 @@ class FitSteps:
         layer, info = fit_ngram_path(self.texts, self.y, len(self.classes), self.s.ngram_max_tokens,
                                      self.valid_texts, self.valid_y, seed=self.s.seed,
                                      temperature=fixed and fixed[0], bigram_weight=fixed[2] if fixed else "auto",
-                                     weighting=fixed[3] if fixed else "auto", unlabelled_texts=self.unlabelled_texts,
+                                     weighting=fixed[3] if fixed and len(fixed) > 3 else "auto",
+                                     unlabelled_texts=self.unlabelled_texts,
                                      class_weight="balanced" if balanced else None)
         if fixed:
             weight, scores = fixed[1], {}

@@ -32,9 +32,7 @@ Example:
 ['train', 'train']
 """
 
-import csv
 import dataclasses
-import json
 import os
 import typing
 
@@ -47,6 +45,13 @@ from zoo.errors import ConfigError
 from zoo.files import atomic_file
 from zoo.log import fit_verbosity, logger
 from zoo.training import distribute
+from zoo.training.backups import (
+    WEIGHTS,
+    damaged,
+    read_history,
+    read_state,
+    resumed_epoch,
+)
 from zoo.training.discriminative import discriminative_optimizer, group_multipliers
 from zoo.training.freezing import freeze, layer_groups, trainable_groups, unfreeze
 from zoo.training.optimizers import compile_model, head_activation, make_optimizer
@@ -276,14 +281,14 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
     for stage in stages:
         done = os.path.join(backup_dir, f"{stage.name}.done.weights.h5") if backup_dir else None
         if done and os.path.exists(done):
-            model.load_weights(done)
+            _load_weights(model, done, backup_dir)
             stage_history = _stage_history(os.path.join(backup_dir, f"{stage.name}.csv"))
             history += [{"stage": stage.name, **h} for h in stage_history]
             before += per_epoch * len(stage_history)
             logger.info(f"stage {stage.name}: finished before the restart ({len(stage_history)} epochs); "
                         "weights restored")
             continue
-        resumed = resumed_epoch(os.path.join(backup_dir, stage.name)) if backup_dir else 0
+        resumed = resumed_epoch(os.path.join(backup_dir, stage.name), stage.epochs) if backup_dir else 0
         if backup_dir and not steps_per_epoch:
             for _ in range(before + per_epoch * resumed - made):
                 iter(train_ds)  # creating the iterator draws that pass's shuffle seeds
@@ -373,8 +378,31 @@ def _callbacks(stage, valid_ds, patience, backup_dir, log_dir, chief, resumed=0,
         # With the CSVLogger after BackupAndRestore, a kill in between lost the epoch's row from the history.
         callbacks += [_ResumeState(backup_dir, stage.name, early_stopping),
                       keras.callbacks.CSVLogger(os.path.join(backup_dir, f"{stage.name}.csv"), append=True),
-                      keras.callbacks.BackupAndRestore(backup)]
+                      _BackupAndRestore(backup, backup_dir)]
     return callbacks
+
+
+def _load_weights(model, path, backup_dir):
+    try:
+        model.load_weights(path)
+    except (OSError, ValueError, KeyError) as error:  # h5py's, or Keras' for weights of another model
+        raise damaged(path, backup_dir, "expected this model's weights", error) from None
+
+
+class _BackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras' callback, with a damaged weights file one line (Keras lets h5py's or its own traceback through).
+    Its epoch record was checked before (:func:`~zoo.training.backups.resumed_epoch`)."""
+
+    def __init__(self, backup, backup_dir):
+        super().__init__(backup)
+        # (not `backup_dir`: Keras' own name for the stage's folder, which it saves into and deletes at the end)
+        self.weights_file, self.run_backup = os.path.join(backup, WEIGHTS), backup_dir
+
+    def on_train_begin(self, logs=None):
+        try:
+            super().on_train_begin(logs)
+        except (OSError, ValueError, KeyError) as error:
+            raise damaged(self.weights_file, self.run_backup, "expected this model's weights", error) from None
 
 
 class _ResumeState(keras.callbacks.Callback):
@@ -392,6 +420,7 @@ class _ResumeState(keras.callbacks.Callback):
 
     def __init__(self, backup_dir, stage, early_stopping=None):
         super().__init__()
+        self.backup_dir = backup_dir
         self.path = os.path.join(backup_dir, f"{stage}.state.npz")
         self.backup = os.path.join(backup_dir, stage)
         self.early_stopping = early_stopping
@@ -422,35 +451,43 @@ class _ResumeState(keras.callbacks.Callback):
         resumed = resumed_epoch(self.backup)
         if not resumed or not os.path.exists(self.path):
             return
-        with np.load(self.path) as saved:
-            if int(saved["epoch"]) != resumed:
-                logger.warning(f"{self.path}: saved at epoch {int(saved['epoch'])}, the backup at {resumed}: "
-                               "the run resumes, but its dropout masks and early stopping start afresh")
-                return
-            for k, v in enumerate(self._seed_states()):
-                v.assign(saved[f"seed_{k}"])
-            es = self.early_stopping
-            if es is not None and "es_wait" in saved:
-                es.wait, es.best_epoch = int(saved["es_wait"]), int(saved["es_best_epoch"])
-                es.best = None if np.isnan(saved["es_best"]) else float(saved["es_best"])
-                weights = sorted((k for k in saved.files if k.startswith("es_weight_")), key=lambda k: int(k[10:]))
-                es.best_weights = [saved[k] for k in weights] or None
+        saved = read_state(self.path, self.backup_dir)
+        if int(saved["epoch"]) != resumed:
+            logger.warning(f"{self.path}: saved at epoch {int(saved['epoch'])}, the backup at {resumed}: "
+                           "the run resumes, but its dropout masks and early stopping start afresh")
+            return
+        # Checked against this model before anything is set: Keras would fail here with a traceback, or for the
+        # best weights only when early stopping restores them, at the end of the stage.
+        seeds = self._seed_states()
+        self._check_shapes("dropout seeds", [saved.get(f"seed_{k}") for k in range(len(seeds))], seeds)
+        es = self.early_stopping
+        restore_es = es is not None and "es_wait" in saved
+        if restore_es:
+            names = sorted((k for k in saved if k.startswith("es_weight_")), key=lambda k: int(k[10:]))
+            best_weights = [saved[k] for k in names]
+            if best_weights:
+                self._check_shapes("best weights", best_weights, self.model.weights)
+        for k, v in enumerate(seeds):
+            v.assign(saved[f"seed_{k}"])
+        if restore_es:
+            es.wait, es.best_epoch = int(saved["es_wait"]), int(saved["es_best_epoch"])
+            es.best = None if np.isnan(saved["es_best"]) else float(saved["es_best"])
+            es.best_weights = best_weights or None
+
+    def _check_shapes(self, what, arrays, variables):
+        got = [None if a is None else tuple(a.shape) for a in arrays]
+        wanted = [tuple(v.shape) for v in variables]
+        if None in got or len(got) != len(wanted):
+            found = sum(g is not None for g in got)
+            raise damaged(self.path, self.backup_dir, f"expected this model's {len(wanted)} {what}, got {found}")
+        for k, (g, w) in enumerate(zip(got, wanted)):
+            if g != w:
+                raise damaged(self.path, self.backup_dir, f"expected {what} #{k} of shape {w}, got {g}")
 
 
 def _stage_history(log_path):
     """Per-epoch rows of a stage's CSVLogger file (an epoch re-run after a crash counts once)."""
     if not os.path.exists(log_path):
         return []
-    with open(log_path, newline="") as f:
-        rows = {int(row["epoch"]): row for row in csv.DictReader(f)}
-    return [{k: float(v) for k, v in rows[e].items() if k != "epoch"} for e in sorted(rows)]
-
-
-def resumed_epoch(backup):
-    """The last epoch a backup folder of Keras' ``BackupAndRestore`` finished (it records it beside its
-    weights); 0 without one."""
-    path = os.path.join(backup, "training_metadata.json")
-    if not os.path.exists(path):
-        return 0
-    with open(path) as f:
-        return int(json.load(f)["epoch"])
+    rows = read_history(log_path, os.path.dirname(log_path))
+    return [rows[e] for e in sorted(rows)]

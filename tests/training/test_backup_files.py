@@ -97,6 +97,12 @@ def test_opening_a_damaged_backup_is_one_line_before_training(tmp_path):
     with pytest.raises(DataError) as error:
         open_backup(str(folder), ClassifierConfig(epochs=3), "data-sha")
     _one_line(error, metadata)
+    from zoo.cli.train import check_other_dirs  # zoo train: before TensorFlow starts and its run folder is made
+
+    with pytest.raises(DataError) as error:
+        check_other_dirs(ClassifierConfig(epochs=3, backup_dir=str(folder)), str(tmp_path / "run"))
+    _one_line(error, metadata)
+    assert not (tmp_path / "run").exists()
 
 
 def _model_and_data():

@@ -44,6 +44,7 @@ from zoo.files import (
 )
 from zoo.lazy import lazy_module
 from zoo.log import logger, start_tensorflow
+from zoo.training import backups
 
 # TensorFlow (and scikit-learn, matplotlib): imported once run() has checked the settings and folders and
 # start_tensorflow() ran, never for `zoo train --help` or `--dry-run`.
@@ -116,6 +117,8 @@ def check_other_dirs(settings, output_dir):
             raise ExportError(f"`backup_dir` {settings.backup_dir}: is the output folder too; give the backup a "
                               "folder of its own (it is removed when the run finishes)")
         check_replaceable(settings.backup_dir, ("backup",), what="`backup_dir`")
+        if os.path.exists(os.path.join(settings.backup_dir, backups.RECORD)):  # a run to resume: its files sound
+            backups.check_backup_files(settings.backup_dir)  # (no TensorFlow needed; checked again as they are read)
 
 
 class OutputDir:

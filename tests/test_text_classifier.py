@@ -158,3 +158,41 @@ def test_calibrate_refits_the_temperature_and_a_damaged_one_is_refused(fitted, t
     (tmp_path / "clf" / "classifier.json").write_text(json.dumps(saved))
     with pytest.raises(DataError, match="classifier.json: 'calibration': expected an object"):
         TextClassifier.load(tmp_path / "clf")
+
+
+def test_scikit_learn_cross_validates_searches_and_checks_it():
+    from sklearn.exceptions import NotFittedError
+    from sklearn.model_selection import cross_val_score
+    from sklearn.utils.validation import check_is_fitted
+
+    tiny = {**TINY, "epochs": 1, "units": 2, "embedding_dim": 2}
+    scores = cross_val_score(TextClassifier(**tiny), TEXTS, LABELS, cv=2)  # (it asks for the estimator's tags)
+    assert scores.shape == (2,) and ((0 <= scores) & (scores <= 1)).all()
+    with pytest.raises(NotFittedError):
+        check_is_fitted(TextClassifier(**tiny))
+    with pytest.raises(ConfigError, match="`strategy` must be a name .* or a tf.distribute.Strategy, got int 123"):
+        TextClassifier(strategy=123)
+
+
+def test_misused_calibrate_explain_save_export_and_load_are_one_line(fitted, tmp_path, caplog):
+    with pytest.raises(DataError, match="calibrate: no texts"):
+        fitted.calibrate([], [])
+    with pytest.raises(DataError, match="labels: 1 labels for 2 texts"):
+        fitted.explain(["great cast", "so boring"], ["pos"])
+    (tmp_path / "afile").write_text("mine")
+    with pytest.raises(ExportError, match="cannot make the folder .*afile it goes in"):
+        fitted.save(tmp_path / "afile" / "sub")
+    (tmp_path / "empty").mkdir()
+    fitted.export(tmp_path / "empty")  # an empty folder is used as a new one, as save() does
+    assert (tmp_path / "empty" / "saved_model.pb").exists()
+    fitted.save(tmp_path / "clf")
+    saved = json.loads((tmp_path / "clf" / "classifier.json").read_text())
+    saved["vectorizer"]["lowercase"] = True
+    (tmp_path / "clf" / "classifier.json").write_text(json.dumps(saved))
+    with pytest.raises(DataError, match="'vectorizer': expected max_tokens, standardize and split only, got"):
+        TextClassifier.load(tmp_path / "clf")
+    del saved["vectorizer"]["lowercase"]
+    saved["settings"]["bogus_setting"] = 1
+    (tmp_path / "clf" / "classifier.json").write_text(json.dumps(saved))
+    with pytest.raises(DataError, match="'settings': unknown setting.s. 'bogus_setting'"):
+        TextClassifier.load(tmp_path / "clf")

@@ -204,8 +204,8 @@ def _check_saved(saved, file, folder):
         if not isinstance(saved.get(field), dict):
             raise bad(field, "a JSON object", saved.get(field))
     try:
-        settings = ClassifierConfig(**saved["settings"])
-        ClassifierConfig(**{k: v for k, v in saved["params"].items() if k != "strategy"})
+        settings = ClassifierConfig.from_dict(saved["settings"])  # (an unknown name: "unknown setting(s) ...")
+        ClassifierConfig.from_dict({k: v for k, v in saved["params"].items() if k != "strategy"})
     except (ConfigError, TypeError) as error:
         raise DataError(f"{file}: 'settings': {str(error).splitlines()[0]}") from None
     classes = saved.get("classes")
@@ -217,6 +217,9 @@ def _check_saved(saved, file, folder):
     if isinstance(length, bool) or not isinstance(length, int) or length < 1:
         raise bad("sequence_length", "an integer >= 1", length)
     vectorizer = saved["vectorizer"]
+    other = sorted(set(vectorizer) - {"max_tokens", "standardize", "split"})  # (Keras would take them as arguments)
+    if other:
+        raise bad("vectorizer", "max_tokens, standardize and split only", f"also {other[0]!r}")
     tokens = vectorizer.get("max_tokens")
     if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 3):
         raise bad("vectorizer.max_tokens", "an integer >= 3 or null", tokens)

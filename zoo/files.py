@@ -255,7 +255,10 @@ def atomic_directory(path, overwrite=False, kind=None, carry=None):
     if os.path.lexists(path):
         check_replaceable(path, (kind,) if kind else ())
     parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except OSError as error:  # a file where a folder of the path belongs, a read-only place
+        raise ExportError(f"{path}: cannot make the folder {parent} it goes in ({error.strerror or error})") from None
     remove_stale_temporaries(parent)
     tmp = tempfile.mkdtemp(prefix=_prefix(), dir=parent)
     try:

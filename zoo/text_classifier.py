@@ -33,7 +33,7 @@ from zoo.backend import require_tensorflow
 require_tensorflow("TextClassifier (its text pipeline, n-gram path and SavedModel export)")
 
 from zoo.classifier_files import read_classifier, write_classifier
-from zoo.config import ClassifierConfig, init_kind, resolve_init_defaults
+from zoo.config import STRATEGIES, ClassifierConfig, init_kind, resolve_init_defaults
 from zoo.data.inputs import (
     baseline_pair,
     check_batch_size,
@@ -50,6 +50,7 @@ from zoo.evaluation.scoring import (
     evaluate_single_label,
     label_thresholds,
 )
+from zoo.log import logger
 from zoo.models.ensemble import ensemble_members
 from zoo.models.text_model import (
     classifier_text_model,
@@ -104,6 +105,9 @@ class TextClassifier:
         strategy = params.get("strategy")
         self._strategy_object = None
         if strategy is not None and not isinstance(strategy, str):  # a tf.distribute.Strategy
+            if not (hasattr(strategy, "scope") and hasattr(strategy, "num_replicas_in_sync")):
+                raise ConfigError("strategy", f"`strategy` must be a name ({', '.join(map(repr, STRATEGIES))}) or a "
+                                              f"tf.distribute.Strategy, got {type(strategy).__name__} {strategy!r}")
             self._strategy_object = strategy
             params = {**params, "strategy": "default"}
         unknown = sorted(set(params) - set(ClassifierConfig.names()))
@@ -129,6 +133,20 @@ class TextClassifier:
         self.__init__(**merged)
         self._baseline_data = baseline_data
         return self
+
+    def __sklearn_tags__(self):
+        """What scikit-learn (1.6+) asks of an estimator before ``cross_val_score``, ``GridSearchCV`` or
+        ``clone``: a classifier (stratified folds) of a list of raw strings, whose labels it checks itself."""
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+
+        multi = self._config.multi_label
+        return Tags(estimator_type="classifier", classifier_tags=ClassifierTags(multi_label=multi),
+                    target_tags=TargetTags(required=True, one_d_labels=not multi, two_d_labels=multi),
+                    input_tags=InputTags(one_d_array=True, two_d_array=False, string=True), no_validation=True)
+
+    def __sklearn_is_fitted__(self):
+        """For scikit-learn's ``check_is_fitted``."""
+        return hasattr(self, "model_")
 
     def __repr__(self):
         defaults = ClassifierConfig()
@@ -223,8 +241,13 @@ class TextClassifier:
         multi-label classifier gets Platt scaling per label instead, and its thresholds move with it (the same cuts)."""
         self._check_fitted()
         texts = check_texts("texts", texts)
+        if not texts:  # (fitted on nothing, the calibration would silently go back to none)
+            raise DataError("calibrate: no texts; expected held-out labelled texts")
         multi = self.settings_.multi_label
         y = encode_given("labels", labels, len(texts), self.classes_, multi_label=multi)
+        if not multi and len(np.unique(y)) < 2:
+            logger.warning(f"calibrate: the {len(texts)} texts are all of one class: the temperature learns how "
+                           "often that class is predicted, not how reliable the model is")
         self.fit_record_.calibration = self._calibrate(texts, y, f"{len(texts)} given texts")
         return self
 

@@ -515,3 +515,18 @@ def test_shakespeare_genres_are_scenes_without_speakers_or_stage_directions():
     texts = ds.train_texts + ds.valid_texts + ds.test_texts
     assert len(texts) > 700 and all(len(t.split()) >= 20 for t in texts)
     assert not any("**" in t or "_Enter" in t or "_Exit" in t for t in texts)
+
+
+def test_a_test_file_that_shares_texts_with_train_is_warned_about(tmp_path, caplog):
+    import logging
+
+    train = csv_file(tmp_path, "train.csv", labelled_rows({"a": 5, "b": 5}))
+    rows = labelled_rows({"a": 5, "b": 5})
+    test = csv_file(tmp_path, "test.csv", [rows[3], rows[0], ("new text", "a")])  # a shuffled part of train
+    zoo_logger = logging.getLogger("zoo")
+    zoo_logger.addHandler(caplog.handler)  # (zoo's logger does not propagate)
+    try:
+        data.load_files(train, test, validation_split=0)
+    finally:
+        zoo_logger.removeHandler(caplog.handler)
+    assert "test.csv: 2 of its 3 texts are also in" in caplog.text

@@ -22,3 +22,21 @@ def test_json_that_is_not_a_label_is_one_line(tmp_path, line, message):
     (tmp_path / "a.jsonl").write_text(line + "\n")
     with pytest.raises(DataError, match=message):
         read_labelled_file(tmp_path / "a.jsonl")
+
+
+def test_labels_that_differ_only_in_spaces_are_refused_and_in_case_warned(caplog):
+    import logging
+
+    from zoo.data.inputs import label_targets
+
+    with pytest.raises(DataError, match="'pos' and 'pos ' differ only in surrounding spaces"):
+        label_targets(["pos ", "pos", "neg"], 3)
+    zoo_logger = logging.getLogger("zoo")
+    zoo_logger.addHandler(caplog.handler)  # (zoo's logger does not propagate)
+    try:
+        classes, _, _, _ = label_targets(["Pos", "pos", "neg"], 3)
+        label_targets(["pos", "neg"], 2, classes=["neg", "pos", "neutral"])
+    finally:
+        zoo_logger.removeHandler(caplog.handler)
+    assert classes == ["Pos", "neg", "pos"] and "'Pos' and 'pos' differ only in case" in caplog.text
+    assert "classes: 'neutral' has no training text" in caplog.text

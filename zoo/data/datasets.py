@@ -233,6 +233,12 @@ def _warn_about(train, train_texts, test, test_texts):
     if same_file or train_texts == test_texts:
         logger.warning(f"{test}: the test split is the train split: its scores will not say how the model does "
                        "on texts it has not seen")
+        return
+    seen = {text.strip() for text in train_texts} - {""}
+    shared = sum(text.strip() in seen for text in test_texts)
+    if shared:  # (a subset or a shuffled copy of train, or duplicates across a hand-made split)
+        logger.warning(f"{test}: {shared} of its {len(test_texts)} texts are also in {train} "
+                       f"({shared / len(test_texts):.0%}): the test scores count them as unseen")
 
 
 # === Splits ===

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.data.labels import warn_case_twins
 from zoo.errors import DataError
 from zoo.files import MARKER
 from zoo.log import logger
@@ -328,6 +329,7 @@ def class_names_of(labels, path):
         names.sort(key=lambda name: (decimal.Decimal(name), name))  # (int() refuses thousands of digits)
     if len(names) < 2:
         raise DataError(f"{path}: expected at least 2 classes, got {len(names)} ({', '.join(names)})")
+    warn_case_twins(str(path), names)
     return names
 
 

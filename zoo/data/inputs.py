@@ -14,8 +14,9 @@ import math
 import numpy as np
 
 from zoo.data.datasets import split_indices
-from zoo.data.labels import LabelIds
+from zoo.data.labels import LabelIds, warn_case_twins
 from zoo.errors import ConfigError, DataError
+from zoo.log import logger
 
 
 def split_validation(texts, y, validation_data, settings, no_labels, encode):
@@ -144,19 +145,33 @@ def resolve_classes(classes, labels):
         if value in seen:
             raise DataError(f"classes: {_shown(value)} appears more than once; expected distinct labels")
         seen.add(value)
+    known = set(labels)
+    unseen = [c for c in classes if c not in known]
+    if unseen:  # (zoo train leaves an empty class folder out, with a warning too)
+        logger.warning(f"classes: {', '.join(map(_shown, unseen[:5]))} {'has' if len(unseen) == 1 else 'have'} no "
+                       "training text: the model gets an output it never learns")
     return _distinct_names("classes", classes)
 
 
 def _distinct_names(what, classes):
-    """``classes``, refused when two of them print the same (``1`` and ``"1"``): reports, the export's label
-    strings and the saved classifier name a class by its text, so the two would be one class there."""
-    named = {}
+    """``classes``, refused when two of them print the same (``1`` and ``"1"``) or differ only in surrounding
+    spaces (``"pos "`` and ``"pos"``: a CSV file's cells are stripped, so the command line would read them as one
+    class): reports, the export's label strings and the saved classifier name a class by its text. Two that differ
+    only in case (``"Pos"``, ``"pos"``) stay two classes, with a warning."""
+    named, stripped = {}, {}
     for value in classes:
         other = named.setdefault(str(value), value)
         if other is not value:
             first, second = sorted((other, value), key=lambda v: type(v).__name__)  # (a set's order varies)
             raise DataError(f"{what}: {_shown(first)} and {_shown(second)} are different labels that read the "
                             "same; expected labels of one type (all strings or all numbers)")
+        text = str(value).strip()
+        other = stripped.setdefault(text, value)
+        if other is not value:
+            first, second = sorted((str(other), str(value)))
+            raise DataError(f"{what}: {_shown(first)} and {_shown(second)} differ only in surrounding spaces; "
+                            "expected one spelling per class")
+    warn_case_twins(what, classes)
     return classes
 
 

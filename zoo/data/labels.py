@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 
 from zoo.errors import DataError
+from zoo.log import logger
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -58,3 +59,14 @@ class LabelIds:
         if self.multi_label:
             return [[self.classes[j] for j in np.flatnonzero(row)] for row in self.ids]
         return [self.classes[i] for i in self.ids]
+
+
+def warn_case_twins(what, names):
+    """Logs a warning for two class names that differ only in case (``"Pos"``, ``"pos"``): they stay two
+    classes, but a typo is likelier than two classes meant to be told apart by case."""
+    folded = {}
+    for name in map(str, names):
+        other = folded.setdefault(name.strip().casefold(), name)
+        if other != name:
+            first, second = sorted((other, name))
+            logger.warning(f"{what}: {first!r} and {second!r} differ only in case; they are two classes")

@@ -36,6 +36,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo.data.inputs import check_labels
 from zoo.data.text import cut
 from zoo.data.tokenize import standardizer, standardizer_name
 from zoo.errors import ConfigError
@@ -86,6 +87,7 @@ def explain(clf, texts, labels=None, *, steps=DEFAULT_STEPS):
         targets = [int(i) for i in probabilities.argmax(-1)]
     else:
         index = {c: i for i, c in enumerate(clf.classes_)}
+        labels = check_labels("labels", labels, len(texts))  # one per text: zip() would drop the rest unsaid
         unknown = [v for v in labels if v not in index]
         if unknown:
             raise ConfigError("labels", f"explain: {unknown[0]!r} is not among the classes")

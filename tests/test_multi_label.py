@@ -152,7 +152,7 @@ def test_without_validation_every_threshold_is_one_half():
 
 
 @pytest.mark.parametrize("labels, message", [
-    (["red"] * 48, "labels: item 0 is a str, expected a list of labels (multi_label=True)"),
+    (["red"] * 48, "labels: item 0 is of type str, expected a list of labels (multi_label=True)"),
     ([["red"]] * 47 + [["violet"]], None),
 ])
 def test_bad_label_lists(labels, message):

@@ -127,7 +127,7 @@ def test_save_and_export_never_replace_a_folder_zoo_did_not_write(fitted, saved,
         with pytest.raises(ExportError, match="project: not a folder zoo wrote"):
             write(project, overwrite=True)
     assert (project / "src" / "main.py").read_text() == "print('mine')" and len(os.listdir(project)) == 1
-    with pytest.raises(ExportError, match="a zoo classifier folder, not a export"):
+    with pytest.raises(ExportError, match="a zoo folder of kind 'classifier', expected 'export'"):
         fitted.export(saved, overwrite=True)
     assert TextClassifier.load(saved).classes_ == ["neg", "pos"]
 

@@ -81,7 +81,7 @@ def test_bad_data_is_one_line():
         clf.fit(TEXTS, LABELS[:-1])
     with pytest.raises(DataError, match="validation labels: 1 label.s. not among the classes: 'meh'"):
         clf.fit(TEXTS, LABELS, validation_data=(["x"], ["meh"]))
-    with pytest.raises(DataError, match="texts: item 0 is a int, expected str"):
+    with pytest.raises(DataError, match="texts: item 0 is of type int, expected str"):
         clf.fit([1] + TEXTS[1:], LABELS)
     with pytest.raises(ConfigError, match="not fitted yet"):
         clf.predict(["x"])

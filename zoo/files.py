@@ -151,8 +151,8 @@ def check_replaceable(path, kinds, what=None):
                           "it; choose a new or empty folder (a folder written by zoo 0.3 or earlier has no marker: "
                           "move it away yourself)")
     if kind not in kinds:
-        raise ExportError(f"{name}: a zoo {kind} folder, not a {' or '.join(kinds)}; zoo will not replace it with "
-                          "another kind; choose another folder")
+        raise ExportError(f"{name}: a zoo folder of kind {kind!r}, expected {' or '.join(map(repr, kinds))}; zoo will "
+                          "not replace it with another kind; choose another folder")
 
 
 def remove_owned(path, kinds):

@@ -56,7 +56,7 @@ def check_texts(what, texts):
         raise DataError(f"{what}: expected a list of texts, got {got}") from None
     bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
     if bad is not None:
-        raise DataError(f"{what}: item {bad} is a {type(texts[bad]).__name__}, expected str")
+        raise DataError(f"{what}: item {bad} is of type {type(texts[bad]).__name__}, expected str")
     return texts
 
 
@@ -75,7 +75,7 @@ def check_labels(what, labels, size=None):
             raise DataError(f"{what}: item {i} is {'None' if value is None else 'NaN'}; every text needs a label "
                             "(drop the unlabelled ones, or pass them as unlabelled_texts)")
         if isinstance(value, (list, tuple, set, dict, np.ndarray)):
-            raise DataError(f"{what}: item {i} is a {type(value).__name__}; several labels per text need "
+            raise DataError(f"{what}: item {i} is of type {type(value).__name__}; several labels per text need "
                             "multi_label=True")
         if isinstance(value, int) and not isinstance(value, bool) and _too_long(value):
             raise DataError(f"{what}: item {i} is an integer of more than {_MAX_DIGITS} digits; give such labels "
@@ -198,7 +198,7 @@ def check_label_lists(what, labels, size=None):
     rows = list(labels)
     for i, row in enumerate(rows):
         if isinstance(row, (str, bytes)) or not isinstance(row, (list, tuple, set, frozenset, np.ndarray)):
-            raise DataError(f"{what}: item {i} is a {type(row).__name__}, expected a list of labels "
+            raise DataError(f"{what}: item {i} is of type {type(row).__name__}, expected a list of labels "
                             "(multi_label=True)")
     if size is not None and len(rows) != size:
         raise DataError(f"{what}: {len(rows)} label lists for {size} texts; expected one list per text")

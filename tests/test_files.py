@@ -40,7 +40,7 @@ def test_an_existing_directory_is_replaced_only_with_overwrite_and_only_if_zoo_w
         with pytest.raises(ExportError, match="mine: not a folder zoo wrote"):
             with files.atomic_directory(tmp_path / "mine", overwrite=True, kind=kind):
                 pass
-    with pytest.raises(ExportError, match="a zoo folder of kind 'export', expected 'run'"):  # zoo's, but of another kind
+    with pytest.raises(ExportError, match="a zoo folder of kind 'export', expected 'run'"):  # zoo's, another kind
         with files.atomic_directory(tmp_path / "out", overwrite=True, kind="run"):
             pass
     with pytest.raises(ExportError, match="mine: not a folder zoo wrote"):

@@ -146,7 +146,7 @@ def _case(d, name):
         return ["--seed", str(2 ** 32)], 2, "--seed must be an integer in [0, 4294967295], got 4294967296"
     if name == "texts without a token":  # (TensorFlow's "Table not initialized" before)
         return ["--train", _write_csv(d / "blank.csv", [("...", "pos"), ("!!", "neg")] * 4)], 3, \
-            "n-gram path: the 7 training texts hold no word (empty or only punctuation); pass hybrid=False (--no-hybrid)"
+            "n-gram path: the 7 training texts hold no word (empty or only punctuation); pass hybrid=False"
     if name == "output dir inside the class folders read":  # its files would be a class on the next run
         for label, texts in (("pos", POSITIVE), ("neg", NEGATIVE)):
             (d / "folders" / label).mkdir(parents=True, exist_ok=True)

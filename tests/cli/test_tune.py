@@ -138,3 +138,46 @@ def test_bad_input_gives_one_line_error(files, tmp_path, case, expected, code):
                                                                                         "E0000", "W0000"))]
     assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], result.stderr[-2000:]
     assert not (tmp_path / "out" / "best.json").exists()
+
+
+@pytest.mark.parametrize("space, expected", [
+    ({"dropout": {"min": 0, "max": 2}},
+     "--space 'dropout': the range's max: --dropout must be a number in [0, 1), got 2"),
+    ({"dropout": {"min": -0.1, "max": 0.5}}, "the range's min: --dropout must be a number in [0, 1), got -0.1"),
+    ({"dropout": {"min": 0, "max": 0.5, "step": 0}}, "--space 'dropout': step must be a number > 0, got 0"),
+    ({"dropout": {"min": 0, "max": 0.5, "step": 0.6}}, "step 0.6 is larger than max - min (0.5)"),
+    ({"units": {"min": 4.5, "max": 8}}, "the range's min: --units must be an integer >= 1, got 4.5"),
+    ({"units": {"min": 4, "max": 8, "step": 0.5}}, "step must be an integer >= 1 for an integer setting, got 0.5"),
+    ({"learning_rate": {"min": 0.01, "max": 0.1, "sampling": "log", "step": 0.5}}, "it must be > 1, got 0.5"),
+    ({"dropout": [0.1, 1.5]}, "--space 'dropout': the value 1.5: --dropout must be a number in [0, 1)"),
+    ({"pooling": ["max", None]}, "--space 'pooling': None is not one of"),
+    ({"model": {"min": 1, "max": 2}}, "a range needs a number setting"),
+])
+def test_every_value_of_the_space_is_checked_with_the_settings(space, expected):
+    """Each value a range or list can give passes the setting's own check, when the settings are made (so --dry-run
+    sees it): no trial fails on it, and nothing is written."""
+    from zoo.config import TuneConfig
+    from zoo.errors import ConfigError, SearchError
+    from zoo.training.tuning import resolve_space
+
+    with pytest.raises(ConfigError) as error:
+        TuneConfig(space=json.dumps(space))
+    assert error.value.parameter == "space" and expected in error.value.for_cli()
+    with pytest.raises(SearchError):  # the same check for Python callers of the search
+        resolve_space(space)
+    # A valid range, and ints among floats of a number setting (declared as floats), stay accepted.
+    assert resolve_space({"dropout": [0, 0.5], "units": {"min": 4, "max": 64, "step": 4}})["dropout"] == [0, 0.5]
+
+
+@pytest.mark.parametrize("space, dry_run", [('{"dropout": {"min": 0, "max": 2}}', False),
+                                            ('{"dropout": {"min": 0, "max": 0.5, "step": 0}}', False),
+                                            ('{"dropout": {"min": 0, "max": 2}}', True)])
+def test_a_bad_range_is_one_line_before_anything_is_written(files, tmp_path, space, dry_run):
+    out = tmp_path / "out"
+    args = ["--train", files["train"], "--test", files["test"], "--init", "none", "--max-trials", "1", "--epochs",
+            "1", "--space", space, "--output-dir", str(out)] + (["--dry-run"] if dry_run else [])
+    result = _run(TUNE, *args)
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = [line for line in result.stderr.strip().splitlines() if line.startswith("error") or "Traceback" in line]
+    assert len(lines) == 1 and lines[0].startswith("error: --space 'dropout': "), result.stderr[-2000:]
+    assert not out.exists()

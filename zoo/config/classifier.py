@@ -202,8 +202,8 @@ class ClassifierConfig(Config):
     validation_split: float = setting(0.1, Number(0.0, 1.0),
                                       "share of the training texts held out (seeded, stratified) for early "
                                       "stopping when no validation data is given", group="training")
-    seed: int = setting(0, Integer(SEED_RANGE[0], maximum=SEED_RANGE[1]), "seed of the split, the initialisation, dropout and batch order",
-                        group="training")
+    seed: int = setting(0, Integer(SEED_RANGE[0], maximum=SEED_RANGE[1]),
+                        "seed of the split, the initialisation, dropout and batch order", group="training")
     # --- distribution ---
     strategy: str = setting("auto", Choice(STRATEGIES),
                             "tf.distribute strategy (auto: TPU if present, multi_worker when TF_CONFIG names a "

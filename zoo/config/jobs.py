@@ -1,6 +1,8 @@
 """The commands' own settings: ``zoo train``'s data and output, ``zoo pretrain-lm``'s, ``zoo tune``'s; config files."""
 
+import dataclasses
 import json
+import math
 from dataclasses import dataclass
 
 from zoo.config.base import RATE, TUNERS, Config
@@ -13,6 +15,7 @@ from zoo.config.checks import (
     Text,
     setting,
 )
+from zoo.config.classifier import ClassifierConfig
 from zoo.config.models import LanguageModelConfig
 from zoo.errors import ConfigError
 
@@ -69,6 +72,9 @@ class RunConfig(Config):
 # === Jobs: zoo pretrain-lm ===
 
 _LM = LanguageModelConfig()
+# zoo.data.corpus's sources, named here so that `sources` is checked with the settings (zoo.config imports no
+# TensorFlow; zoo.data.corpus reads this list).
+CORPUS_SOURCES = ("wikipedia", "shakespeare", "bible", "python_docs", "gcide", "people_daily")
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,20 @@ class PretrainConfig(Config):
     batch_size: int = setting(256, Integer(1), "rows of the token stream per batch")
     bptt: int = setting(70, Integer(2), "tokens per truncated-BPTT window")
     learning_rate: float = setting(5e-3, Number(low=0.0, low_open=True), "peak rate (STLR)")
-    seed: int = setting(0, Integer(SEED_RANGE[0], maximum=SEED_RANGE[1]), "seed of the corpus split, initialisation and batches")
+    seed: int = setting(0, Integer(SEED_RANGE[0], maximum=SEED_RANGE[1]),
+                        "seed of the corpus split, initialisation and batches")
+
+    def _check_combinations(self):
+        # Checked here, not when the corpus loads: --dry-run catches a typo, and a run fails before it loads anything.
+        names = self.sources.split(",")
+        for name in names:
+            if name not in CORPUS_SOURCES:
+                raise ConfigError("sources", f"`sources` {self.sources!r}: {name!r} is not a corpus source; expected "
+                                             f"comma-separated names (no spaces) among {', '.join(CORPUS_SOURCES)}")
+        twice = next((name for i, name in enumerate(names) if name in names[:i]), None)
+        if twice:
+            raise ConfigError("sources", f"`sources` {self.sources!r}: names {twice!r} twice; expected each source "
+                                         "once")
 
 
 # === Jobs: zoo tune ===
@@ -114,7 +133,95 @@ class TuneConfig(Config):
     overwrite: bool = setting(False, Flag(), "start the search afresh instead of resuming it")
 
     def _check_combinations(self):
-        read_search_space(self.space)  # a missing file or bad JSON is a settings error, --dry-run's too
+        # A missing file, bad JSON or a value the setting refuses is a settings error, --dry-run's too.
+        check_search_space(read_search_space(self.space) or {})
+
+
+# Settings a search may vary (zoo.training.tuning.SEARCH_SPACE holds the default ranges). Data settings (dataset,
+# max_tokens, sequence_length, vectors, ...) are not among them: the data is prepared once.
+TUNABLE = ("model", "cell", "units", "num_layers", "pooling", "dropout", "spatial_dropout", "recurrent_dropout",
+           "l1", "l2", "embedding_dim", "optimizer", "learning_rate", "finetune_lr_factor", "clipnorm", "lr_schedule",
+           "batch_size", "frozen_epochs", "patience")
+_SAMPLINGS = ("linear", "log", "reverse_log")  # KerasTuner's
+
+
+def check_search_space(space):
+    """Checks a search space (``{setting: spec}``, :data:`zoo.training.tuning.SEARCH_SPACE`'s format) without
+    KerasTuner: every value it can produce must pass the setting's own check, so that no trial fails on it.
+
+    A range (``{"min", "max"[, "step"][, "sampling"]}``) is checked at its min and max (the checks are intervals),
+    with integers for an integer setting; a list value by value; a single value as it is.
+
+    Raises:
+        ConfigError: one line naming ```space```, the setting and the bad value or bound.
+    """
+    checks = {f.name: f.metadata["check"] for f in dataclasses.fields(ClassifierConfig)}
+    for name, spec in space.items():
+        if name not in TUNABLE:
+            raise ConfigError("space", f"`space`: cannot search over {name!r}: tunable settings are "
+                                       f"{', '.join(TUNABLE)}")
+        _check_spec(name, spec, checks[name])
+
+
+def _check_spec(name, spec, check):
+    where = f"`space` {name!r}"
+
+    def passes(value, what):
+        try:
+            check(name, value)
+        except ConfigError as error:
+            message = str(error).replace(" or None,", ",") if what.startswith("the range") else str(error)
+            raise ConfigError("space", f"{where}: {what}{message}") from None
+
+    if isinstance(spec, dict):
+        unknown = set(spec) - {"min", "max", "step", "sampling"}
+        if unknown or not {"min", "max"} <= set(spec):
+            raise ConfigError("space", f"{where}: a range needs min and max (and optionally step, sampling); "
+                                       f"got {json.dumps(spec)}")
+        if not isinstance(check, (Integer, Number)):
+            raise ConfigError("space", f"{where}: a range needs a number setting; give a list of values instead")
+        if not all(_is_number(spec[k]) for k in ("min", "max")) or spec["min"] > spec["max"]:
+            raise ConfigError("space", f"{where}: min and max must be numbers with min <= max, got {json.dumps(spec)}")
+        for bound in ("min", "max"):
+            passes(spec[bound], f"the range's {bound}: ")
+        sampling = spec.get("sampling", "linear")
+        if sampling not in _SAMPLINGS:
+            raise ConfigError("space", f"{where}: sampling must be one of {', '.join(_SAMPLINGS)}, got {sampling!r}")
+        if sampling != "linear" and spec["min"] <= 0:
+            raise ConfigError("space", f"{where}: {sampling} sampling needs min > 0, got {spec['min']!r}")
+        if "step" in spec:
+            _check_step(where, spec, sampling, integer=isinstance(check, Integer))
+        return
+    values = spec if isinstance(spec, list) else [spec]
+    if not values:
+        raise ConfigError("space", f"{where}: an empty list of values")
+    allowed = check.choices()
+    for value in values:
+        if allowed is not None and value not in allowed:
+            raise ConfigError("space", f"{where}: {value!r} is not one of {', '.join(map(str, allowed))}")
+        passes(value, f"the value {json.dumps(value)}: " if isinstance(spec, list) else "")
+    kinds = {"number" if _is_number(v) and isinstance(check, Number) else type(v).__name__ for v in values}
+    if len(kinds) > 1:  # KerasTuner's Choice holds one type (ints and floats of a number setting are all floats)
+        raise ConfigError("space", f"{where}: a list's values must be of one type, got {json.dumps(values)}")
+
+
+def _check_step(where, spec, sampling, integer):
+    step, span = spec["step"], spec["max"] - spec["min"]
+    if integer and (isinstance(step, bool) or not isinstance(step, int) or step < 1):
+        raise ConfigError("space", f"{where}: step must be an integer >= 1 for an integer setting, got {step!r}")
+    if not _is_number(step) or step <= 0:
+        raise ConfigError("space", f"{where}: step must be a number > 0, got {step!r}")
+    if sampling != "linear":  # KerasTuner multiplies by the step there
+        if step <= 1:
+            raise ConfigError("space", f"{where}: with {sampling} sampling the step multiplies, so it must be > 1, "
+                                       f"got {step!r}")
+    elif span > 0 and step > span:
+        raise ConfigError("space", f"{where}: step {step!r} is larger than max - min ({span:g}), so the range "
+                                   f"would give min alone; expected a step <= {span:g}")
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def read_search_space(value):

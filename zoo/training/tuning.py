@@ -47,6 +47,7 @@ from zoo.config import (
     read_search_space,
     resolve_init_defaults,
 )
+from zoo.config.jobs import check_search_space
 from zoo.errors import ConfigError, SearchError
 from zoo.files import (
     check_replaceable,
@@ -87,11 +88,6 @@ SEARCH_SPACE = {
     "learning_rate": {"min": 1e-3, "max": 2e-2, "sampling": "log"},
 }
 
-# Settings a trial may vary. Data settings (dataset, max_tokens,
-# sequence_length, vectors, ...) are not among them: the data is prepared once.
-TUNABLE = ("model", "cell", "units", "num_layers", "pooling", "dropout", "spatial_dropout", "recurrent_dropout",
-           "l1", "l2", "embedding_dim", "optimizer", "learning_rate", "finetune_lr_factor", "clipnorm", "lr_schedule",
-           "batch_size", "frozen_epochs", "patience")
 # Settings left out of best.json: the command that re-runs it chooses them (allow_pickle too: trusting a pickle
 # is a choice of whoever runs the command, never one a settings file makes for them; issue #33).
 NOT_IN_BEST = ("backup_dir", "log_dir", "lm_cache_dir", "strategy", "allow_pickle")
@@ -109,45 +105,12 @@ def resolve_space(overrides=None):
     [8]
     """
     space = dict(SEARCH_SPACE)
-    for name, spec in (overrides or {}).items():
-        if name not in TUNABLE:
-            raise SearchError(f"cannot search over {name!r}: tunable settings are {', '.join(TUNABLE)}")
-        space[name] = spec
-    for name, spec in space.items():
-        _check_spec(name, spec)
+    space.update(overrides or {})
+    try:
+        check_search_space(space)  # (TuneConfig checked the overrides already: this is for Python callers)
+    except ConfigError as error:
+        raise SearchError(str(error)) from None
     return space
-
-
-def _check_spec(name, spec):
-    check = {f.name: f.metadata["check"] for f in dataclasses.fields(ClassifierConfig)}[name]
-    allowed = check.choices()
-    if isinstance(spec, dict):
-        unknown = set(spec) - {"min", "max", "step", "sampling"}
-        if unknown or not {"min", "max"} <= set(spec):
-            raise SearchError(f"search space {name!r}: a range needs min and max (and optionally step, sampling); "
-                              f"got {spec!r}")
-        if not all(isinstance(spec[k], (int, float)) and not isinstance(spec[k], bool) for k in ("min", "max")) \
-                or spec["min"] > spec["max"]:
-            raise SearchError(f"search space {name!r}: min and max must be numbers with min <= max, got {spec!r}")
-        if spec.get("sampling", "linear") not in ("linear", "log", "reverse_log"):
-            raise SearchError(f"search space {name!r}: sampling must be linear or log, got {spec['sampling']!r}")
-        if spec.get("sampling") == "log" and spec["min"] <= 0:
-            raise SearchError(f"search space {name!r}: log sampling needs min > 0, got {spec['min']!r}")
-        values = []
-    else:
-        values = spec if isinstance(spec, list) else [spec]
-        if not values:
-            raise SearchError(f"search space {name!r}: an empty list of values")
-    if allowed is not None:
-        bad = [v for v in values if v not in allowed]
-        if bad or isinstance(spec, dict):
-            raise SearchError(f"search space {name!r}: {bad[0] if bad else spec!r} is not one of "
-                              f"{', '.join(map(str, allowed))}")
-    for value in values:
-        try:
-            check(name, value)
-        except ConfigError as error:
-            raise SearchError(f"search space {name!r}: {error}") from None
 
 
 def declare(hp, space):
@@ -155,6 +118,8 @@ def declare(hp, space):
     values = {}
     for name, spec in space.items():
         if isinstance(spec, list):
+            if len({type(v) for v in spec}) > 1:  # ints among floats of a number setting: KerasTuner takes one type
+                spec = [float(v) for v in spec]
             values[name] = hp.Choice(name, spec) if len(spec) > 1 else hp.Fixed(name, spec[0])
         elif isinstance(spec, dict):
             ints = all(isinstance(spec.get(k, 1), int) for k in ("min", "max", "step"))

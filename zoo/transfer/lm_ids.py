@@ -40,7 +40,7 @@ import numpy as np
 
 from zoo import interrupts
 from zoo.errors import ConfigError, DataError
-from zoo.files import atomic_file, sha256_file
+from zoo.files import atomic_file, is_empty, sha256_file
 from zoo.lazy import lazy_module
 from zoo.log import fit_verbosity, logger
 from zoo.models.language_model import build_lstm_lm
@@ -61,6 +61,7 @@ CORPUS_SETTINGS = ("sources", "max_words_per_source", "heldout_fraction", "vocab
 ARCHITECTURE = ("embedding_dim", "num_layers", "embedding_row_dropout", "input_dropout", "hidden_dropout",
                 "output_dropout", "weight_dropout", "num_sampled")
 STANDARDIZE = "lower_and_strip_punctuation"  # lm_vectorizer's, and what save_artifact records by default
+MIN_HELDOUT_TOKENS = 2  # what a held-out perplexity reads at least (a token and the next)
 
 
 # === The id file ===
@@ -165,6 +166,13 @@ def check_settings(config, ids):
                                     f"{wrote!r}, and its ids depend on it; write another id file with --write-ids")
 
 
+def check_heldout(tokens, what, remedy):
+    """Raises DataError (before any training) when ``what`` holds fewer held-out tokens than a perplexity needs."""
+    if tokens < MIN_HELDOUT_TOKENS:
+        raise DataError(f"{what} gives {tokens:,} held-out tokens; expected at least {MIN_HELDOUT_TOKENS} for the "
+                        f"held-out perplexity: {remedy}")
+
+
 # === Truncated-BPTT windows (zoo.data.token_stream.lm_dataset reads the same) ===
 
 
@@ -227,14 +235,19 @@ def pretrain_from_ids(config, ids_path, output_dir, command=None):
     Args:
         config: a :class:`zoo.config.PretrainConfig`; its :data:`CORPUS_SETTINGS` must be the file's.
         ids_path: an id file of ``zoo pretrain-lm --write-ids``.
-        output_dir: the artifact directory to write (must not exist).
+        output_dir: the artifact directory to write (new, or an empty folder).
         command: the command line, for the metadata.
 
     Returns:
         ``(path, metadata)``, as :func:`zoo.transfer.pretraining.pretrain`.
+
+    Raises:
+        DataError: the file holds too few held-out tokens for the perplexity (before training).
     """
     ids = read_ids(ids_path)
     check_settings(config, ids)
+    check_heldout(len(ids.heldout), ids_path, "write another id file with --write-ids, from more text (a larger "
+                                              "`max_words_per_source` or more `sources`)")
     settings = dataclasses.asdict(config)
     backend = keras.backend.backend()
     keras.utils.set_random_seed(config.seed)
@@ -253,7 +266,7 @@ def pretrain_from_ids(config, ids_path, output_dir, command=None):
         config, ids.meta.get("corpus", {}).get("sources"), ids.train, ids.heldout, result, start, versions, command,
         backend=backend,
         ids={"file": os.path.basename(ids_path), "sha256": sha256_file(ids_path), "versions": ids.meta.get("versions")})
-    path = pretrained.save_artifact(model, ids.vocab, metadata, output_dir,
+    path = pretrained.save_artifact(model, ids.vocab, metadata, output_dir, overwrite=empty_folder(output_dir),
                                    standardize=ids.meta.get("standardize", STANDARDIZE))
     log_result(metadata)
     return path, metadata
@@ -284,6 +297,12 @@ def artifact_metadata(config, sources, train_stream, heldout_stream, result, sta
         "command": command,
         **extra,
     }
+
+
+def empty_folder(path):
+    """Whether ``path`` is an existing empty folder, which an artifact may take over (as ``zoo train``'s run does:
+    :func:`zoo.files.check_replaceable`); anything else there is refused."""
+    return os.path.isdir(path) and not os.path.islink(path) and is_empty(path)
 
 
 def log_result(metadata):

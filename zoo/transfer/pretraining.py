@@ -56,7 +56,7 @@ def pretrain(config, output_dir, command=None):
                                   seed=config.seed)
     versions = {"zoo": __version__, "tensorflow": tf.__version__, "keras": keras.__version__}
     metadata = artifact_metadata(config, data.sources, train_stream, heldout_stream, result, start, versions, command)
-    path = pretrained.save_artifact(model, vocab, metadata, output_dir)
+    path = pretrained.save_artifact(model, vocab, metadata, output_dir, overwrite=lm_ids.empty_folder(output_dir))
     lm_ids.log_result(metadata)
     return path, metadata
 
@@ -67,6 +67,9 @@ def tokenize(config):
 
     Returns:
         ``(corpus, vocab, train_stream, heldout_stream)``.
+
+    Raises:
+        DataError: the held-out documents give too few tokens for a perplexity.
     """
     data = corpus.load_corpus(config.sources.split(","), max_words_per_source=config.max_words_per_source,
                               seed=config.seed, heldout_fraction=config.heldout_fraction)
@@ -77,6 +80,13 @@ def tokenize(config):
     heldout_stream = token_stream.token_stream(vectorizer, data.heldout)
     logger.info(f"vocabulary {len(vocab)}; {len(train_stream):,} training and {len(heldout_stream):,} held-out "
                 "tokens")
+    # Before training (and before --write-ids writes a file that cannot be trained from): documents are held out
+    # whole, so a source capped to one document holds none out.
+    whole = [f"{name} keeps {info['documents']} document" for name, info in data.sources.items()
+             if info["documents"] < 2]
+    why = f"documents are held out whole, and {', '.join(whole)}" if whole else "the held-out documents are too short"
+    lm_ids.check_heldout(len(heldout_stream), "the corpus", f"{why}; pass a larger `max_words_per_source` or more "
+                                                            "`sources`")
     return data, vocab, train_stream, heldout_stream
 
 

@@ -97,9 +97,9 @@ def test_opening_a_damaged_backup_is_one_line_before_training(tmp_path):
     with pytest.raises(DataError) as error:
         open_backup(str(folder), ClassifierConfig(epochs=3), "data-sha")
     _one_line(error, metadata)
-    from zoo.cli.train import check_other_dirs  # zoo train: before TensorFlow starts and its run folder is made
+    from zoo.cli.train import check_other_dirs
 
-    with pytest.raises(DataError) as error:
+    with pytest.raises(DataError) as error:  # zoo train: before TensorFlow starts and its run folder is made
         check_other_dirs(ClassifierConfig(epochs=3, backup_dir=str(folder)), str(tmp_path / "run"))
     _one_line(error, metadata)
     assert not (tmp_path / "run").exists()

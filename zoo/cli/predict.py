@@ -19,7 +19,6 @@ from zoo.errors import DataError
 from zoo.log import start_tensorflow
 from zoo.serving.predict import batches, classify, load
 
-
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
 
 

@@ -25,7 +25,8 @@ _common.setup()
 import numpy as np
 
 from zoo.data import load_dataset
-from zoo.training.ngram_path import WEIGHTING_CANDIDATES, fit_ngram_path, ngram_logits
+from zoo.models.hybrid import WEIGHTINGS
+from zoo.training.ngram_path import fit_ngram_path, ngram_logits
 
 MAX_TOKENS, SEED = 300000, 0
 
@@ -37,7 +38,7 @@ def compare(name, quick=False):
     if quick:
         texts, y, valid_texts, valid_y = texts[:300], y[:300], valid_texts[:100], valid_y[:100]
     row = {"dataset": name, "train_texts": len(texts), "valid_texts": len(valid_texts)}
-    for weighting in WEIGHTING_CANDIDATES:
+    for weighting in WEIGHTINGS:
         start = time.time()
         layer, _ = fit_ngram_path(texts, y, len(data.class_names), MAX_TOKENS, valid_texts, valid_y, seed=SEED,
                                   weighting=weighting)

@@ -132,6 +132,12 @@ def is_empty(directory):
     return all(name in _OWN_ENTRIES for name in os.listdir(directory))
 
 
+def is_empty_folder(path):
+    """Whether ``path`` is an existing folder (not a link) that :func:`is_empty`: a writer takes it over as if it
+    were not there, as :func:`check_replaceable` allows."""
+    return os.path.isdir(path) and not os.path.islink(path) and is_empty(path)
+
+
 def check_replaceable(path, kinds, what=None):
     """Raises ExportError unless ``path`` is absent, an empty folder, or a folder zoo marked as one of ``kinds``.
 

@@ -23,10 +23,18 @@ import json
 import os
 import sys
 
-from zoo.cli.flags import EXIT_INPUT, EXIT_OUTPUT, SettingsParser, dry_run, fail, fail_with, one_line_errors
+from zoo.cli.flags import (
+    EXIT_INPUT,
+    EXIT_OUTPUT,
+    SettingsParser,
+    dry_run,
+    fail,
+    fail_with,
+    one_line_errors,
+)
 from zoo.config import PretrainConfig
 from zoo.errors import ConfigError, DataError, ZooError
-from zoo.files import is_empty
+from zoo.files import is_empty_folder
 from zoo.lazy import lazy_module
 from zoo.log import start_tensorflow
 
@@ -86,11 +94,6 @@ def _check_ids_target(path):
             fail(f"{path}: exists and is not an id file zoo wrote; choose another --write-ids", EXIT_OUTPUT)
 
 
-def _empty_folder(path):
-    # as lm_ids.empty_folder, without importing Keras before start_tensorflow()
-    return os.path.isdir(path) and not os.path.islink(path) and is_empty(path)
-
-
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     metadata_path, settings = _metadata_settings(argv)
@@ -128,7 +131,7 @@ def main(argv=None):
         if args.write_ids:
             _write_ids(configs[PretrainConfig], args.write_ids, command)
             return
-        if os.path.lexists(args.output_dir) and not _empty_folder(args.output_dir):  # (an empty one is as new)
+        if os.path.lexists(args.output_dir) and not is_empty_folder(args.output_dir):  # (an empty one is as new)
             fail(f"{args.output_dir}: already exists; choose a new or empty --output-dir", EXIT_OUTPUT)
         if args.from_ids:
             _from_ids(configs[PretrainConfig], args, command)

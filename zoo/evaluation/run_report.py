@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from zoo.evaluation import html_report, report
 from zoo.log import logger
+from zoo.models.hybrid import WEIGHTING_NAMES
 from zoo.version import __version__
 
 # What the fit record adds to the test metrics in metrics.json.
@@ -153,7 +154,7 @@ def _bigrams(hybrid):
 
 def _weighting(hybrid):
     """Which features the path weighs (``zoo.training.ngram_path.choose_weighting``), and why."""
-    name = {"tfidf": "TF-IDF", "nb": "NBSVM"}[hybrid.get("weighting", "tfidf")]  # (absent before: TF-IDF)
+    name = WEIGHTING_NAMES[hybrid.get("weighting", "tfidf")]  # (absent before: TF-IDF)
     compared = hybrid.get("weighting_cv") or {}
     return f", {name}" + (" ({folds}-fold CV accuracy TF-IDF {tfidf:.4f}, NBSVM {nb:.4f})".format(
         folds=compared["folds"], **compared["accuracy"]) if compared.get("folds") else "")

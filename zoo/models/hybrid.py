@@ -31,6 +31,7 @@ from zoo.data.tokenize import standardizer
 
 EPSILON = 1e-7  # recurrent probabilities are clipped here before the log
 WEIGHTINGS = ("tfidf", "nb")  # NgramLinear's features: sublinear TF-IDF, or NBSVM's
+WEIGHTING_NAMES = {"tfidf": "TF-IDF", "nb": "NBSVM"}  # as logs and reports name them
 
 
 @keras.saving.register_keras_serializable(package="zoo")

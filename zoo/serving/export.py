@@ -40,14 +40,14 @@ require_tensorflow("zoo.serving.export (the TensorFlow SavedModel)")
 import tensorflow as tf
 
 from zoo.errors import ExportError
-from zoo.files import atomic_directory, check_replaceable, is_empty
+from zoo.files import atomic_directory, check_replaceable, is_empty_folder
 
 
 def check_export_target(path, overwrite=False):
     """Raises ExportError if ``path`` exists and may not be replaced: without ``overwrite``, or when it is not an
     export zoo wrote (:func:`zoo.files.check_replaceable`). An empty folder is used as a new one."""
     check_replaceable(path, ("export",))  # first: a file, a link or a foreign folder is named as what it is
-    if os.path.lexists(path) and not is_empty(path) and not overwrite:
+    if os.path.lexists(path) and not is_empty_folder(path) and not overwrite:
         raise ExportError(f"{path}: an export already exists (pass `overwrite` to replace it)")
 
 
@@ -77,8 +77,7 @@ def export_text_classifier(serving, class_names, path, overwrite=False, threshol
         _add_multi_label_endpoints(archive, serving, names, thresholds)
     else:
         archive.add_endpoint("serve", serve)
-    empty = os.path.isdir(path) and is_empty(path)  # (checked above: replaced as if it were not there)
-    with atomic_directory(path, overwrite=overwrite or empty, kind="export") as tmp:
+    with atomic_directory(path, overwrite=overwrite or is_empty_folder(path), kind="export") as tmp:
         archive.write_out(tmp, verbose=False)
 
 

@@ -64,7 +64,14 @@ from zoo.data.tokenize import is_unspaced, standardizer
 from zoo.errors import DataError
 from zoo.evaluation.baselines import NBSVM, cv_folds
 from zoo.log import logger
-from zoo.models.hybrid import NgramLinear, blend, blend_multi_label, longer_ngrams
+from zoo.models.hybrid import (
+    WEIGHTING_NAMES,
+    WEIGHTINGS,
+    NgramLinear,
+    blend,
+    blend_multi_label,
+    longer_ngrams,
+)
 
 NGRAMS, STANDARDIZE, SVM_C = 2, "zoo_words", 1.0
 UNSPACED_NGRAMS = 3  # characters of unspaced scripts: 1-3 grams (see ngrams_for)
@@ -73,8 +80,6 @@ ABSENT_CLASS_LOGIT = -30.0  # margins are within a few units of 0
 WEIGHTS = tuple(np.round(np.linspace(0.0, 1.0, 21), 2))
 SMALL_TRAINING_SET, SMALL_BIGRAM_WEIGHT = 2000, 0.5  # (measured at <= 1,000 and >= 4,013 texts, not between)
 SELF_TRAINING_SHARE = 0.5  # of the unlabelled texts, the most confident, added with their predicted labels
-WEIGHTING_CANDIDATES = ("tfidf", "nb")  # the path's features (choose_weighting)
-WEIGHTING_NAMES = {"tfidf": "TF-IDF", "nb": "NBSVM"}
 # choose_weighting's cross-validation reads at most this many training texts (a seeded share of a larger set): it
 # fits each candidate once a fold, so its cost grows with the set, and this many already tell two linear models
 # apart to well under a point (the README's largest training set, KJV's 22,393 verses, is read whole).
@@ -148,13 +153,11 @@ def _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperat
                                                 ngrams=ngrams, output_mode="count", sparse=True)
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
     vocabulary = _vocabulary(vectorizer, texts)
-    counts = ngram_counts(vectorizer, texts)[:, 1:]
+    counts, longer = ngram_counts(vectorizer, texts)[:, 1:], longer_ngrams(vocabulary)
     compared = None
     if weighting == "auto":
-        weighting, compared = choose_weighting(counts, y, longer_ngrams(vocabulary), bigram_weight, seed, class_weight)
-    fit = _fit_tfidf if weighting == "tfidf" else _fit_nbsvm
-    kernel, bias, idf, norms = fit(counts, y, num_classes, seed, class_weight, longer_ngrams(vocabulary),
-                                   bigram_weight)
+        weighting, compared = choose_weighting(counts, y, longer, bigram_weight, seed, class_weight)
+    kernel, bias, idf, norms = _FITS[weighting](counts, y, num_classes, seed, class_weight, longer, bigram_weight)
     layer = NgramLinear.from_arrays(vocabulary, idf, kernel, bias, norms=norms, ngrams=ngrams, standardize=STANDARDIZE,
                                     bigram_weight=bigram_weight if weighting == "tfidf" else None,
                                     weighting=weighting, name="ngram_path")
@@ -175,7 +178,7 @@ def _fit(texts, y, num_classes, max_tokens, valid_texts, valid_y, seed, temperat
     info["temperature"] = float(temperature)
     weighed = "" if layer.bigram_weight is None else f" (bigrams weigh {layer.bigram_weight:g}, normalised apart)"
     chose = "" if not compared or not compared["folds"] else f" ({compared['folds']}-fold CV accuracy " + ", ".join(
-        f"{WEIGHTING_NAMES[k]} {compared['accuracy'][k]:.4f}" for k in WEIGHTING_CANDIDATES) + ")"
+        f"{WEIGHTING_NAMES[k]} {compared['accuracy'][k]:.4f}" for k in WEIGHTINGS) + ")"
     logger.info(f"n-gram path: {len(vocabulary)} {'uni- and bigrams' if ngrams == NGRAMS else f'1-{ngrams} grams'}"
                 f"{weighed}, {WEIGHTING_NAMES[weighting]} + LinearSVC{chose}, temperature {temperature:.3g}")
     return layer, info
@@ -219,6 +222,9 @@ def _fit_nbsvm(counts, y, num_classes, seed, class_weight, _longer=None, _bigram
     return kernel, bias, np.ones(features), norms
 
 
+_FITS = {"tfidf": _fit_tfidf, "nb": _fit_nbsvm}  # weighting -> its fit (zoo.models.hybrid.WEIGHTINGS)
+
+
 def _scores(fitted, counts, longer, bigram_weight, weighting):
     """The logits of :func:`_fit_tfidf`'s or :func:`_fit_nbsvm`'s path for ``counts`` (SciPy, as the layer)."""
     kernel, bias, idf, norms = fitted
@@ -256,12 +262,11 @@ def choose_weighting(counts, y, longer, bigram_weight, seed=0, class_weight=None
         return "tfidf", {"accuracy": {}, "folds": 0}
     from sklearn.model_selection import StratifiedKFold
 
-    right = {name: [] for name in WEIGHTING_CANDIDATES}
+    right, classes = {name: [] for name in WEIGHTINGS}, int(y.max()) + 1
     for train, held in StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
         seen = np.flatnonzero(np.bincount(counts[train].indices, minlength=counts.shape[1]) > 0)
         fold, fold_longer = counts[:, seen], np.asarray(longer)[seen]
-        classes = int(y.max()) + 1
-        for name, fit in (("tfidf", _fit_tfidf), ("nb", _fit_nbsvm)):
+        for name, fit in _FITS.items():
             fitted = fit(fold[train], y[train], classes, seed, class_weight, fold_longer, bigram_weight)
             logits = _scores(fitted, fold[held], fold_longer, bigram_weight, name)
             right[name].append(np.asarray(logits).argmax(-1) == y[held])

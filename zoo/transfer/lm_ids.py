@@ -40,7 +40,7 @@ import numpy as np
 
 from zoo import interrupts
 from zoo.errors import ConfigError, DataError
-from zoo.files import atomic_file, is_empty, sha256_file
+from zoo.files import atomic_file, is_empty_folder, sha256_file
 from zoo.lazy import lazy_module
 from zoo.log import fit_verbosity, logger
 from zoo.models.language_model import build_lstm_lm
@@ -266,7 +266,7 @@ def pretrain_from_ids(config, ids_path, output_dir, command=None):
         config, ids.meta.get("corpus", {}).get("sources"), ids.train, ids.heldout, result, start, versions, command,
         backend=backend,
         ids={"file": os.path.basename(ids_path), "sha256": sha256_file(ids_path), "versions": ids.meta.get("versions")})
-    path = pretrained.save_artifact(model, ids.vocab, metadata, output_dir, overwrite=empty_folder(output_dir),
+    path = pretrained.save_artifact(model, ids.vocab, metadata, output_dir, overwrite=is_empty_folder(output_dir),
                                    standardize=ids.meta.get("standardize", STANDARDIZE))
     log_result(metadata)
     return path, metadata
@@ -297,12 +297,6 @@ def artifact_metadata(config, sources, train_stream, heldout_stream, result, sta
         "command": command,
         **extra,
     }
-
-
-def empty_folder(path):
-    """Whether ``path`` is an existing empty folder, which an artifact may take over (as ``zoo train``'s run does:
-    :func:`zoo.files.check_replaceable`); anything else there is refused."""
-    return os.path.isdir(path) and not os.path.islink(path) and is_empty(path)
 
 
 def log_result(metadata):

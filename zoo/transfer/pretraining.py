@@ -20,7 +20,7 @@ import shutil
 import sys
 import time
 
-from zoo.files import MARKER, atomic_directory
+from zoo.files import MARKER, atomic_directory, is_empty_folder
 from zoo.lazy import lazy_module
 from zoo.log import logger
 from zoo.models.language_model import build_lstm_lm
@@ -56,7 +56,7 @@ def pretrain(config, output_dir, command=None):
                                   seed=config.seed)
     versions = {"zoo": __version__, "tensorflow": tf.__version__, "keras": keras.__version__}
     metadata = artifact_metadata(config, data.sources, train_stream, heldout_stream, result, start, versions, command)
-    path = pretrained.save_artifact(model, vocab, metadata, output_dir, overwrite=lm_ids.empty_folder(output_dir))
+    path = pretrained.save_artifact(model, vocab, metadata, output_dir, overwrite=is_empty_folder(output_dir))
     lm_ids.log_result(metadata)
     return path, metadata
 

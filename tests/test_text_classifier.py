@@ -115,16 +115,31 @@ def test_load_names_what_is_missing(tmp_path):
         TextClassifier.load(tmp_path / "empty")
 
 
-def test_export_serves_the_same_probabilities(fitted, tmp_path):
+def test_export_serves_the_same_probabilities(fitted, tmp_path, caplog, capsys):
+    import logging
+
     import tensorflow as tf
+
+    from zoo.cli.predict import main as zoo_predict
 
     path = tmp_path / "export"
     fitted.export(path)
     serve = tf.saved_model.load(str(path)).signatures["serving_default"]
     out = serve(texts=tf.constant(PROBE))
-    # The export pads every text to the sequence length; masking makes that padding irrelevant (float32 noise).
-    np.testing.assert_allclose(out["probabilities"].numpy(), fitted.predict_proba(PROBE), atol=1e-6)
-    assert [s.decode() for s in out["label"].numpy()] == fitted.predict(PROBE)
+    zoo_logger = logging.getLogger("zoo")
+    zoo_logger.addHandler(caplog.handler)  # (zoo's logger does not propagate)
+    try:
+        # The export pads every text to the sequence length; masking makes that padding irrelevant (float32 noise).
+        np.testing.assert_allclose(out["probabilities"].numpy(), fitted.predict_proba(PROBE), atol=1e-6)
+        assert "texts: 2 of 4 hold no token the model knows (first: item 2)" in caplog.text
+        assert [s.decode() for s in out["label"].numpy()] == fitted.predict(PROBE)
+        caplog.clear()
+        zoo_predict([str(path), "so boring", "zzz qqq"])
+        assert "texts: 1 of 2 hold no token the model knows (first: text 2)" in caplog.text
+    finally:
+        zoo_logger.removeHandler(caplog.handler)
+    assert out["known_tokens"].numpy().tolist() == [3, 1, 0, 0]  # "what" is not in the training texts
+    assert len(capsys.readouterr().out.splitlines()) == 2
     with pytest.raises(ExportError, match="already exists"):
         fitted.export(path)
 
@@ -196,3 +211,8 @@ def test_misused_calibrate_explain_save_export_and_load_are_one_line(fitted, tmp
     (tmp_path / "clf" / "classifier.json").write_text(json.dumps(saved))
     with pytest.raises(DataError, match="'settings': unknown setting.s. 'bogus_setting'"):
         TextClassifier.load(tmp_path / "clf")
+    for call in (fitted.save, fitted.export, TextClassifier.load):
+        with pytest.raises(ConfigError, match="`path` must be a folder path .a str or os.PathLike., got NoneType"):
+            call(None)
+    with pytest.raises(ConfigError, match="`path` must be a folder path .*, got an empty string"):
+        fitted.save("")

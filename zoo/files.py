@@ -49,7 +49,7 @@ import shutil
 import tempfile
 import time
 
-from zoo.errors import ExportError
+from zoo.errors import ConfigError, ExportError
 from zoo.version import __version__
 
 TEMP_PREFIX = ".zoo-tmp-"
@@ -102,6 +102,17 @@ def _disk_full_error(path, error):
 
 
 # === Markers: what zoo wrote ===
+
+
+def path_argument(value, parameter="path"):
+    """``value`` as a ``pathlib.Path``, or one ConfigError naming ``parameter`` where it is not a path (None, a
+    number: ``Path(None)`` would be Python's own TypeError)."""
+    import pathlib
+
+    if isinstance(value, (str, os.PathLike)) and not isinstance(value, bytes) and os.fspath(value) != "":
+        return pathlib.Path(value)
+    got = "an empty string" if value == "" else f"{type(value).__name__} {value!r}"[:80]
+    raise ConfigError(parameter, f"`{parameter}` must be a folder path (a str or os.PathLike), got {got}")
 
 
 def write_marker(directory, kind):

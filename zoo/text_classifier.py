@@ -50,14 +50,17 @@ from zoo.evaluation.scoring import (
     evaluate_single_label,
     label_thresholds,
 )
+from zoo.files import path_argument
 from zoo.log import logger
 from zoo.models.ensemble import ensemble_members
 from zoo.models.text_model import (
     classifier_text_model,
+    known_token_counts,
     predict_text_model,
     token_lengths,
 )
 from zoo.serving.export import export_text_classifier
+from zoo.serving.predict import warn_unknown_texts
 from zoo.training import auto, from_classifier, from_lm, from_vectors, lr_find
 from zoo.training.fit_steps import FitSteps
 
@@ -280,8 +283,13 @@ class TextClassifier:
     # === Prediction ===
 
     def predict_proba(self, texts, batch_size=128):
-        """Class probabilities, ``(len(texts), len(classes_))`` float32; columns in ``classes_`` order."""
-        return self.predict_paths(texts, batch_size)["model"]
+        """Class probabilities, ``(len(texts), len(classes_))`` float32; columns in ``classes_`` order. Texts that
+        hold no token the model knows (another language, made-up words) are named in one warning line."""
+        self._check_fitted()
+        texts = check_texts("texts", texts)
+        probabilities = self.predict_paths(texts, batch_size)["model"]
+        warn_unknown_texts(known_token_counts(self.keras_model(), texts))
+        return probabilities
 
     def predict_paths(self, texts, batch_size=128):
         """The probabilities of the model and of each of its paths, as a dict of ``(len(texts), n_classes)``
@@ -396,7 +404,7 @@ class TextClassifier:
                 only its own folders), or the disk is full.
         """
         self._check_fitted()
-        return write_classifier(self, path, overwrite=overwrite)
+        return write_classifier(self, path_argument(path), overwrite=overwrite)
 
     def saved_params(self):
         """The constructor arguments as :meth:`save` records them (a strategy object by its name)."""
@@ -415,7 +423,7 @@ class TextClassifier:
                 missing, damaged or inconsistent (one line naming the file and
                 the field).
         """
-        return read_classifier(cls, path)
+        return read_classifier(cls, path_argument(path))
 
     def export(self, path, overwrite=False, fixed_length=False):
         """Writes a TF SavedModel that classifies raw strings (``serving_default``: texts -> probabilities,
@@ -428,6 +436,7 @@ class TextClassifier:
         length instead (one static shape, the same probabilities, slower on short texts).
         """
         self._check_fitted()
+        path_argument(path)
         export_text_classifier(self.keras_model(fixed_length), [str(c) for c in self.classes_], os.fspath(path),
                                overwrite=overwrite, thresholds=self.thresholds_ if self.settings_.multi_label else None)
         return path

@@ -36,7 +36,14 @@ def test_labels_that_differ_only_in_spaces_are_refused_and_in_case_warned(caplog
     try:
         classes, _, _, _ = label_targets(["Pos", "pos", "neg"], 3)
         label_targets(["pos", "neg"], 2, classes=["neg", "pos", "neutral"])
+        label_targets(["1", "1.0", "2"], 3)
     finally:
         zoo_logger.removeHandler(caplog.handler)
     assert classes == ["Pos", "neg", "pos"] and "'Pos' and 'pos' differ only in case" in caplog.text
+    assert "'1' and '1.0' are the same number; they are two classes" in caplog.text
     assert "classes: 'neutral' has no training text" in caplog.text
+
+
+def test_json_booleans_are_labels_spelled_as_json(tmp_path):
+    (tmp_path / "a.jsonl").write_text('{"text": "x", "label": true}\n{"text": "y", "label": false}\n')
+    assert read_labelled_file(tmp_path / "a.jsonl")[1] == ["true", "false"]

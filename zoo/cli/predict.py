@@ -17,7 +17,7 @@ import sys
 from zoo.cli.flags import fail, one_line_errors
 from zoo.errors import DataError
 from zoo.log import start_tensorflow
-from zoo.serving.predict import batches, classify, load
+from zoo.serving.predict import batches, classify, load, warn_unknown_texts
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
 
@@ -63,12 +63,14 @@ def main(argv=None):
         serve = load(args.export_dir)
         if args.min_confidence is not None and "num_labels" in serve.structured_outputs:
             fail("--min-confidence is for single-label exports; a multi-label export has a threshold per label")
-        found = False
+        known = []
         for batch in batches(args.texts or stdin_lines(), args.batch_size):
-            found = True
-            for text, (label, prob) in zip(batch, classify(serve, batch)):
+            for text, (label, prob, count) in zip(batch, classify(serve, batch, known=True)):
                 if args.min_confidence is not None and prob < args.min_confidence:
                     label = ""
                 print(f"{label}\t{prob:.4f}\t{tsv_field(text)}")
-        if not found:
+                known.append(1 if count is None else count)
+        if not known:
             fail("no texts given (as arguments or on stdin)")
+        sys.stdout.flush()  # (the warning after the lines it is about, where both go to a terminal)
+        warn_unknown_texts(known, "texts", lambda i: f"text {i + 1}")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data.labels import warn_case_twins
+from zoo.data.labels import warn_label_twins
 from zoo.errors import DataError
 from zoo.files import MARKER
 from zoo.log import logger
@@ -230,6 +230,8 @@ def _json_label(value, path, line, field):
                         f"got {_JSON_TYPES[type(value)]}")
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as JSON and a CSV cell spell them, not Python's "True"
     if isinstance(value, float) and not math.isfinite(value):
         raise DataError(f"{path}:{line}: field {field!r}: expected a string or number label, got {value}")
     if isinstance(value, float) and value.is_integer():
@@ -329,7 +331,7 @@ def class_names_of(labels, path):
         names.sort(key=lambda name: (decimal.Decimal(name), name))  # (int() refuses thousands of digits)
     if len(names) < 2:
         raise DataError(f"{path}: expected at least 2 classes, got {len(names)} ({', '.join(names)})")
-    warn_case_twins(str(path), names)
+    warn_label_twins(str(path), names)
     return names
 
 

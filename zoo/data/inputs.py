@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from zoo.data.datasets import split_indices
-from zoo.data.labels import LabelIds, warn_case_twins
+from zoo.data.labels import LabelIds, warn_label_twins
 from zoo.errors import ConfigError, DataError
 from zoo.log import logger
 
@@ -171,7 +171,7 @@ def _distinct_names(what, classes):
             first, second = sorted((str(other), str(value)))
             raise DataError(f"{what}: {_shown(first)} and {_shown(second)} differ only in surrounding spaces; "
                             "expected one spelling per class")
-    warn_case_twins(what, classes)
+    warn_label_twins(what, classes)
     return classes
 
 

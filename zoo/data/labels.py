@@ -61,12 +61,27 @@ class LabelIds:
         return [self.classes[i] for i in self.ids]
 
 
-def warn_case_twins(what, names):
-    """Logs a warning for two class names that differ only in case (``"Pos"``, ``"pos"``): they stay two
-    classes, but a typo is likelier than two classes meant to be told apart by case."""
-    folded = {}
+def warn_label_twins(what, names):
+    """Logs a warning for two class names that differ only in case (``"Pos"``, ``"pos"``) or that spell one
+    number two ways (``"1"``, ``"1.0"``): they stay two classes, but a typo or a column written by two programs
+    is likelier than two classes meant to be told apart that way."""
+    seen = {}
     for name in map(str, names):
-        other = folded.setdefault(name.strip().casefold(), name)
-        if other != name:
-            first, second = sorted((other, name))
-            logger.warning(f"{what}: {first!r} and {second!r} differ only in case; they are two classes")
+        for key, how in ((name.strip().casefold(), "differ only in case"), (_number(name), "are the same number")):
+            if key is None:
+                continue
+            other = seen.setdefault((how, key), name)
+            if other != name:
+                first, second = sorted((other, name))
+                logger.warning(f"{what}: {first!r} and {second!r} {how}; they are two classes")
+                break
+
+
+def _number(name):
+    """``name`` as a number, or None where it is not one (NaN and the infinities are not: as labels, they are
+    names)."""
+    try:
+        value = float(name)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None

@@ -82,7 +82,7 @@ def explain(clf, texts, labels=None, *, steps=DEFAULT_STEPS):
     """An :class:`Explanation` per text, of ``labels`` (one class per text; default: the predicted one; for a
     multi-label classifier, one label per text, default its most probable)."""
     texts = list(texts)
-    probabilities = clf.predict_proba(texts) if texts else np.zeros((0, len(clf.classes_)))
+    probabilities = clf.predict_paths(texts)["model"] if texts else np.zeros((0, len(clf.classes_)))
     if labels is None:
         targets = [int(i) for i in probabilities.argmax(-1)]
     else:
@@ -218,7 +218,8 @@ def comprehensiveness(clf, texts, *, fraction=0.1, seed=0, steps=DEFAULT_STEPS):
         rand.append(" ".join(t for i, t in enumerate(e.tokens) if i not in chosen))
         targets.append(index[e.label])
     rows = np.arange(len(targets))
-    p_full, p_top, p_rand = (clf.predict_proba(batch)[rows, targets] for batch in (full, top, rand))
+    # (predict_paths, not predict_proba: a text with its top tokens deleted may hold no known token, as meant)
+    p_full, p_top, p_rand = (clf.predict_paths(batch)["model"][rows, targets] for batch in (full, top, rand))
     return {"top_k": p_full - p_top, "random_k": p_full - p_rand, "fraction": fraction,
             "texts": len(explanations)}
 

@@ -208,6 +208,21 @@ def predict_text_model(model, texts, lengths, batch_size=128):
     return result
 
 
+def known_tokens(ids):
+    """How many of each text's ids (a batch from :class:`zoo.data.text.TextToIds`) are in the vocabulary: not
+    padding (0) and not the out-of-vocabulary id (1)."""
+    return tf.reduce_sum(tf.cast(ids > 1, tf.int32), axis=-1)
+
+
+def known_token_counts(model, texts, batch_size=2048):
+    """:func:`known_tokens` of each text as the raw-text ``model`` reads it (its ``text_to_ids`` layer: cut at the
+    sequence length by its truncation): 0 where the model reads an empty text."""
+    layer = model.get_layer("text_to_ids")
+    counts = [known_tokens(layer(tf.constant(texts[i:i + batch_size]))).numpy()
+              for i in range(0, len(texts), batch_size)]
+    return np.concatenate(counts) if counts else np.zeros(0, np.int32)
+
+
 def token_lengths(vectorizer, texts, sequence_length, batch_size=2048):
     """How many ids each text becomes (cut at ``sequence_length``; an empty text is one padding step)."""
     lengths = [vectorizer(tf.constant(texts[i:i + batch_size])).row_lengths().numpy()

@@ -2,7 +2,9 @@
 
 The SavedModel's ``serving_default`` signature takes a 1-D string tensor
 ``texts`` and returns ``probabilities`` (batch, num_classes), ``label_id``
-(int64) and ``label`` (the class name). It needs only TensorFlow to load:
+(int64), ``label`` (the class name) and ``known_tokens`` (int32: how many of
+the tokens the model reads are in its vocabulary; 0 for a text it reads as
+empty, such as one in another language). It needs only TensorFlow to load:
 ``tf.saved_model.load(path).signatures["serving_default"](texts=...)``.
 
 A multi-label classifier's (``thresholds`` given) returns instead, every
@@ -12,7 +14,8 @@ output with the batch first, so TensorFlow Serving's row format works too:
 * ``predicted`` (batch, num_labels) bool: ``probabilities >= thresholds``;
 * ``labels`` (batch, num_labels) string: the predicted labels' names, most
   probable first, then ``""`` padding (``labels[i, :num_labels[i]]``);
-* ``num_labels`` (batch,) int32: how many labels each text got.
+* ``num_labels`` (batch,) int32: how many labels each text got;
+* ``known_tokens`` (batch,) int32: as above.
 
 Its ``label_names`` signature (no inputs) returns ``label_names`` and
 ``thresholds``, the columns of ``probabilities`` and ``predicted``.
@@ -41,6 +44,7 @@ import tensorflow as tf
 
 from zoo.errors import ExportError
 from zoo.files import atomic_directory, check_replaceable, is_empty_folder
+from zoo.models.text_model import known_tokens
 
 
 def check_export_target(path, overwrite=False):
@@ -71,7 +75,8 @@ def export_text_classifier(serving, class_names, path, overwrite=False, threshol
     def serve(texts):
         probabilities = tf.cast(serving(texts)["model"], tf.float32)
         label_id = tf.argmax(probabilities, axis=-1)
-        return {"probabilities": probabilities, "label_id": label_id, "label": tf.gather(names, label_id)}
+        return {"probabilities": probabilities, "label_id": label_id, "label": tf.gather(names, label_id),
+                "known_tokens": known_tokens(serving.get_layer("text_to_ids")(texts))}
 
     if thresholds is not None:
         _add_multi_label_endpoints(archive, serving, names, thresholds)
@@ -95,7 +100,8 @@ def _add_multi_label_endpoints(archive, serving, names, thresholds):
         kept = tf.gather(predicted, order, batch_dims=1)
         labels = tf.where(kept, tf.gather(names, order), tf.constant(""))
         return {"probabilities": probabilities, "predicted": predicted, "labels": labels,
-                "num_labels": tf.reduce_sum(tf.cast(predicted, tf.int32), axis=-1)}
+                "num_labels": tf.reduce_sum(tf.cast(predicted, tf.int32), axis=-1),
+                "known_tokens": known_tokens(serving.get_layer("text_to_ids")(texts))}
 
     @tf.function(input_signature=[])
     def label_names():

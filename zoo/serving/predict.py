@@ -9,8 +9,11 @@ Example:
 
 import os
 
+import numpy as np
+
 from zoo.errors import DataError
 from zoo.files import recover
+from zoo.log import logger
 
 
 def load(export_dir):
@@ -37,9 +40,11 @@ def load(export_dir):
         raise DataError(f"{export_dir}: cannot load the SavedModel ({type(error).__name__}: {first})") from None
 
 
-def classify(serve, texts):
+def classify(serve, texts, known=False):
     """``(label, probability)`` per text, from one call of ``serve``; a multi-label export's label is its
-    predicted labels joined by ``|`` (most probable first; ``""`` for none) and the probability the highest."""
+    predicted labels joined by ``|`` (most probable first; ``""`` for none) and the probability the highest.
+    With ``known``, ``(label, probability, known_tokens)``: how many of the text's tokens the model knows (None
+    from an export made before zoo 0.4 served that count)."""
     import tensorflow as tf
 
     out = serve(texts=tf.constant(list(texts), dtype=tf.string))
@@ -49,7 +54,19 @@ def classify(serve, texts):
     else:
         labels = [x.decode("utf-8") for x in out["label"].numpy()]
     probs = out["probabilities"].numpy().max(axis=-1)
-    return list(zip(labels, probs.tolist()))
+    if not known:
+        return list(zip(labels, probs.tolist()))
+    counts = out["known_tokens"].numpy().tolist() if "known_tokens" in out else [None] * len(labels)
+    return list(zip(labels, probs.tolist(), counts))
+
+
+def warn_unknown_texts(known, what="texts", name=lambda i: f"item {i}"):
+    """One warning line for the texts that hold no token the model knows (``known`` is 0: another language,
+    made-up words): the recurrent path reads them as an empty text, and nothing else would say so."""
+    unknown = np.flatnonzero(np.asarray(known) == 0)
+    if len(unknown):
+        logger.warning(f"{what}: {len(unknown)} of {len(known)} hold no token the model knows (first: "
+                       f"{name(int(unknown[0]))}); the recurrent model reads them as empty texts")
 
 
 def batches(texts, size):

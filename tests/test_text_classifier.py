@@ -216,3 +216,17 @@ def test_misused_calibrate_explain_save_export_and_load_are_one_line(fitted, tmp
             call(None)
     with pytest.raises(ConfigError, match="`path` must be a folder path .*, got an empty string"):
         fitted.save("")
+
+
+def test_a_baseline_that_cannot_be_fitted_is_left_out_not_the_run(fitted, caplog):
+    import logging
+
+    zoo_logger = logging.getLogger("zoo")
+    zoo_logger.addHandler(caplog.handler)  # (zoo's logger does not propagate)
+    try:
+        metrics = fitted.evaluate(TEXTS[:4], LABELS[:4], baseline=(["...", "!!"] * 4, ["pos", "neg"] * 4))
+    finally:
+        zoo_logger.removeHandler(caplog.handler)
+    assert "baseline" not in metrics and metrics["num_test_examples"] == 4
+    assert "baseline: no word 1-2 grams in the 8 training texts" in caplog.text
+    assert "the report leaves the baseline out" in caplog.text

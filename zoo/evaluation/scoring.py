@@ -24,6 +24,7 @@ from zoo.evaluation.metrics import (
     multi_label_metrics,
     shared_thresholds,
 )
+from zoo.errors import DataError
 from zoo.log import logger
 
 
@@ -58,9 +59,18 @@ def evaluate_single_label(clf, texts, y, baseline_data=None, explain_errors=Fals
         logger.info(f"baseline: TF-IDF + LinearSVC or NBSVM, chosen by cross-validation on the {len(train_texts)} "
                     "labelled texts")
         weighed = clf.settings_.class_weight == "balanced"  # (a user weighing zoo's classes weighs the SVM's too)
-        metrics["baseline"] = fair_baseline(train_texts, train_y, texts, y, names, seed=clf.settings_.seed,
-                                            class_weight="balanced" if weighed else None)
+        _add_baseline(metrics, lambda: fair_baseline(train_texts, train_y, texts, y, names, seed=clf.settings_.seed,
+                                                     class_weight="balanced" if weighed else None))
     return metrics
+
+
+def _add_baseline(metrics, fit):
+    """``metrics["baseline"] = fit()``; where the baseline cannot be fitted (texts without a word it counts), one
+    warning line and no baseline: the model is trained by now, and a run must not be lost for its comparison."""
+    try:
+        metrics["baseline"] = fit()
+    except DataError as error:
+        logger.warning(f"{error}: the report leaves the baseline out")
 
 
 def error_analysis(texts, y, probabilities, names, *, thresholds=None, k=10, width=300):
@@ -160,9 +170,9 @@ def evaluate_multi_label(clf, texts, y, baseline_data=None, explain_errors=False
     if baseline_data is not None:
         train_texts, train_y = baseline_data
         logger.info(f"one-vs-rest TF-IDF + LinearSVC baseline on the {len(train_texts)} labelled texts")
-        metrics["baseline"] = tfidf_svm_multi_label_baseline(
+        _add_baseline(metrics, lambda: tfidf_svm_multi_label_baseline(
             train_texts, train_y, texts, y, names, seed=clf.settings_.seed,
-            class_weight="balanced" if clf.settings_.class_weight == "balanced" else "auto")
+            class_weight="balanced" if clf.settings_.class_weight == "balanced" else "auto"))
     return metrics
 
 

@@ -32,6 +32,7 @@ from zoo.data.text import (
     resolve_sequence_length,
     vectorize,
 )
+from zoo.errors import DataError
 from zoo.log import logger
 from zoo.models.cudnn import cudnn_report, format_cudnn_report
 from zoo.models.ensemble import average_probabilities, ensemble_members
@@ -44,6 +45,7 @@ from zoo.training.ngram_path import (
     choose_label_weights,
     fit_multi_label_ngram_path,
     fit_ngram_path,
+    holds_words,
     ngram_logits,
 )
 from zoo.training.optimizers import momentum_options
@@ -81,6 +83,9 @@ class FitSteps:
         classes, y, no_labels, encode = label_targets(labels, len(texts), classes, multi_label=multi)
         texts, y, valid_texts, valid_y = split_validation(texts, y, validation_data, settings, no_labels, encode)
         unlabelled = self_training_texts(settings, unlabelled_texts, texts + valid_texts)
+        if settings.hybrid and not holds_words(texts):  # (before training, not after it)
+            raise DataError(f"n-gram path: the {len(texts)} training texts hold no word (empty or only punctuation); "
+                            "pass hybrid=False (--no-hybrid) to train the recurrent model alone")
         steps = cls(settings, strategy, classes, texts, y, valid_texts, valid_y, fixed_blend=fixed_blend,
                     unlabelled_texts=unlabelled)
         steps.record.precision = precision

@@ -111,6 +111,19 @@ def ngrams_for(texts):
     return UNSPACED_NGRAMS if is_unspaced(texts) else NGRAMS
 
 
+def holds_words(texts, batch_size=4096):
+    """Whether any of ``texts`` holds a word the n-gram path reads (its standardizer leaves out punctuation,
+    symbols and emoji). A hybrid whose training texts hold none is refused before training
+    (:meth:`zoo.training.fit_steps.FitSteps.prepare`), where Keras' n-gram lookup would fail uninitialised.
+
+    >>> holds_words(["!!!", "🙂 :)"]), holds_words(["!!!", "好"])
+    (False, True)
+    """
+    standardize = standardizer(STANDARDIZE)
+    return any(int(tf.size(tf.strings.split(standardize(tf.constant(texts[i:i + batch_size]))).flat_values))
+               for i in range(0, len(texts), batch_size))
+
+
 def fit_ngram_path(texts, y, num_classes, max_tokens, valid_texts=(), valid_y=(), seed=0, temperature=None,
                    bigram_weight="auto", unlabelled_texts=(), share=SELF_TRAINING_SHARE, ngrams="auto",
                    class_weight=None, weighting="auto"):

@@ -220,6 +220,11 @@ def test_dry_run_checks_what_the_settings_say_together(d, capsys):
         .replace("`multi_label`", "--multi-label")
     zoo_main(["train", *data, "--label-separator", "|", "--multi-label", "--dry-run"])
     assert "settings checked" in capsys.readouterr().out
+    (d / "separator.json").write_text(json.dumps({"label_separator": "|"}))  # the file is named, not a flag
+    with pytest.raises(SystemExit):
+        zoo_main(["train", *data, "--config", str(d / "separator.json"), "--dry-run"])
+    assert capsys.readouterr().err.strip() == (f"error: {d / 'separator.json'}: `label_separator` '|' reads several "
+                                               "labels per row: pass `multi_label` too")
 
 
 def test_an_unwritable_output_dir(d, tmp_path):

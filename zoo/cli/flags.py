@@ -56,6 +56,10 @@ def _metavar(check, name):
     return name.upper()
 
 
+# The settings this command took from its --config file (and no flag overrode), by name: an error about one of
+# them names the file, as an error in its value does (fail_with), not a flag the user never typed.
+_FROM_FILE = {}
+
 # Settings a --config file may not set (issue #33: loading a pickle runs the code in it).
 FLAG_ONLY = ("allow_pickle",)
 
@@ -148,10 +152,13 @@ class SettingsParser:
         parser = self.build(layered)
         args = parser.parse_args(argv)
         given = {k: v for k, v in vars(args).items() if k in self.names()}
+        _FROM_FILE.clear()  # (one command a process, but tests call several)
+        if known.config:
+            _FROM_FILE.update({name: known.config for name in from_file if name not in given})
         try:
             configs = self._make({**layered, **given})
         except ConfigError as error:
-            fail(error.for_cli())
+            fail_with(error)
         configs["args"] = args
         return configs
 
@@ -216,8 +223,10 @@ def fail(message, code=EXIT_USAGE):
 
 
 def fail_with(error):
-    """Ends the command for a zoo error: one line, the settings named as flags, the exit code of its kind."""
-    fail(ConfigError(None, str(error)).for_cli(), exit_code(error))
+    """Ends the command for a zoo error: one line, the settings named as flags (or, for a setting the
+    ``--config`` file gave, the file and the setting), the exit code of its kind."""
+    source = _FROM_FILE.get(getattr(error, "parameter", None))
+    fail(f"{source}: {error}" if source else ConfigError(None, str(error)).for_cli(), exit_code(error))
 
 
 def dry_run(prog, configs):

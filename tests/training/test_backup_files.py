@@ -148,3 +148,24 @@ def test_a_sound_backup_still_runs_and_keeps_its_folder(tmp_path):
     assert (tmp_path / "train.done.weights.h5").exists() and not (tmp_path / "train").exists()
     history = run_stages(model, [Stage("train", 2, 1e-3, (), "constant")], ds, backup_dir=str(tmp_path), verbose=0)
     assert len(history) == 2  # finished before: restored, not trained again
+
+
+def test_a_backup_outlives_the_fit_until_the_run_is_written(tmp_path):
+    """zoo train removes its backup only after the run is written: Ctrl-C while it evaluates resumes, and a rerun
+    from the finished backup gives the model the first fit gave."""
+    from zoo import TextClassifier
+    from zoo.training.backups import removed_when_written
+
+    texts, labels = ["good fun", "great film", "dull mess", "awful plot"] * 4, ["pos", "pos", "neg", "neg"] * 4
+    params = dict(init="none", units=4, embedding_dim=4, epochs=2, batch_size=4, verbose=0, hybrid=False,
+                  backup_dir=str(tmp_path / "backup"))
+    with pytest.raises(KeyboardInterrupt), removed_when_written():
+        first = TextClassifier(**params).fit(texts, labels).predict_proba(texts)
+        assert (tmp_path / "backup").is_dir()
+        raise KeyboardInterrupt  # (as Ctrl-C while the run is evaluated)
+    assert (tmp_path / "backup").is_dir()
+    with removed_when_written():
+        again = TextClassifier(**params).fit(texts, labels).predict_proba(texts)
+        assert (tmp_path / "backup").is_dir()
+    assert not (tmp_path / "backup").exists()
+    np.testing.assert_allclose(again, first, atol=1e-6)

@@ -178,7 +178,8 @@ def run(data, output, settings, recipe="zoo train"):
     chief = distribute.is_chief(strategy)
     folder = OutputDir(out, output.overwrite) if chief else None
     try:
-        return _run(data, output, settings, recipe, strategy, chief, resolved)
+        with backups.removed_when_written():  # (Ctrl-C while the run is evaluated or written resumes from it)
+            return _run(data, output, settings, recipe, strategy, chief, resolved)
     except Exception as error:
         if folder is not None and (isinstance(error, ZooError) or disk_full(error)):
             folder.discard()

@@ -35,6 +35,7 @@ zoo.errors.ConfigError: `backup_dir` ...backup holds the backup of a run with ot
 False
 """
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -97,9 +98,32 @@ def open_backup(backup_dir, settings, data):
 
 
 def remove_backup(backup_dir):
-    """Deletes a finished run's backup folder (only one zoo marked as a backup; see :mod:`zoo.files`)."""
-    if backup_dir:
+    """Deletes a finished run's backup folder (only one zoo marked as a backup; see :mod:`zoo.files`); inside
+    :func:`removed_when_written`, once its block ends."""
+    if backup_dir and _deferred is not None:
+        _deferred.append(backup_dir)
+    elif backup_dir:
         remove_owned(backup_dir, (KIND,))
+
+
+_deferred = None  # the backups whose removal waits for the end of a removed_when_written block, or None
+
+
+@contextlib.contextmanager
+def removed_when_written():
+    """Backups that a fit finishes inside this block are removed when it ends, and kept if it ends with an
+    error or Ctrl-C. Why: ``zoo train`` evaluates and writes its run after the fit; a backup removed when the
+    training ended made Ctrl-C there lose the trained model while the message said to resume from it. Rerun,
+    the kept backup's finished stages load their weights, and the run ends as it would have."""
+    global _deferred
+    outer, _deferred = _deferred, []
+    try:
+        yield
+        pending = _deferred
+    finally:
+        _deferred = outer
+    for backup_dir in dict.fromkeys(pending):
+        remove_backup(backup_dir)
 
 
 def _shaping(settings):

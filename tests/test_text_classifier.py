@@ -133,6 +133,11 @@ def test_export_serves_the_same_probabilities(fitted, tmp_path, caplog, capsys):
         np.testing.assert_allclose(out["probabilities"].numpy(), fitted.predict_proba(PROBE), atol=1e-6)
         assert "texts: 2 of 4 hold no token the model knows (first: item 2)" in caplog.text
         assert [s.decode() for s in out["label"].numpy()] == fitted.predict(PROBE)
+        with pytest.raises(DataError, match="texts: item 1 is not valid text: .* lone surrogate .the byte 0xe9"):
+            fitted.predict(["fine", "caf\udce9"])  # (bytes that were not UTF-8, as Python decodes a command line)
+        with pytest.raises(SystemExit) as stop:
+            zoo_predict([str(path), "caf\udce9"])
+        assert stop.value.code == 3
         caplog.clear()
         zoo_predict([str(path), "so boring", "zzz qqq"])
         assert "texts: 1 of 2 hold no token the model knows (first: text 2)" in caplog.text

@@ -47,3 +47,23 @@ def test_labels_that_differ_only_in_spaces_are_refused_and_in_case_warned(caplog
 def test_json_booleans_are_labels_spelled_as_json(tmp_path):
     (tmp_path / "a.jsonl").write_text('{"text": "x", "label": true}\n{"text": "y", "label": false}\n')
     assert read_labelled_file(tmp_path / "a.jsonl")[1] == ["true", "false"]
+
+
+def test_a_lone_surrogate_is_one_line_naming_the_row_and_field(tmp_path):
+    (tmp_path / "a.jsonl").write_text('{"text": "ok", "label": "pos"}\n{"text": "ok \\ud800", "label": "neg"}\n')
+    with pytest.raises(DataError, match=r"a.jsonl:2: field 'text' is not valid text: '\\ud800' at column 4 is a "
+                                        "lone surrogate; expected UTF-8 text"):
+        read_labelled_file(tmp_path / "a.jsonl")
+
+
+@pytest.mark.parametrize("entry", ["folder", "dangling link"])
+def test_a_class_folder_entry_that_is_no_file_is_one_line(tmp_path, entry):
+    for label in ("pos", "neg"):
+        (tmp_path / label).mkdir()
+        (tmp_path / label / "1.txt").write_text("some text")
+    odd = tmp_path / "pos" / "2.txt"
+    odd.mkdir() if entry == "folder" else odd.symlink_to(tmp_path / "nowhere")
+    reason = "Is a directory" if entry == "folder" else "a link to a missing file"
+    with pytest.raises(DataError, match=f"2.txt: cannot read it .{reason}.; expected a UTF-8 text file of the class "
+                                        "'pos'"):
+        read_labelled_file(tmp_path)

@@ -185,6 +185,32 @@ _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", floa
                bool: "boolean", type(None): "null"}
 
 
+def check_unicode(what, texts, name=lambda i: f"item {i}"):
+    r"""A one-line DataError for the first of ``texts`` (strings) that UTF-8 cannot encode: one holding a lone
+    surrogate, from a JSON escape such as ``"\ud800"`` or from bytes that were not UTF-8 (Python decodes a command
+    line's that way). TensorFlow would fail on it mid-run with its own traceback.
+
+    >>> check_unicode("texts", ["fine", "caf\udce9"])
+    Traceback (most recent call last):
+    ...
+    zoo.errors.DataError: texts: item 1 is not valid text: '\udce9' at column 4 is a lone surrogate (the byte 0xe9 of text that is not UTF-8?); expected UTF-8 text
+    """
+    try:
+        "".join(texts).encode("utf-8")
+        return
+    except UnicodeEncodeError:
+        pass
+    for i, text in enumerate(texts):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            char = text[error.start]
+            byte = f" (the byte 0x{ord(char) - 0xDC00:02x} of text that is not UTF-8?)" if 0xDC80 <= ord(char) <= 0xDCFF \
+                else ""
+            raise DataError(f"{what}: {name(i)} is not valid text: {char!r} at column {error.start + 1} is a lone "
+                            f"surrogate{byte}; expected UTF-8 text") from None
+
+
 def _read_json_lines(path, text_column, label_column, labels_of):
     texts, labels = [], []
     for line, content in _utf8_lines(path):
@@ -208,6 +234,8 @@ def _read_json_lines(path, text_column, label_column, labels_of):
         if not isinstance(text, str):
             raise DataError(f"{path}:{line}: field {text_column!r}: expected a string, "
                             f"got {_JSON_TYPES.get(type(text))}")
+        strings = [text, *(v for v in (label if isinstance(label, list) else [label]) if isinstance(v, str))]
+        check_unicode(f"{path}:{line}", strings, lambda i: f"field {text_column if i == 0 else label_column!r}")
         texts.append(text)
         labels.append(labels_of.json(label, path, line))
     if not texts:
@@ -313,7 +341,12 @@ def _read_class_folders(path):
 
 
 def _read_text_file(file):
-    raw = file.read_bytes()
+    try:
+        raw = file.read_bytes()
+    except OSError as error:  # a folder named *.txt, a link to nothing, no permission
+        what = "a link to a missing file" if file.is_symlink() and not file.exists() else error.strerror
+        raise DataError(f"{file}: cannot read it ({what}); expected a UTF-8 text file of the class "
+                        f"{file.parent.name!r}") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from zoo.data.datasets import split_indices
+from zoo.data.files import check_unicode
 from zoo.data.labels import LabelIds, warn_label_twins
 from zoo.errors import ConfigError, DataError
 from zoo.log import logger
@@ -57,6 +58,7 @@ def check_texts(what, texts):
     bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
     if bad is not None:
         raise DataError(f"{what}: item {bad} is of type {type(texts[bad]).__name__}, expected str")
+    check_unicode(what, texts)
     return texts
 
 
@@ -80,6 +82,8 @@ def check_labels(what, labels, size=None):
         if isinstance(value, int) and not isinstance(value, bool) and _too_long(value):
             raise DataError(f"{what}: item {i} is an integer of more than {_MAX_DIGITS} digits; give such labels "
                             "as strings")
+        if isinstance(value, str):
+            check_unicode(what, [value], lambda _: f"item {i}")
         if isinstance(value, str) and len(value) > _MAX_LABEL_CHARS:
             raise DataError(f"{what}: item {i} is a label of {len(value):,} characters ({_shown(value)}); expected "
                             f"at most {_MAX_LABEL_CHARS:,} (a text in the label column?)")

@@ -157,8 +157,8 @@ def test_a_backup_outlives_the_fit_until_the_run_is_written(tmp_path):
     from zoo.training.backups import removed_when_written
 
     texts, labels = ["good fun", "great film", "dull mess", "awful plot"] * 4, ["pos", "pos", "neg", "neg"] * 4
-    params = dict(init="none", units=4, embedding_dim=4, epochs=2, batch_size=4, verbose=0, hybrid=False,
-                  backup_dir=str(tmp_path / "backup"))
+    params = {"init": "none", "units": 4, "embedding_dim": 4, "epochs": 2, "batch_size": 4, "verbose": 0,
+              "hybrid": False, "backup_dir": str(tmp_path / "backup")}
     with pytest.raises(KeyboardInterrupt), removed_when_written():
         first = TextClassifier(**params).fit(texts, labels).predict_proba(texts)
         assert (tmp_path / "backup").is_dir()

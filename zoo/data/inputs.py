@@ -83,7 +83,7 @@ def check_labels(what, labels, size=None):
             raise DataError(f"{what}: item {i} is an integer of more than {_MAX_DIGITS} digits; give such labels "
                             "as strings")
         if isinstance(value, str):
-            check_unicode(what, [value], lambda _: f"item {i}")
+            check_unicode(what, [value], lambda _, i=i: f"item {i}")
         if isinstance(value, str) and len(value) > _MAX_LABEL_CHARS:
             raise DataError(f"{what}: item {i} is a label of {len(value):,} characters ({_shown(value)}); expected "
                             f"at most {_MAX_LABEL_CHARS:,} (a text in the label column?)")

@@ -10,6 +10,7 @@ trained on ``baseline_data`` (texts and encoded labels).
 import numpy as np
 
 from zoo.config import DEFAULT_THRESHOLD
+from zoo.errors import DataError
 from zoo.evaluation import explanations
 from zoo.evaluation.baselines import fair_baseline, tfidf_svm_multi_label_baseline
 from zoo.evaluation.calibration import (
@@ -24,7 +25,6 @@ from zoo.evaluation.metrics import (
     multi_label_metrics,
     shared_thresholds,
 )
-from zoo.errors import DataError
 from zoo.log import logger
 
 

@@ -235,3 +235,15 @@ def test_a_baseline_that_cannot_be_fitted_is_left_out_not_the_run(fitted, caplog
     assert "baseline" not in metrics and metrics["num_test_examples"] == 4
     assert "baseline: no word 1-2 grams in the 8 training texts" in caplog.text
     assert "the report leaves the baseline out" in caplog.text
+
+
+def test_a_vocabulary_that_is_not_the_models_is_one_line(fitted, tmp_path):
+    fitted.save(tmp_path / "clf")
+    file = tmp_path / "clf" / "vocabulary.json"
+    words = json.loads(file.read_text())
+    for vocabulary, message in ((words + ["extra"], f"{len(words) + 1} words, but the embedding in model.keras has "
+                                                    f"{len(words)} rows"),
+                                (["a"] + words[1:], r"starts \['a', '\[UNK\]'\], expected \['', '\[UNK\]'\]")):
+        file.write_text(json.dumps(vocabulary))
+        with pytest.raises(DataError, match=message):
+            TextClassifier.load(tmp_path / "clf")

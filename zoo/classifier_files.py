@@ -153,6 +153,7 @@ def read_classifier(cls, path):
     vocabulary = _read_json(path / "vocabulary.json", list)
     if not vocabulary or not all(isinstance(w, str) for w in vocabulary):
         raise DataError(f"{path / 'vocabulary.json'}: expected a non-empty JSON list of strings")
+    _check_vocabulary(path, vocabulary, saved["vectorizer"].get("max_tokens"))
     clf = cls(**saved["params"])
     clf.settings_ = saved["settings"]
     clf.classes_ = list(saved["classes"])
@@ -161,6 +162,7 @@ def read_classifier(cls, path):
     clf.vectorizer_ = keras.layers.TextVectorization(vocabulary=vocabulary, ragged=True, name="vectorizer",
                                                      **options)
     clf.model_ = _load_keras(path / "model.keras")
+    _check_embedding_rows(path, vocabulary, clf.model_)
     outputs = clf.model_.outputs[0].shape[-1]
     if outputs != len(clf.classes_):
         raise DataError(f"{path / 'classifier.json'}: 'classes' names {len(clf.classes_)} classes, but model.keras "
@@ -172,6 +174,28 @@ def read_classifier(cls, path):
     clf.history_ = saved["history"]
     clf.fit_record_ = FitRecord.from_dict(saved["fit_info"])
     return clf
+
+
+def _check_vocabulary(path, vocabulary, max_tokens):
+    """``vocabulary.json`` as the vectorizer wrote it: padding and the unknown word first, within ``max_tokens``
+    (Keras would refuse it with its own traceback)."""
+    if vocabulary[:2] != ["", "[UNK]"]:
+        raise DataError(f"{path / 'vocabulary.json'}: starts {vocabulary[:2]!r}, expected ['', '[UNK]'] (padding "
+                        "and the unknown word) then the words")
+    if max_tokens is not None and len(vocabulary) > max_tokens:
+        raise DataError(f"{path / 'vocabulary.json'}: {len(vocabulary)} words, more than the vectorizer's max_tokens "
+                        f"({max_tokens}) in classifier.json")
+
+
+def _check_embedding_rows(path, vocabulary, model):
+    """One id of ``vocabulary.json`` per row of each embedding in ``model`` (an ensemble's members each have
+    one). Why: another vocabulary loaded silently gives a wrong model (ids that name other words), or fails at
+    the first prediction with TensorFlow's own traceback."""
+    rows = sorted({int(layer.input_dim) for layer in model._flatten_layers()  # (Keras 3's: nested layers too)
+                   if isinstance(layer, keras.layers.Embedding)})
+    if rows and rows != [len(vocabulary)]:
+        raise DataError(f"{path / 'vocabulary.json'}: {len(vocabulary)} words, but the embedding in model.keras has "
+                        f"{' and '.join(map(str, rows))} rows; expected the vocabulary the model was saved with")
 
 
 def _read_json(path, expected_type):

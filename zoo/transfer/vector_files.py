@@ -36,12 +36,27 @@ def read_vectors_file(path, fmt, limit, allow_pickle=False):
                            f"pass --allow-pickle (allow_pickle=True) only for files you trust, or convert it to "
                            f"word2vec text/binary (KeyedVectors.save_word2vec_format)")
     if fmt in _TEXT_FORMATS:
-        return _load_text(path, has_header=_TEXT_FORMATS[fmt], limit=limit)
-    if fmt == "word2vec-bin":
-        return _load_word2vec_bin(path, limit)
-    if fmt == "fasttext-bin":
-        return _load_fasttext_bin(path)
-    return first_words(_load_kv(path), limit)
+        kv = _load_text(path, has_header=_TEXT_FORMATS[fmt], limit=limit)
+    elif fmt == "word2vec-bin":
+        kv = _load_word2vec_bin(path, limit)
+    elif fmt == "fasttext-bin":
+        kv = _load_fasttext_bin(path)
+    else:
+        kv = first_words(_load_kv(path), limit)
+    return _check_finite(path, kv, line_of=(lambda row: row + 1 + _TEXT_FORMATS[fmt]) if fmt in _TEXT_FORMATS
+                         else None)
+
+
+def _check_finite(path, kv, line_of=None):
+    """``kv``, or one VectorsError naming the first word (and, in a text file, its line) whose vector holds NaN
+    or an infinity: gensim reads ``nan`` and ``inf`` as numbers, and the model would train on them."""
+    finite = np.isfinite(kv.vectors).all(axis=1)
+    if finite.all():
+        return kv
+    row = int(np.flatnonzero(~finite)[0])
+    value = kv.vectors[row][~np.isfinite(kv.vectors[row])][0]
+    where = f"{path}:{line_of(row)}" if line_of else str(path)
+    raise VectorsError(f"{where}: the vector of {kv.index_to_key[row]!r} holds {value}; expected finite numbers")
 
 
 def _check_exists(path):

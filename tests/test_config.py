@@ -65,6 +65,8 @@ def test_read_config_file(tmp_path):
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"epochs": 3}))
     assert zc.read_config_file(good) == {"epochs": 3}
+    good.write_text(json.dumps({"epochs": 3}), encoding="utf-8-sig")  # a byte-order mark (Windows editors)
+    assert zc.read_config_file(good) == {"epochs": 3}
     (tmp_path / "broken.json").write_text('{"epochs": 3,\n}')
     with pytest.raises(ConfigError, match=r"broken.json:2: not valid JSON"):
         zc.read_config_file(tmp_path / "broken.json")

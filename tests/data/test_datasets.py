@@ -527,6 +527,9 @@ def test_a_test_file_that_shares_texts_with_train_is_warned_about(tmp_path, capl
     zoo_logger.addHandler(caplog.handler)  # (zoo's logger does not propagate)
     try:
         data.load_files(train, test, validation_split=0)
+        data.load_files(train, test, valid=test)  # the validation split chooses settings on the test texts
     finally:
         zoo_logger.removeHandler(caplog.handler)
     assert "test.csv: 2 of its 3 texts are also in" in caplog.text
+    assert "test.csv: the test split is the validation split: the epochs, the blend and the calibration are chosen " \
+        "on the texts it scores" in caplog.text

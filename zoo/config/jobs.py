@@ -237,7 +237,7 @@ def read_search_space(value):
         if inline:
             space = json.loads(value)
         else:
-            with open(value, encoding="utf-8") as f:
+            with open(value, encoding="utf-8-sig") as f:
                 space = json.load(f)
     except FileNotFoundError:
         raise ConfigError("space", f"`space` {value}: no such file, and not inline JSON (which starts with '{{')") \
@@ -280,7 +280,7 @@ def read_config_file(path):
         ConfigError: the file cannot be read, is not JSON or not an object.
     """
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:  # (a byte-order mark, as data files may have one)
             values = json.load(f)
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(None, f"{path}: cannot read the config: {error}") from None

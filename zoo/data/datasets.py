@@ -218,27 +218,35 @@ def load_files(train, test, valid=None, *, text_column="text", label_column="lab
     if valid is not None:
         valid_texts, valid_raw = read_labelled_file(valid, **options)
         raw["valid"] = (valid_texts, encode(valid_raw, class_names, valid, train))
-    _warn_about(train, train_texts, test, test_texts)
+    _warn_about(train, train_texts, test, test_texts, valid, raw.get("valid", ((),))[0])
     return _finish(str(train), raw, validation_split, seed, max_train_examples)
 
 
-def _warn_about(train, train_texts, test, test_texts):
-    """Warnings for data that loads but is likely a mistake: empty texts, a test split that is the train split."""
+def _warn_about(train, train_texts, test, test_texts, valid=None, valid_texts=()):
+    """Warnings for data that loads but is likely a mistake: empty texts, a test split that is (or shares texts
+    with) the train split, or the validation split, on which the epochs, the blend and the calibration are chosen."""
     for path, texts in ((train, train_texts), (test, test_texts)):
         empty = [i for i, text in enumerate(texts) if not text.strip()]
         if empty:
             logger.warning(f"{path}: {len(empty)} of {len(texts)} texts are empty (the first is example "
                            f"{empty[0] + 1}); they are kept, as all-padding inputs")
-    same_file = os.path.exists(train) and os.path.exists(test) and os.path.samefile(train, test)
-    if same_file or train_texts == test_texts:
-        logger.warning(f"{test}: the test split is the train split: its scores will not say how the model does "
-                       "on texts it has not seen")
+    _warn_shared(train, train_texts, test, test_texts, "train", "its scores will not say how the model does on "
+                 "texts it has not seen", "the test scores count them as unseen")
+    if valid is not None:
+        _warn_shared(valid, valid_texts, test, test_texts, "validation", "the epochs, the blend and the "
+                     "calibration are chosen on the texts it scores", "settings were chosen on them")
+
+
+def _warn_shared(other, other_texts, test, test_texts, split, same, some):
+    same_file = os.path.exists(other) and os.path.exists(test) and os.path.samefile(other, test)
+    if same_file or other_texts == test_texts:
+        logger.warning(f"{test}: the test split is the {split} split: {same}")
         return
-    seen = {text.strip() for text in train_texts} - {""}
+    seen = {text.strip() for text in other_texts} - {""}
     shared = sum(text.strip() in seen for text in test_texts)
-    if shared:  # (a subset or a shuffled copy of train, or duplicates across a hand-made split)
-        logger.warning(f"{test}: {shared} of its {len(test_texts)} texts are also in {train} "
-                       f"({shared / len(test_texts):.0%}): the test scores count them as unseen")
+    if shared:  # (a subset or a shuffled copy, or duplicates across a hand-made split)
+        logger.warning(f"{test}: {shared} of its {len(test_texts)} texts are also in {other} "
+                       f"({shared / len(test_texts):.0%}): {some}")
 
 
 # === Splits ===

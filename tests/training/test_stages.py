@@ -64,3 +64,16 @@ def test_class_weights():
     assert class_weights(np.array([0, 0, 0, 1]), "balanced") == {0: pytest.approx(2 / 3), 1: 2.0}
     with pytest.raises(ValueError, match="`class_weight` must be one of 'none', 'balanced'"):
         class_weights(np.array([0, 1]), "inverse")
+
+
+def test_a_dataset_of_unknown_size_trains_without_keras_ran_out_of_data_warning():
+    import warnings
+
+    model = zoo.build_lstm(40, 3, units=4, embedding_dim=4, compile=False)
+    ds = _dataset()
+    assert int(ds.cardinality()) < 0  # (bucketed batches: Keras 3.15 warned at the end of every first epoch)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = run_stages(model, [Stage("train", 2, 1e-3, (), "constant")], ds, ds, patience=None, verbose=0)
+    assert len(history) == 2
+    assert not [w for w in caught if "ran out of data" in str(w.message)]

@@ -35,6 +35,7 @@ Example:
 import dataclasses
 import os
 import typing
+import warnings
 
 import keras
 import numpy as np
@@ -309,8 +310,15 @@ def run_stages(model, stages, train_ds, valid_ds=None, *, optimizer="adam", opti
         # so the next stage's fit would skip as many epochs. Each stage starts from its own backup, or epoch 0.
         fit_model._initial_epoch = None
         # shuffle=False: the tf.data pipeline reshuffles every epoch itself.
-        fit = fit_model.fit(train_ds, validation_data=valid_ds, epochs=stage.epochs, steps_per_epoch=steps_per_epoch,
-                            callbacks=stage_callbacks, verbose=verbose, shuffle=False, class_weight=class_weight)
+        with warnings.catch_warnings():
+            if not steps_per_epoch:
+                # Keras 3.15 warns "Your input ran out of data; interrupting training" at the end of the first epoch
+                # of every dataset of unknown size (zoo's bucketed batches), where running out is how it learns
+                # the epoch's length: nothing is interrupted. keras#23360 warns only where steps_per_epoch was set.
+                warnings.filterwarnings("ignore", message="Your input ran out of data", category=UserWarning)
+            fit = fit_model.fit(train_ds, validation_data=valid_ds, epochs=stage.epochs,
+                                steps_per_epoch=steps_per_epoch, callbacks=stage_callbacks, verbose=verbose,
+                                shuffle=False, class_weight=class_weight)
         made += per_epoch * len(next(iter(fit.history.values()), []))
         if backup_dir:
             stage_history = _stage_history(os.path.join(backup_dir, f"{stage.name}.csv"))

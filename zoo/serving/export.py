@@ -71,7 +71,9 @@ def export_text_classifier(serving, class_names, path, overwrite=False, threshol
     archive = keras.export.ExportArchive()
     archive.track(serving)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
+    # (autograph=False: no Python control flow to convert; AutoGraph sometimes matched the other `serve` below by
+    # its source and warned "could not transform ... closure mismatch")
+    @tf.function(autograph=False, input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
     def serve(texts):
         probabilities = tf.cast(serving(texts)["model"], tf.float32)
         label_id = tf.argmax(probabilities, axis=-1)
@@ -92,7 +94,7 @@ def _add_multi_label_endpoints(archive, serving, names, thresholds):
         raise ExportError(f"thresholds: expected one per label ({int(names.shape[0])}), got {len(thresholds)}")
     cut = tf.constant([float(t) for t in thresholds], tf.float32)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
+    @tf.function(autograph=False, input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
     def serve(texts):
         probabilities = tf.cast(serving(texts)["model"], tf.float32)
         predicted = probabilities >= cut
@@ -103,7 +105,7 @@ def _add_multi_label_endpoints(archive, serving, names, thresholds):
                 "num_labels": tf.reduce_sum(tf.cast(predicted, tf.int32), axis=-1),
                 "known_tokens": known_tokens(serving.get_layer("text_to_ids")(texts))}
 
-    @tf.function(input_signature=[])
+    @tf.function(autograph=False, input_signature=[])
     def label_names():
         return {"label_names": tf.identity(names), "thresholds": tf.identity(cut)}
 

@@ -67,3 +67,9 @@ def test_a_class_folder_entry_that_is_no_file_is_one_line(tmp_path, entry):
     with pytest.raises(DataError, match=f"2.txt: cannot read it .{reason}.; expected a UTF-8 text file of the class "
                                         "'pos'"):
         read_labelled_file(tmp_path)
+
+
+def test_old_mac_line_ends_are_named_as_such(tmp_path):
+    (tmp_path / "a.csv").write_bytes(b"text,label\rgood film,pos\rbad film,neg\r")
+    with pytest.raises(DataError, match=r"a.csv:1: malformed CSV record: a carriage return \(\\r\) alone ends a line"):
+        read_labelled_file(tmp_path / "a.csv")

@@ -170,7 +170,11 @@ def _numbered_rows(path, delimiter, quoting):
         except StopIteration:
             return
         except csv.Error as e:
-            raise DataError(f"{path}:{start}: malformed {path.suffix[1:].upper()} record: {e}") from None
+            reason = str(e)
+            if "new-line character seen in unquoted field" in reason:  # (Python's hint names an open() mode)
+                reason = ("a carriage return (\\r) alone ends a line inside a field (an old Mac file?); expected "
+                          "lines that end in \\n or \\r\\n")
+            raise DataError(f"{path}:{start}: malformed {path.suffix[1:].upper()} record: {reason}") from None
         if len(row) > 1 or (row and row[0].strip()):  # blank lines read as [] or ['  ']
             yield start, reader.line_num, row
 

@@ -191,11 +191,19 @@ def _check_embedding_rows(path, vocabulary, model):
     """One id of ``vocabulary.json`` per row of each embedding in ``model`` (an ensemble's members each have
     one). Why: another vocabulary loaded silently gives a wrong model (ids that name other words), or fails at
     the first prediction with TensorFlow's own traceback."""
-    rows = sorted({int(layer.input_dim) for layer in model._flatten_layers()  # (Keras 3's: nested layers too)
-                   if isinstance(layer, keras.layers.Embedding)})
+    rows = sorted({int(layer.input_dim) for layer in _embeddings(model)})
     if rows and rows != [len(vocabulary)]:
         raise DataError(f"{path / 'vocabulary.json'}: {len(vocabulary)} words, but the embedding in model.keras has "
                         f"{' and '.join(map(str, rows))} rows; expected the vocabulary the model was saved with")
+
+
+def _embeddings(model):
+    """The embedding layers of ``model`` and of the models inside it (an ensemble's members)."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Embedding):
+            yield layer
+        elif isinstance(layer, keras.Model):
+            yield from _embeddings(layer)
 
 
 def _read_json(path, expected_type):

@@ -16,8 +16,11 @@ import sys
 
 from zoo.cli.flags import fail, one_line_errors
 from zoo.errors import DataError
+from zoo.lazy import lazy_module
 from zoo.log import start_tensorflow
 from zoo.serving.predict import batches, classify, load, warn_unknown_texts
+
+data_files = lazy_module("zoo.data.files")  # (zoo.data imports scikit-learn: not for --help)
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
 
@@ -60,9 +63,7 @@ def main(argv=None):
         fail(f"--min-confidence must be a number in [0, 1], got {args.min_confidence}")
     start_tensorflow()  # before load() imports TensorFlow
     with one_line_errors():
-        from zoo.data.files import check_unicode  # (here: zoo.data imports scikit-learn, kept out of --help)
-
-        check_unicode("arguments", args.texts, lambda i: f"text {i + 1}")  # (bytes that are not UTF-8, as stdin's)
+        data_files.check_unicode("arguments", args.texts, lambda i: f"text {i + 1}")  # (bytes that are not UTF-8, as stdin's)
         serve = load(args.export_dir)
         if args.min_confidence is not None and "num_labels" in serve.structured_outputs:
             fail("--min-confidence is for single-label exports; a multi-label export has a threshold per label")

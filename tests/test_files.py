@@ -155,3 +155,15 @@ def test_a_killed_writers_leftovers_are_removed_by_the_next_write(tmp_path):
     with files.atomic_directory(tmp_path / "out"):
         pass
     assert not stale.exists() and live.exists()
+
+
+def test_a_folder_that_takes_no_new_entries_is_one_line():
+    """/proc exists but no folder or file can be made in it (as on a read-only mount): ExportError, not mkdtemp's."""
+    if not os.path.isdir("/proc"):
+        pytest.skip("no /proc")
+    with pytest.raises(ExportError, match="/proc/zoo-test: cannot write in the folder /proc"), \
+            files.atomic_directory("/proc/zoo-test"):
+        pass
+    with pytest.raises(ExportError, match="/proc/zoo-test: cannot write in the folder /proc"), \
+            files.atomic_file("/proc/zoo-test"):
+        pass

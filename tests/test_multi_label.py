@@ -86,6 +86,8 @@ def test_fit_predict_evaluate(fitted):
     assert "one-vs-rest" in metrics_table(metrics)
     assert per_label_table(metrics).count("\n") == 5
     assert default_monitor(fitted.model_) == "val_loss"
+    with pytest.raises(DataError, match="texts: no texts to evaluate on"):  # (scikit-learn's own error before)
+        fitted.evaluate([], [])
 
 
 def test_the_ngram_path_is_fitted_again_on_the_validation_texts_after_the_choices(fitted):

@@ -247,3 +247,20 @@ def test_a_vocabulary_that_is_not_the_models_is_one_line(fitted, tmp_path):
         file.write_text(json.dumps(vocabulary))
         with pytest.raises(DataError, match=message):
             TextClassifier.load(tmp_path / "clf")
+
+
+def test_a_fitted_classifier_pickles_and_deep_copies_as_its_saved_files(fitted):
+    import copy
+    import pickle
+
+    expected = fitted.predict_proba(PROBE)
+    for twin in (pickle.loads(pickle.dumps(fitted)), copy.deepcopy(fitted)):
+        np.testing.assert_allclose(twin.predict_proba(PROBE), expected, atol=1e-6)
+        assert twin.classes_ == fitted.classes_ and twin.get_params() == fitted.get_params()
+        assert "baseline" in twin.evaluate(TEXTS[:8], LABELS[:8], baseline=True)  # (its training texts go along)
+
+
+@pytest.mark.parametrize("texts, got", [({"a": "great film"}, "a dict"), ({"great film", "so boring"}, "a set")])
+def test_containers_that_would_classify_the_wrong_texts_are_one_line(fitted, texts, got):
+    with pytest.raises(DataError, match=f"texts: expected a list of texts, got {got}"):
+        fitted.predict(texts)

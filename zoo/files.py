@@ -68,6 +68,12 @@ def _prefix():
     return f"{TEMP_PREFIX}{os.getpid()}-"
 
 
+def temporary_name(name):
+    """A hidden name for a temporary entry beside ``name`` (``.zoo-tmp-PID-NAME-xxxxxxxx``):
+    :func:`remove_stale_temporaries` removes it once this process is gone, should it be killed mid-write."""
+    return f"{_prefix()}{name}-{os.urandom(4).hex()}"
+
+
 def _alive(pid):
     try:
         os.kill(pid, 0)
@@ -205,6 +211,12 @@ def make_owned_directory(path, kind):
 # === Files ===
 
 
+def _cannot_write_in(path, folder, error):
+    if disk_full(error):
+        return _disk_full_error(path, error)
+    return ExportError(f"{path}: cannot write in the folder {folder} ({error.strerror or error})")
+
+
 @contextlib.contextmanager
 def atomic_file(path, binary=False):
     """Yields a file open for writing that becomes ``path`` when the block ends without an error.
@@ -214,8 +226,11 @@ def atomic_file(path, binary=False):
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=_prefix(), dir=directory)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_prefix(), dir=directory)
+    except OSError as error:  # a file where a folder belongs, a read-only or special file system (/proc)
+        raise _cannot_write_in(path, directory, error) from None
     try:
         with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as f:
             yield f
@@ -277,7 +292,10 @@ def atomic_directory(path, overwrite=False, kind=None, carry=None):
     except OSError as error:  # a file where a folder of the path belongs, a read-only place
         raise ExportError(f"{path}: cannot make the folder {parent} it goes in ({error.strerror or error})") from None
     remove_stale_temporaries(parent)
-    tmp = tempfile.mkdtemp(prefix=_prefix(), dir=parent)
+    try:
+        tmp = tempfile.mkdtemp(prefix=_prefix(), dir=parent)
+    except OSError as error:  # a read-only or special file system (/proc): the folder exists, nothing goes in it
+        raise _cannot_write_in(path, parent, error) from None
     try:
         if kind:
             write_marker(tmp, kind)

@@ -24,6 +24,8 @@ Example:
 import dataclasses
 import functools
 import os
+import pathlib
+import tempfile
 import time
 
 import numpy as np
@@ -146,6 +148,32 @@ class TextClassifier:
         return Tags(estimator_type="classifier", classifier_tags=ClassifierTags(multi_label=multi),
                     target_tags=TargetTags(required=True, one_d_labels=not multi, two_d_labels=multi),
                     input_tags=InputTags(one_d_array=True, two_d_array=False, string=True), no_validation=True)
+
+    def __getstate__(self):
+        """A fitted classifier pickles (and deep-copies) as the files :meth:`save` writes, so what unpickles
+        predicts exactly what was pickled; Keras' own pickling of the raw-text model drops the vocabularies that zoo's
+        layers keep outside their configs. (Unpickling runs code, as for any pickle: only pickles you trust.)"""
+        state = dict(self.__dict__)
+        state.pop("_keras_model", None)  # (built again on first use)
+        if not hasattr(self, "model_"):
+            return state
+        with tempfile.TemporaryDirectory() as tmp:
+            write_classifier(self, os.path.join(tmp, "classifier"))
+            folder = pathlib.Path(tmp, "classifier")
+            files = {str(f.relative_to(folder)): f.read_bytes() for f in sorted(folder.rglob("*")) if f.is_file()}
+        return {"_config": self._config, "_strategy_object": self._strategy_object,
+                "_baseline_data": getattr(self, "_baseline_data", None), "saved_files": files}
+
+    def __setstate__(self, state):
+        files = state.pop("saved_files", None)
+        if files is not None:
+            with tempfile.TemporaryDirectory() as tmp:
+                for name, data in files.items():
+                    target = pathlib.Path(tmp, name)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(data)
+                state = {**read_classifier(type(self), pathlib.Path(tmp)).__dict__, **state}
+        self.__dict__.update(state)
 
     def __sklearn_is_fitted__(self):
         """For scikit-learn's ``check_is_fitted``."""
@@ -380,7 +408,7 @@ class TextClassifier:
         self._check_fitted()
         texts = check_texts("texts", texts)
         multi = self.settings_.multi_label
-        if not texts and not multi:
+        if not texts:  # (scikit-learn's metrics would fail on none, a multi-label task's with their own error)
             raise DataError("texts: no texts to evaluate on")
         y = encode_given("labels", labels, len(texts), self.classes_, multi_label=multi)
         stored = self._baseline_data

@@ -50,6 +50,9 @@ def check_texts(what, texts):
     if isinstance(texts, (str, bytes)):
         raise DataError(f"{what}: expected a list of texts, got one {type(texts).__name__} ({_shown(texts)}); wrap "
                         "a single text in a list: [text]")
+    unordered = _container_kind(texts)
+    if unordered:
+        raise DataError(f"{what}: expected a list of texts, got {unordered}")
     try:
         texts = list(texts)
     except TypeError:
@@ -62,12 +65,28 @@ def check_texts(what, texts):
     return texts
 
 
+def _container_kind(values):
+    """What is wrong with ``values`` as a sequence of texts or labels, or None: iterating a table gives its
+    column names, a dict its keys, and a set an order of its own, so each would be classified without an error."""
+    if hasattr(values, "columns") and hasattr(values, "iloc"):  # a pandas DataFrame (not imported here)
+        columns = ", ".join(map(str, list(values.columns)[:3]))
+        return f"a table ({type(values).__name__}, columns {columns}); pass one column: table[\"text\"]"
+    if isinstance(values, dict):
+        return "a dict (iterating it gives its keys); pass list(d.values()) or the list itself"
+    if isinstance(values, (set, frozenset)):
+        return f"a {type(values).__name__}, whose order is its own; pass a list (the outputs follow its order)"
+    return None
+
+
 def check_labels(what, labels, size=None):
     """``labels`` as a list of plain hashable values, one per text (``size``); None, NaN, a list or a single
     string among them is a one-line DataError (they would otherwise become classes of their own)."""
     if labels is None or isinstance(labels, (str, bytes)):
         raise DataError(f"{what}: expected a list of labels, one per text, got "
                         + ("None" if labels is None else f"one {type(labels).__name__} ({_shown(labels)})"))
+    unordered = _container_kind(labels)
+    if unordered:
+        raise DataError(f"{what}: expected a list of labels, one per text, got {unordered}")
     try:
         labels = [_plain(v) for v in labels]
     except TypeError:

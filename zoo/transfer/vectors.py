@@ -36,7 +36,6 @@ import logging
 import numbers
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +44,7 @@ from gensim.models import KeyedVectors
 from zoo.config import VECTOR_FORMATS, VECTOR_NAMES
 from zoo.data import cache
 from zoo.errors import DataError, VectorsError
+from zoo.files import remove_stale_temporaries, temporary_name
 from zoo.log import logger
 from zoo.transfer.vector_files import first_words, read_vectors_file, short_error
 
@@ -241,8 +241,9 @@ def _read_glove_wheel():
 def _write_cache(folder, words, vectors):
     """Writes the cache folder all at once: built beside it, then swapped in by renames."""
     folder.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(folder.parent)  # (a rebuild killed before: up to 85 MB each)
     # Not mkdtemp: its 0700 mode would stay on the renamed cache folder.
-    tmp = folder.parent / f".{folder.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp = folder.parent / temporary_name(folder.name)
     tmp.mkdir()
     aside = None
     try:
@@ -253,7 +254,7 @@ def _write_cache(folder, words, vectors):
                   "sha256": {name: cache.sha256_file(tmp / name) for name in (_CACHE_VECTORS, _CACHE_WORDS)}}
         (tmp / _CACHE_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         if folder.exists() or folder.is_symlink():  # an old-format, damaged or planted folder: out of the way
-            aside = folder.parent / f".{folder.name}-old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            aside = folder.parent / temporary_name(folder.name + "-old")  # (deleted, never restored: rebuilt)
             with contextlib.suppress(FileNotFoundError):  # a concurrent process moved it first
                 os.rename(folder, aside)
         try:

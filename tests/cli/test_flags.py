@@ -91,3 +91,15 @@ def test_zoo_command_dispatch_and_dry_run(tmp_path):
     assert dry.returncode == 0 and "epochs=3" in dry.stdout and not os.listdir(tmp_path)
     for command in ("train", "tune", "pretrain-lm", "predict", "report"):
         assert zoo(command, "--help").returncode == 0, command
+
+
+def test_a_recipes_dataset_gives_way_to_the_users_files(tmp_path, capsys):
+    recipe = {"dataset": "debtags", "multi_label": True}
+    assert _parse([], defaults=recipe)[DataConfig].dataset == "debtags"
+    data = _parse(["--train", "a.csv", "--test", "b.csv"], defaults=recipe)[DataConfig]
+    assert (data.dataset, data.train) == (None, "a.csv")
+    (tmp_path / "files.json").write_text(json.dumps({"train": "a.csv", "test": "b.csv"}))
+    assert _parse(["--config", str(tmp_path / "files.json")], defaults=recipe)[DataConfig].dataset is None
+    with pytest.raises(SystemExit):  # given by the user both ways, it is still refused
+        _parse(["--dataset", "debtags", "--train", "a.csv", "--test", "b.csv"], defaults=recipe)
+    assert "give --dataset or --train/--test, not both" in capsys.readouterr().err

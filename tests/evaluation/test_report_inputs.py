@@ -52,6 +52,7 @@ BAD_RUNS = {  # name: (config.json, metrics.json, the file and the field the war
                            "null"),
     "macro-f1-a-boolean": (_config(), _metrics(macro_f1=True), "metrics.json: 'macro_f1' must be a number",
                            "a boolean true"),
+    "accuracy-nan": (_config(), _metrics(accuracy=float("nan")), "metrics.json: 'accuracy' must be a number", "NaN"),
     "class-1-f1-a-string": (_config(), _metrics(per_class={"ham": {"f1": 1}, "spam": {"f1": "n/a"}}),
                             "metrics.json: 'per_class.spam.f1' must be a number", 'the string "n/a"'),
     "class-1-missing": (_config(), _metrics(per_class={"ham": {"f1": 1}}),

@@ -60,6 +60,10 @@ def _metavar(check, name):
 # them names the file, as an error in its value does (fail_with), not a flag the user never typed.
 _FROM_FILE = {}
 
+# A recipe's default for the key gives way where the user gives any of the settings it names (from a flag or the
+# --config file): a recipe's built-in dataset yields to the user's own --train/--test files, as zoo train's does.
+GIVES_WAY = {"dataset": ("train", "test", "valid")}
+
 # Settings a --config file may not set (issue #33: loading a pickle runs the code in it).
 FLAG_ONLY = ("allow_pickle",)
 
@@ -146,6 +150,7 @@ class SettingsParser:
                                                      "line only: trusting a pickle is the choice of whoever runs the "
                                                      "command, never one a settings file makes for them")
                 layered.update(from_file)
+                self._give_way(layered, from_file)
                 self._make(layered, source=known.config)
             except ConfigError as error:
                 fail(str(error))
@@ -155,12 +160,19 @@ class SettingsParser:
         _FROM_FILE.clear()  # (one command a process, but tests call several)
         if known.config:
             _FROM_FILE.update({name: known.config for name in from_file if name not in given})
+        self._give_way(layered, {**(from_file if known.config else {}), **given})
         try:
             configs = self._make({**layered, **given})
         except ConfigError as error:
             fail_with(error)
         configs["args"] = args
         return configs
+
+    def _give_way(self, layered, chosen):
+        """Drops from ``layered`` a recipe default that gives way to settings the user ``chosen`` (GIVES_WAY)."""
+        for name, others in GIVES_WAY.items():
+            if name in self.defaults and name not in chosen and any(chosen.get(other) for other in others):
+                layered.pop(name, None)
 
     def _make(self, values, source=None):
         configs = {}

@@ -11,6 +11,7 @@ Example:
 """
 
 import json
+import math
 import os
 
 import matplotlib
@@ -332,7 +333,8 @@ def read_run(run_dir):
 
 
 # What a value must be, for _expect: the words of the message and the test.
-_NUMBER = ("a number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))  # (JSON true is no number)
+# (JSON true is no number; Python's json reads NaN and Infinity, which no metric zoo writes can be)
+_NUMBER = ("a number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
 _OBJECT = ("a JSON object", lambda v: isinstance(v, dict))
 _NAMES = ("a list of strings", lambda v: isinstance(v, list) and all(isinstance(name, str) for name in v))
 
@@ -393,6 +395,8 @@ def _json_value(value):
     """A JSON value as a message shows it: its type and its text, shortened (``the string "high"``)."""
     if value is None:
         return "null (or nothing)"
+    if isinstance(value, float) and not math.isfinite(value):
+        return json.dumps(value)  # NaN, Infinity
     kind = ("a boolean" if isinstance(value, bool) else "a number" if isinstance(value, (int, float)) else
             {str: "the string", list: "a list", dict: "an object"}.get(type(value), type(value).__name__))
     text = json.dumps(value, ensure_ascii=False)

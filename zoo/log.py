@@ -139,3 +139,19 @@ def start_tensorflow():
             for line in tensorflow_startup_lines_to_keep(capture.read().decode("utf-8", "replace"), min_level,
                                                          gpu_driver):
                 print(line, file=sys.stderr)
+    tf.get_logger().addFilter(_keras_retracing_notice)
+
+
+def _keras_retracing_notice(record):
+    """False for TensorFlow's "N out of the last N calls to <function TensorFlowTrainer.make_predict_function...>
+    triggered tf.function retracing": each Keras model traces its own train and predict functions once, and a
+    command that builds several (``zoo tune``'s trials, init auto's candidates) reads to TensorFlow as one function
+    retraced. A retracing of any other function is still shown.
+
+    >>> keras_notice = "3 out of the last 3 calls to <function TensorFlowTrainer.make_predict_function> triggered "
+    >>> ours = "3 out of the last 3 calls to <function serve> triggered "
+    >>> [_keras_retracing_notice(logging.makeLogRecord({"msg": m + "tf.function retracing"})) for m in (keras_notice, ours)]
+    [False, True]
+    """
+    message = record.getMessage()
+    return not ("triggered tf.function retracing" in message and "TensorFlowTrainer.make_" in message)

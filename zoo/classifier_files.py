@@ -320,6 +320,9 @@ def _read_calibration(calibration, multi_label, labels, bad):
 
 
 def _load_keras(path):
+    if not zipfile.is_zipfile(path):  # (Keras would say "File not found ... accessible .keras zip file")
+        raise DataError(f"{path}: not a whole .keras archive (truncated or damaged?); expected the model file zoo "
+                        "wrote")
     try:
         return load_model(path)
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, TypeError, EOFError) as error:

@@ -19,9 +19,13 @@ the train windows). MAE, RMSE and MAPE are in the series' units::
     python recipes/time_series.py --output-dir runs/time_series --backup-dir runs/time_series/backup  # resumable
 
 It writes ``metrics.json``, ``report.md``, ``forecast.png`` (test-period
-forecasts against the truth), ``config.json`` and ``model.keras``. With
-``--backup-dir``, a killed run started again with the same command resumes
-at the epoch after its last backup; one that finished is not trained again.
+forecasts against the truth), ``config.json`` and ``model.keras``, in a
+folder marked as a time-series run (kind ``time_series``): a finished one is
+replaced only with ``--overwrite``, and a folder of anything else (a ``zoo
+train`` run among them) never. With ``--backup-dir``, a killed run started
+again with the same command resumes at the epoch after its last backup; one
+that finished training is not trained again. Ctrl-C (SIGTERM) ends it with one
+line and exit code 130 (143), as zoo's commands do.
 
 In Python, the same pieces::
 
@@ -37,15 +41,19 @@ In Python, the same pieces::
 """
 
 import argparse
+import json
 import os
 import sys
+import tempfile
 import time
 
 import numpy as np
 
-from zoo.cli.flags import fail, fail_with
+from zoo import interrupts
+from zoo.cli.flags import fail, one_line_errors
 from zoo.data.series import SERIES
-from zoo.errors import ZooError
+from zoo.errors import ExportError, Interrupted
+from zoo.files import check_replaceable, make_owned_directory, marked_kind, write_marker
 from zoo.log import logger
 
 DEFAULTS = {
@@ -55,7 +63,11 @@ DEFAULTS = {
 }
 METHODS = ("lstm", "last_value", "seasonal_naive", "linear_ar")
 OUTPUTS = ("model.keras", "config.json", "metrics.json", "forecast.png", "report.md")  # what a run writes
-NOT_SHAPING = ("output_dir", "backup_dir", "dry_run")  # arguments that do not change what is trained
+FINISHED = "metrics.json"  # written last: a folder with it holds a finished run
+# The run folder's marker kind: not a `zoo train` run's ("run"), whose folder holds a classifier (classifier.json
+# and the rest) that this run's files would be mixed into, and which TextClassifier.save may replace.
+KIND = "time_series"
+NOT_SHAPING = ("output_dir", "backup_dir", "dry_run", "overwrite")  # arguments that do not change what is trained
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,6 +97,7 @@ def parser():
                    help="the validation part: this share of the steps after the train part")
     p.add_argument("--test-fraction", type=float, default=d["test_fraction"], help="the test part: the last steps")
     p.add_argument("--output-dir", default=d["output_dir"])
+    p.add_argument("--overwrite", action="store_true", help="replace a finished time-series run in --output-dir")
     p.add_argument("--backup-dir", default=d["backup_dir"], help="make the run resumable (backups per epoch)")
     p.add_argument("--dry-run", action="store_true", help="check the flags, print the settings, write nothing")
     p.add_argument("--max-points", type=int, default=None, help=argparse.SUPPRESS)  # tiny test runs
@@ -111,6 +124,67 @@ def parse_args(argv=None):
     if args.max_points is not None and args.max_points < 1:
         p.error(f"--max-points must be an integer >= 1, got {args.max_points}")
     return args
+
+
+# === The folders, checked before anything is loaded ===
+
+
+def _older_time_series_run(path):
+    """Whether ``path`` is a run this recipe wrote before it had a marker kind of its own: marked ``run``, no
+    classifier in it, and its ``config.json`` written by this recipe (its command)."""
+    if marked_kind(path) != "run" or os.path.lexists(os.path.join(path, "classifier.json")):
+        return False
+    try:
+        with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
+            config = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and str(config.get("command", "")).startswith("python recipes/time_series.py")
+
+
+def _claim_older_run(path):
+    """Marks an older run of this recipe's (:func:`_older_time_series_run`) with the recipe's own kind, so that the
+    folder writers of :mod:`zoo.files` take it as this recipe's."""
+    if _older_time_series_run(path):
+        write_marker(path, KIND)
+
+
+def check_output_dir(path, overwrite):
+    """Refuses a file, a folder zoo did not write, a zoo folder of another kind (a text-classifier run: even with
+    ``overwrite``) and a finished time-series run without ``overwrite``; a new or empty folder passes."""
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise ExportError(f"`output_dir` {path}: is a file, not a directory")
+    if not _older_time_series_run(path):
+        check_replaceable(path, (KIND,), what="`output_dir`")
+    if os.path.exists(os.path.join(path, FINISHED)) and not overwrite:
+        raise ExportError(f"{path}: a finished run already exists here; pass `overwrite` to replace it, or choose "
+                          "another `output_dir`")
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ExportError(f"`output_dir` {path}: {existing} is a file, not a directory")
+    try:  # a probe file, removed at once: os.access says yes to root even on a read-only file system
+        fd, probe = tempfile.mkstemp(prefix=".zoo-write-test-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise ExportError(f"`output_dir` {path}: cannot write in {existing} ({error.strerror})") from None
+
+
+def check_backup_dir(backup_dir, output_dir):
+    """A backup folder must be zoo's backup (or new, or empty) and not the output folder itself."""
+    if not backup_dir:
+        return
+    if os.path.realpath(backup_dir) == os.path.realpath(output_dir):
+        raise ExportError(f"`backup_dir` {backup_dir}: is the output folder too; give the backup a folder of its own "
+                          "(inside the output folder is fine)")
+    check_replaceable(backup_dir, ("backup",), what="`backup_dir`")
+
+
+def _within(path, folder):
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 # === Encoding the windows for the network ===
@@ -242,10 +316,20 @@ def report_markdown(args, series, sizes, results, epochs, command):
 
 def run(args, command="python recipes/time_series.py"):
     """Loads, splits, trains, evaluates the model and the baselines, writes the outputs; returns the metrics."""
-    from zoo.cli.train import check_output_dir
     from zoo.log import start_tensorflow
 
-    check_output_dir(args.output_dir, overwrite=True)  # a run folder of zoo's, a new one or an empty one
+    check_output_dir(args.output_dir, args.overwrite)  # before anything is loaded: a refusal is quick
+    check_backup_dir(args.backup_dir, args.output_dir)
+    try:
+        return _run(args, command, start_tensorflow)
+    except KeyboardInterrupt as stop:  # (and SIGTERM): one line that says how to go on, as `zoo train`'s
+        word, code = interrupts.describe(stop)
+        raise Interrupted(f"{word}; " + (
+            f"rerun the same command to resume from the backup in {args.backup_dir}" if args.backup_dir else
+            "nothing was saved (pass `backup_dir` to make a run resumable)"), code) from None
+
+
+def _run(args, command, start_tensorflow):
     start_tensorflow()
     import keras
 
@@ -275,6 +359,10 @@ def run(args, command="python recipes/time_series.py"):
     if args.backup_dir:  # a backup of a run with other settings or data is refused, not resumed
         from zoo.training.backups import data_fingerprint, open_backup
 
+        if _within(args.backup_dir, args.output_dir):  # (the docs' resumable command): the run folder is marked
+            _claim_older_run(args.output_dir)  # first, else it is a folder zoo did not write at the end
+            make_owned_directory(args.output_dir, KIND)
+
         open_backup(args.backup_dir, {k: v for k, v in vars(args).items() if k not in NOT_SHAPING},
                     data_fingerprint(series.values))
     early_stopping = resumable_early_stopping(args.backup_dir, args.patience)
@@ -303,9 +391,10 @@ def run(args, command="python recipes/time_series.py"):
     metrics = {"series": series.name, "units": {"mae": series.units, "rmse": series.units, "mape": "percent"},
                "horizon": args.horizon, "test": results["test"], "valid": results["valid"], "epochs": epochs,
                "history": history, "seconds": round(time.time() - start, 1)}
+    _claim_older_run(out)
     # The run folder is built beside the old one and swapped in whole (zoo.files.atomic_directory); anything else
     # in it (a --backup-dir inside it, say) moves over.
-    with atomic_directory(out, overwrite=True, kind="run", carry=lambda name: name not in OUTPUTS) as tmp:
+    with atomic_directory(out, overwrite=True, kind=KIND, carry=lambda name: name not in OUTPUTS) as tmp:
         model.save(os.path.join(tmp, "model.keras"))
         write_json(os.path.join(tmp, "config.json"), config)
         last = args.horizon - 1  # the plot shows each window's last step, `horizon` steps ahead
@@ -320,16 +409,15 @@ def run(args, command="python recipes/time_series.py"):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
-    if args.dry_run:
-        print("recipes/time_series.py: settings checked (dry run, nothing loaded or written)")
-        print("  " + ", ".join(f"{k}={v!r}" for k, v in vars(args).items() if k != "dry_run"))
-        return None
-    command = " ".join(["python recipes/time_series.py", *argv])
-    try:
+    # As zoo's commands: a zoo error is one line and its exit code, Ctrl-C (SIGTERM) one line and 130 (143).
+    with one_line_errors():
+        args = parse_args(argv)
+        if args.dry_run:
+            print("recipes/time_series.py: settings checked (dry run, nothing loaded or written)")
+            print("  " + ", ".join(f"{k}={v!r}" for k, v in vars(args).items() if k != "dry_run"))
+            return None
+        command = " ".join(["python recipes/time_series.py", *argv])
         return run(args, command)
-    except ZooError as error:
-        fail_with(error)
 
 
 if __name__ == "__main__":

@@ -9,27 +9,31 @@ documents. The test split is never read. This is how the default of 14
 language-model epochs was chosen.
 
     python recipes/ulmfit_lm_curve.py --lm-epochs 14
+
+The flags are checked as zoo's settings are, before anything loads: a bad
+value is one line and exit code 2, and every other zoo error one line and its
+own code (Ctrl-C: 130, SIGTERM: 143).
 """
 
 import argparse
+import os
 import time
 
-import keras
-import numpy as np
-
+from zoo.cli.flags import one_line_errors
 from zoo.config import ClassifierConfig, DataConfig, resolve_init_defaults
-from zoo.data import resplit
-from zoo.data.datasets import load_for_training
-from zoo.data.text import predict_in_order, vectorize
-from zoo.data.token_stream import lm_vectorizer
-from zoo.models.ulmfit_classifier import build_ulmfit_classifier
-from zoo.transfer import pretrained
-from zoo.transfer.encoder import remap_vocabulary, transfer_encoder
-from zoo.transfer.ulmfit import finetune_lm, fit_linear_head
+from zoo.errors import ExportError
 
 
 def dev_probe(lm, vectorizer, texts, labels, subsets, dev, settings):
     """Dev accuracy of a logistic-regression probe on the pooled features, per label budget."""
+    import keras
+    import numpy as np
+
+    from zoo.data.text import predict_in_order, vectorize
+    from zoo.models.ulmfit_classifier import build_ulmfit_classifier
+    from zoo.transfer.encoder import transfer_encoder
+    from zoo.transfer.ulmfit import fit_linear_head
+
     clf = build_ulmfit_classifier(lm.lm_config, len(vectorizer.get_vocabulary()), int(labels.max()) + 1,
                                   pooling=settings.pooling, dropout=settings.dropout,
                                   spatial_dropout=settings.spatial_dropout, head_units=settings.head_units)
@@ -46,21 +50,39 @@ def dev_probe(lm, vectorizer, texts, labels, subsets, dev, settings):
     return scores
 
 
-def main():
+def main(argv=None):
     defaults = ClassifierConfig()
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="recipes/ulmfit_lm_curve.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--lm-epochs", type=int, default=defaults.lm_epochs)
     p.add_argument("--lm-batch-size", type=int, default=defaults.lm_batch_size)
     p.add_argument("--lm-learning-rate", type=float, default=defaults.lm_learning_rate)
     p.add_argument("--lm-cache-dir", default="runs/ulmfit_study/lm")
-    args = p.parse_args()
-    for flag, value in (("--lm-epochs", args.lm_epochs), ("--lm-batch-size", args.lm_batch_size),
-                        ("--lm-learning-rate", args.lm_learning_rate)):
-        if value <= 0:  # before the minutes of data loading
-            p.error(f"{flag} must be positive, got {value}")
-    settings = resolve_init_defaults(ClassifierConfig(
-        init="lm:wiki-books-lstm-lm-v2", lm_epochs=args.lm_epochs, lm_batch_size=args.lm_batch_size,
-        lm_learning_rate=args.lm_learning_rate))
+    args = p.parse_args(argv)  # (argparse's own usage errors: its usage block and exit 2, as `zoo train`'s)
+    with one_line_errors():
+        # ClassifierConfig checks the values as zoo's settings are (NaN and infinity refused too), before the minutes
+        # of data loading: a bad one is one line naming its flag, exit 2.
+        settings = resolve_init_defaults(ClassifierConfig(
+            init="lm:wiki-books-lstm-lm-v2", lm_epochs=args.lm_epochs, lm_batch_size=args.lm_batch_size,
+            lm_learning_rate=args.lm_learning_rate, lm_cache_dir=args.lm_cache_dir))
+        if os.path.lexists(args.lm_cache_dir) and not os.path.isdir(args.lm_cache_dir):
+            raise ExportError(f"`lm_cache_dir` {args.lm_cache_dir}: is a file, not a directory")
+        _run(args, settings)
+
+
+def _run(args, settings):
+    from zoo.log import start_tensorflow
+
+    start_tensorflow()
+    import keras
+    import numpy as np
+
+    from zoo.data import resplit
+    from zoo.data.datasets import load_for_training
+    from zoo.data.token_stream import lm_vectorizer
+    from zoo.transfer import pretrained
+    from zoo.transfer.encoder import remap_vocabulary
+    from zoo.transfer.ulmfit import finetune_lm
+
     full, unlabelled = load_for_training(DataConfig(dataset="20newsgroups"), validation_split=0.0,
                                          seed=settings.seed)
     texts, labels = full.train_texts, np.asarray(full.train_labels)

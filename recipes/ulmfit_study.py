@@ -26,15 +26,24 @@ smaller pretrained model (``docs/results/ulmfit-v1``), with ``--lm-epochs 2
 --lm-learning-rate 2e-3 --lm-batch-size 64`` for its earlier, shorter
 language-model fine-tuning (``docs/results/ulmfit-v1-lm2``). A row already in
 ``--output-dir`` is kept only if it ran with the same command.
+
+A row that fails ends the study with the row's own one-line error and exit
+code (a folder the study made for it and left empty is removed); Ctrl-C or
+SIGTERM ends the row and the study with one line and 130 or 143.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
+
+from zoo import interrupts
+from zoo.cli.flags import fail, one_line_errors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -101,8 +110,58 @@ def run_row(name, labels, flags, args):
         print(f"== {name}: done before with another command ({before}), run again", flush=True)
     print(f"== {name}: {' '.join(cmd[1:])}", flush=True)
     start = time.time()
-    subprocess.run(cmd, check=True)
+    code = run_command(cmd)
+    if code != 0:  # the row printed its one error line; the study ends with the row's exit code, no more lines
+        print(f"== {name}: failed (exit code {code})", flush=True)
+        raise SystemExit(code)
     print(f"== {name}: {time.time() - start:.0f} s", flush=True)
+
+
+def _exit_code(returncode):
+    return 128 - returncode if returncode < 0 else returncode  # killed by signal N: 128 + N, as a shell says
+
+
+def run_command(cmd):
+    """Runs a row; its exit code. Ctrl-C reaches the row too (the same process group), which ends with its own
+    line and 130: the study waits for it and ends with its code. SIGTERM, sent to the study alone, is passed on
+    to the row, which ends the same way with 143."""
+    proc = subprocess.Popen(cmd)
+    try:
+        return _exit_code(proc.wait())
+    except KeyboardInterrupt as stop:
+        if isinstance(stop, interrupts.Terminated):
+            proc.terminate()
+        else:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a SIGINT sent to the study alone: the row did not get it
+                proc.send_signal(signal.SIGINT)
+        code = _exit_code(proc.wait())
+        if code == 0:  # the row finished before it: the study still stops, with its own line
+            raise
+        raise SystemExit(code) from None  # the row printed its line ("interrupted; ..." with how to resume)
+
+
+def _remove_empty_folders(path, top):
+    """Removes ``path`` and its parents up to ``top`` (the first that did not exist) while they are empty:
+    folders the study's run created and left empty (os.rmdir refuses any that holds something)."""
+    path, top = os.path.abspath(path), os.path.abspath(top)
+    while True:
+        try:
+            os.rmdir(path)
+        except OSError:
+            return
+        if path == top or os.path.dirname(path) == path:
+            return
+        path = os.path.dirname(path)
+
+
+def _first_missing(path):
+    """The outermost folder of ``path`` that does not exist yet (None: ``path`` exists)."""
+    path, missing = os.path.abspath(path), None
+    while not os.path.lexists(path):
+        path, missing = os.path.dirname(path), path
+    return missing
 
 
 def table(rows):
@@ -116,7 +175,13 @@ def table(rows):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    # As zoo's commands: a zoo error is one line and its exit code; Ctrl-C (SIGTERM) one line and 130 (143).
+    with one_line_errors():
+        _main(argv)
+
+
+def _main(argv):
+    p = argparse.ArgumentParser(prog="recipes/ulmfit_study.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--output-dir", default="runs/ulmfit_study")
     p.add_argument("--results-dir", default="docs/results/ulmfit")
     p.add_argument("--seed", type=int, default=0)
@@ -125,7 +190,7 @@ def main(argv=None):
     args, row_flags = p.parse_known_args(argv)  # anything else is a newsgroups_ulmfit.py flag for every row
     unknown = sorted(set(args.only or ()) - {r[0] for r in ROWS})
     if unknown:  # else a typo would run nothing and still rewrite the results table
-        p.error(f"--only: no row named {', '.join(unknown)}; rows: {', '.join(r[0] for r in ROWS)}")
+        fail(f"--only: no row named {', '.join(unknown)}; rows: {', '.join(r[0] for r in ROWS)}")
     if row_flags:  # checked now, with the recipe's own parser: a typo is one usage line, not N failed rows
         from zoo.cli import train
 
@@ -137,8 +202,15 @@ def main(argv=None):
         for name, labels, flags, _ in chosen:
             print(f"== {name}: " + " ".join(row_command(name, labels, flags, args)[1:]))
         return
-    for name, labels, flags, _ in chosen:
-        run_row(name, labels, flags, args)
+    top = _first_missing(args.output_dir)
+    try:
+        for name, labels, flags, _ in chosen:
+            run_row(name, labels, flags, args)
+    except BaseException:
+        if top is not None:  # created by this study's rows: not left behind empty
+            with contextlib.suppress(OSError):
+                _remove_empty_folders(args.output_dir, top)
+        raise
 
     rows = []
     for name, labels, flags, what in ROWS:

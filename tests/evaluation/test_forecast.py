@@ -192,7 +192,7 @@ def test_recipe_end_to_end_then_resume_does_not_retrain(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="zoo"):
         logging.getLogger("zoo").addHandler(caplog.handler)
         try:
-            again = recipe.main(args)
+            again = recipe.main(args + ["--overwrite"])  # (a finished run is replaced only when asked)
         finally:
             logging.getLogger("zoo").removeHandler(caplog.handler)
     assert "finished before the restart" in caplog.text

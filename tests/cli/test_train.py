@@ -146,7 +146,7 @@ def test_ulmfit_study_reruns_a_row_left_by_another_command(tmp_path, monkeypatch
     study = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(study)
     ran = []
-    monkeypatch.setattr(study.subprocess, "run", lambda cmd, check: ran.append(cmd))
+    monkeypatch.setattr(study, "run_command", lambda cmd: ran.append(cmd) or 0)
     args = types.SimpleNamespace(output_dir=str(tmp_path), seed=0, row_flags=["--init", "lm:lm-b"])
     row = tmp_path / "probe-200"
     row.mkdir()

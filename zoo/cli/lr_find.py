@@ -12,6 +12,7 @@ writes ``lr_find.json`` (the curve and the suggestion) and ``lr_find.png``
 
 import os
 
+from zoo import interrupts
 from zoo.cli.flags import SettingsParser, dry_run, one_line_errors
 from zoo.cli.train import settings_groups
 from zoo.config import (
@@ -21,7 +22,7 @@ from zoo.config import (
     init_kind,
     resolve_init_defaults,
 )
-from zoo.errors import ConfigError, ExportError
+from zoo.errors import ConfigError, ExportError, Interrupted
 from zoo.files import atomic_directory, check_replaceable, write_json
 from zoo.lazy import lazy_module
 from zoo.log import logger, start_tensorflow
@@ -42,7 +43,12 @@ def main(argv=None, defaults=None, prog="zoo lr-find"):
         if configs["args"].dry_run:
             dry_run(prog, configs)
             return None
-        return run(configs[DataConfig], configs[ClassifierConfig], configs[LRFindConfig])
+        try:
+            return run(configs[DataConfig], configs[ClassifierConfig], configs[LRFindConfig])
+        except KeyboardInterrupt as stop:  # (Ctrl-C, SIGTERM) the folder is written only at the end, whole
+            word, code = interrupts.describe(stop)
+            raise Interrupted(f"{word}; nothing was written to {configs[LRFindConfig].output_dir}: rerun the same "
+                              "command to run the range test again (it starts over)", code) from None
 
 
 def run(data, settings, job):
@@ -64,7 +70,9 @@ def run(data, settings, job):
                        validation_data=(dataset.valid_texts, dataset.labels("valid")),
                        lm_texts=all_train_texts if init_kind(settings.init) == "lm" else None,
                        start_lr=job.start_lr, end_lr=job.end_lr, steps=job.steps)
-    with atomic_directory(out, overwrite=True, kind="lr_find") as tmp:
+    # A new folder swapped in whole; the other entries of the old one (a note of the user's, anything but the
+    # results, which this run writes anew) go over to it, as zoo train's do.
+    with atomic_directory(out, overwrite=True, kind="lr_find", carry=lambda name: name not in RESULTS) as tmp:
         write_json(os.path.join(tmp, "lr_find.json"), {"dataset": dataset.name, "settings": settings.to_dict(),
                                                        "range_test": test.to_dict()})
         test.plot(os.path.join(tmp, "lr_find.png"))

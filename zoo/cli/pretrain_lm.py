@@ -23,6 +23,7 @@ import json
 import os
 import sys
 
+from zoo import interrupts
 from zoo.cli.flags import (
     EXIT_INPUT,
     EXIT_OUTPUT,
@@ -33,7 +34,7 @@ from zoo.cli.flags import (
     one_line_errors,
 )
 from zoo.config import PretrainConfig
-from zoo.errors import ConfigError, DataError, ZooError
+from zoo.errors import ConfigError, DataError, Interrupted, ZooError
 from zoo.files import is_empty_folder
 from zoo.lazy import lazy_module
 from zoo.log import start_tensorflow
@@ -41,6 +42,7 @@ from zoo.log import start_tensorflow
 # Keras: imported once _start_keras() ran (start_tensorflow() where Keras runs on TensorFlow); on JAX or PyTorch
 # (--from-ids) lm_ids imports neither TensorFlow nor scikit-learn, and pretraining only where it is needed.
 lm_ids = lazy_module("zoo.transfer.lm_ids")
+pretrained = lazy_module("zoo.transfer.pretrained")  # (NumPy only: checking --name imports no Keras)
 pretraining = lazy_module("zoo.transfer.pretraining")
 
 
@@ -124,29 +126,55 @@ def main(argv=None):
             fail("the following arguments are required: --output-dir (or --write-ids FILE, to only tokenize)")
         if ids is not None:
             lm_ids.check_settings(configs[PretrainConfig], ids)  # the settings that made the ids stay the file's
+        # The name becomes a folder of the pretrained directory (--register) and its manifest key: one plain name,
+        # checked before anything runs (`--name ../../x` would write outside the folder, `--name .` over it).
+        pretrained.check_name(configs[PretrainConfig].name)
         if args.dry_run:
             dry_run("zoo pretrain-lm", configs)
             return
-        command = "zoo pretrain-lm " + " ".join(argv)
-        if args.write_ids:
-            _write_ids(configs[PretrainConfig], args.write_ids, command)
-            return
-        if os.path.lexists(args.output_dir) and not is_empty_folder(args.output_dir):  # (an empty one is as new)
-            fail(f"{args.output_dir}: already exists; choose a new or empty --output-dir", EXIT_OUTPUT)
-        if args.from_ids:
-            _from_ids(configs[PretrainConfig], args, command)
-            return
-        start_tensorflow()
-        path, metadata = pretraining.pretrain(configs[PretrainConfig], args.output_dir, command=command)
-        print(f"held-out perplexity {metadata['heldout_perplexity']:.1f} on {metadata['heldout_tokens']:,} tokens")
-        print(f"wrote {path}/")
-        line = pretraining.compare_with(os.path.dirname(os.path.abspath(metadata_path)) if metadata_path else None,
-                                        path)
-        if line:
-            print(line)
-        if args.register:
-            entry = pretraining.register(path, metadata["name"])
-            print(f"registered {metadata['name']} ({entry['size_bytes'] / 1e6:.1f} MB)")
+        try:
+            _run(configs, args, argv, metadata_path)
+        except KeyboardInterrupt as stop:  # (Ctrl-C, SIGTERM) a language model's training keeps no backup
+            word, code = interrupts.describe(stop)
+            raise Interrupted(f"{word}; {_what_a_rerun_does(args)}", code) from None
+
+
+def _what_a_rerun_does(args):
+    """What the interrupted command left, and what running it again does (the end of its one line)."""
+    if args.write_ids:
+        return f"nothing was written to {args.write_ids}: rerun the same command to tokenize the corpus again"
+    if os.path.exists(os.path.join(args.output_dir, "metadata.json")):  # (an artifact appears whole, renamed in)
+        return (f"the artifact in {args.output_dir} was written" + (
+            ", but maybe not registered: register it from Python (zoo.transfer.pretraining.register)"
+            if args.register else "") + "; a rerun needs a new --output-dir")
+    if args.from_ids:
+        return (f"nothing was written to {args.output_dir}: rerun the same command to train again from the id file "
+                f"{args.from_ids} (the corpus is not tokenized again; the training starts over)")
+    return (f"nothing was written to {args.output_dir} (a language model's training keeps no backup): rerun the "
+            "same command to start it over, or tokenize once with --write-ids FILE and train with --from-ids FILE")
+
+
+def _run(configs, args, argv, metadata_path):
+    command = "zoo pretrain-lm " + " ".join(argv)
+    if args.write_ids:
+        _write_ids(configs[PretrainConfig], args.write_ids, command)
+        return
+    if os.path.lexists(args.output_dir) and not is_empty_folder(args.output_dir):  # (an empty one is as new)
+        fail(f"{args.output_dir}: already exists; choose a new or empty --output-dir", EXIT_OUTPUT)
+    if args.from_ids:
+        _from_ids(configs[PretrainConfig], args, command)
+        return
+    start_tensorflow()
+    path, metadata = pretraining.pretrain(configs[PretrainConfig], args.output_dir, command=command)
+    print(f"held-out perplexity {metadata['heldout_perplexity']:.1f} on {metadata['heldout_tokens']:,} tokens")
+    print(f"wrote {path}/")
+    line = pretraining.compare_with(os.path.dirname(os.path.abspath(metadata_path)) if metadata_path else None,
+                                    path)
+    if line:
+        print(line)
+    if args.register:
+        entry = pretraining.register(path, metadata["name"])
+        print(f"registered {metadata['name']} ({entry['size_bytes'] / 1e6:.1f} MB)")
 
 
 def _write_ids(config, path, command):

@@ -9,9 +9,11 @@ leaderboard.csv/.md, best.json and summary.json to --output-dir. The same
 command run again resumes an interrupted search.
 """
 
+from zoo import interrupts
 from zoo.cli.flags import SettingsParser, dry_run, one_line_errors
 from zoo.cli.train import settings_groups
 from zoo.config import ClassifierConfig, DataConfig, TuneConfig
+from zoo.errors import Interrupted
 from zoo.lazy import lazy_module
 from zoo.log import start_tensorflow
 
@@ -28,4 +30,11 @@ def main(argv=None, defaults=None, prog="zoo tune"):
             dry_run(prog, configs)
             return None
         start_tensorflow()
-        return tuning.search(configs[DataConfig], configs[ClassifierConfig], configs[TuneConfig])
+        try:
+            return tuning.search(configs[DataConfig], configs[ClassifierConfig], configs[TuneConfig])
+        except KeyboardInterrupt as stop:  # (Ctrl-C, SIGTERM) KerasTuner keeps each finished trial in search/
+            word, code = interrupts.describe(stop)
+            tune = configs[TuneConfig]
+            how = "rerun the same command without `overwrite`" if tune.overwrite else "rerun the same command"
+            raise Interrupted(f"{word}; {how} to resume the search in {tune.output_dir} (finished trials are kept; "
+                              "the interrupted one runs again)", code) from None

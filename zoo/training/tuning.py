@@ -30,6 +30,7 @@ Example:
 0.98...
 """
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -48,10 +49,12 @@ from zoo.config import (
     resolve_init_defaults,
 )
 from zoo.config.jobs import check_search_space
-from zoo.errors import ConfigError, SearchError
+from zoo.errors import ConfigError, ExportError, SearchError
 from zoo.files import (
+    DirectoryLock,
     check_replaceable,
     marked_kind,
+    remove_owned,
     write_json,
     write_marker,
     write_text,
@@ -298,8 +301,15 @@ def _check_resume(path, fingerprint):
     """Refuses to resume a search that was started with other settings."""
     if not os.path.exists(path):
         return
-    with open(path) as f:
-        before = json.load(f)
+    try:
+        with open(path, encoding="utf-8") as f:
+            before = json.load(f)
+    except (OSError, ValueError) as error:
+        raise SearchError(f"{path}: cannot read the settings of the search there ({type(error).__name__}); pass "
+                          "`overwrite` to start afresh, or another `output_dir`") from None
+    if not isinstance(before, dict):
+        raise SearchError(f"{path}: not the settings of a search zoo wrote (expected a JSON object); pass "
+                          "`overwrite` to start afresh, or another `output_dir`")
     now = json.loads(json.dumps(fingerprint, default=str))
     if before != now:
         changed = sorted({k for part in ("data", "settings") for k in set(before.get(part, {})) | set(now[part])
@@ -340,9 +350,35 @@ def search(data, settings, tune):
     project = os.path.join(tune.output_dir, PROJECT_NAME)
     fingerprint = _fingerprint(data, settings, space, tune.tuner)
     _check_output_dir(tune.output_dir, project)
-    if not tune.overwrite:
-        _check_resume(os.path.join(project, "zoo_search.json"), fingerprint)
+    # One search per folder: a second one would take the first one's running trial for an interrupted one and
+    # write trials into the same folders. The lock is taken before anything is loaded, and held to the end.
+    created = not os.path.exists(tune.output_dir)
+    try:
+        os.makedirs(tune.output_dir, exist_ok=True)
+    except OSError as error:  # a file where a folder of the path belongs, a read-only place
+        raise ExportError(f"`output_dir` {tune.output_dir}: cannot make it ({error.strerror or error})") from None
+    lock = None
+    try:
+        try:
+            lock = DirectoryLock(tune.output_dir)  # (refused: the folder is the other search's, left as it is)
+        except OSError as error:  # a folder this user cannot write in
+            raise ExportError(f"`output_dir` {tune.output_dir}: cannot write in it ({error.strerror or error})") \
+                from None
+        if not tune.overwrite:  # (under the lock: the settings file of a search that is over)
+            _check_resume(os.path.join(project, "zoo_search.json"), fingerprint)
+        return _search(data, settings, tune, space, project, fingerprint)
+    except BaseException:
+        if created and lock is not None and not os.path.exists(project):  # no search in it yet: as if never run
+            with contextlib.suppress(OSError, ExportError):  # (the error on its way out is the one to tell)
+                remove_owned(tune.output_dir, ("tune",))
+        raise
+    finally:
+        if lock is not None:
+            lock.release()
 
+
+def _search(data, settings, tune, space, project, fingerprint):
+    """The search itself, in the locked ``tune.output_dir``: see :func:`search`."""
     # Every trial trains exactly the epochs the tuner gives it (Hyperband's budgets): no adaptive epochs.
     resolved = resolve_init_defaults(settings)
     resolved = resolved.replace(epochs=resolved.epochs or DEFAULT_EPOCHS)

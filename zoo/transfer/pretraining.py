@@ -120,6 +120,7 @@ def write_ids(config, path, command=None):
 
 def register(path, name):
     """Copies the artifact at ``path`` into :func:`zoo.transfer.pretrained.pretrained_dir` and lists it in the manifest."""
+    pretrained.check_name(name)  # (first: a name such as "../x" would place the copy outside that folder)
     target = pretrained.pretrained_dir() / name
     with atomic_directory(target, overwrite=True, kind="artifact") as tmp:  # replaces only an artifact zoo wrote
         for entry in os.listdir(path):

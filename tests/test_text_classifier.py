@@ -241,8 +241,8 @@ def test_a_vocabulary_that_is_not_the_models_is_one_line(fitted, tmp_path):
     fitted.save(tmp_path / "clf")
     file = tmp_path / "clf" / "vocabulary.json"
     words = json.loads(file.read_text())
-    for vocabulary, message in ((words + ["extra"], f"{len(words) + 1} words, but the embedding in model.keras has "
-                                                    f"{len(words)} rows"),
+    for vocabulary, message in ((words + ["extra"], (f"{len(words) + 1} words, but the embedding in model.keras has "
+                                                     f"{len(words)} rows")),
                                 (["a"] + words[1:], r"starts \['a', '\[UNK\]'\], expected \['', '\[UNK\]'\]")):
         file.write_text(json.dumps(vocabulary))
         with pytest.raises(DataError, match=message):

@@ -36,7 +36,8 @@ import keras
 import numpy as np
 
 from zoo.config import ClassifierConfig
-from zoo.data.tokenize import standardizer, standardizer_name
+from zoo.data.inputs import name_clash
+from zoo.data.tokenize import STANDARDIZERS, standardizer, standardizer_name
 from zoo.errors import ConfigError, DataError, ExportError
 from zoo.files import (
     atomic_directory,
@@ -154,6 +155,7 @@ def read_classifier(cls, path):
     if not vocabulary or not all(isinstance(w, str) for w in vocabulary):
         raise DataError(f"{path / 'vocabulary.json'}: expected a non-empty JSON list of strings")
     _check_vocabulary(path, vocabulary, saved["vectorizer"].get("max_tokens"))
+    _check_words(path / "vocabulary.json", vocabulary)
     clf = cls(**saved["params"])
     clf.settings_ = saved["settings"]
     clf.classes_ = list(saved["classes"])
@@ -235,16 +237,23 @@ def _check_saved(saved, file, folder):
     for field in ("params", "settings", "vectorizer"):
         if not isinstance(saved.get(field), dict):
             raise bad(field, "a JSON object", saved.get(field))
-    try:
-        settings = ClassifierConfig.from_dict(saved["settings"])  # (an unknown name: "unknown setting(s) ...")
-        ClassifierConfig.from_dict({k: v for k, v in saved["params"].items() if k != "strategy"})
-    except (ConfigError, TypeError) as error:
-        raise DataError(f"{file}: 'settings': {str(error).splitlines()[0]}") from None
+    configs = {}
+    for field in ("settings", "params"):
+        try:  # (params: the constructor's arguments, strategy by its name as saved_params() writes it)
+            configs[field] = ClassifierConfig.from_dict(saved[field])  # (an unknown name: "unknown setting(s) ...")
+        except (ConfigError, TypeError) as error:
+            raise DataError(f"{file}: {field!r}: {str(error).splitlines()[0]}") from None
+    settings = configs["settings"]
     classes = saved.get("classes")
     if not isinstance(classes, list) or not all(_label_value(c) for c in classes):
-        raise bad("classes", "a list of class names (strings or integers)", classes)
+        raise bad("classes", "a list of class names (strings, integers, finite numbers or booleans)", classes)
     if len(set(map(repr, classes))) != len(classes) or len(classes) < (1 if settings.multi_label else 2):
         raise bad("classes", "distinct names, at least " + ("one" if settings.multi_label else "two"), classes)
+    clash = name_clash(classes)  # (fit refuses such classes: loaded, two outputs would print as one label)
+    if clash:
+        raise DataError(f"{file}: 'classes': {clash}")
+    if len({isinstance(c, bool) for c in classes if not isinstance(c, str)}) > 1:  # (True == 1: fit refuses them)
+        raise bad("classes", "booleans or numbers, not both", classes)
     length = saved.get("sequence_length")
     if isinstance(length, bool) or not isinstance(length, int) or length < 1:
         raise bad("sequence_length", "an integer >= 1", length)
@@ -276,6 +285,8 @@ def _check_saved(saved, file, folder):
             raise bad("hybrid.ngrams", "1, 2 or 3", ngrams)
         if hybrid.get("bigram_weight") is not None and not _number(hybrid["bigram_weight"], 0.0, 1.0):
             raise bad("hybrid.bigram_weight", "a number in [0, 1] or null", hybrid["bigram_weight"])
+        if hybrid.get("standardize") not in STANDARDIZERS:  # (the n-gram layer would refuse it naming no file)
+            raise bad("hybrid.standardize", " or ".join(map(repr, STANDARDIZERS)), hybrid.get("standardize"))
         if hybrid.get("weighting", "tfidf") not in WEIGHTINGS:  # (absent before NBSVM was a candidate: TF-IDF)
             raise bad("hybrid.weighting", " or ".join(map(repr, WEIGHTINGS)), hybrid["weighting"])
         if hybrid.get("weighting") == "nb" and hybrid.get("bigram_weight") is not None:
@@ -336,6 +347,7 @@ def _load_ngram_path(path, hybrid, num_classes):
     if not hybrid:
         return None, 1.0
     vocabulary = _read_json(path / "ngram_vocabulary.json", list)
+    _check_words(path / "ngram_vocabulary.json", vocabulary)
     weighting = hybrid.get("weighting", "tfidf")
     try:
         with np.load(path / "ngram.npz", allow_pickle=False) as arrays:
@@ -351,6 +363,12 @@ def _load_ngram_path(path, hybrid, num_classes):
                         f"({num_classes},) for {len(vocabulary)} n-grams and {num_classes} classes, got "
                         f"{idf.shape}, {kernel.shape}{f', {norms.shape}' if norms is not None else ''} and "
                         f"{bias.shape}")
+    for name, array in (("idf", idf), ("kernel", kernel), ("bias", bias), ("norms", norms)):
+        # Why: NaN or text weights load without an error and every prediction is NaN.
+        if array is not None and (array.dtype.kind not in "fiu" or not np.isfinite(array).all()):
+            raise DataError(f"{path / 'ngram.npz'}: {name!r} holds " + (
+                f"{array.dtype} values" if array.dtype.kind not in "fiu" else "NaN or infinite values")
+                + "; expected the finite float weights zoo wrote")
     layer = NgramLinear.from_arrays(vocabulary, idf, kernel, bias, norms=norms, ngrams=hybrid["ngrams"],
                                     standardize=hybrid.get("standardize"),
                                     bigram_weight=hybrid.get("bigram_weight"),  # (absent before 0.3's)
@@ -367,7 +385,20 @@ def _plain(value):
 
 
 def _label_value(value):
-    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+    """A class name as fit takes it (:data:`zoo.data.inputs.LABEL_TYPES`): a str, an int, a finite float or a bool
+    (JSON keeps each as it was)."""
+    return isinstance(value, (str, int)) or (isinstance(value, float) and math.isfinite(value))
+
+
+def _check_words(file, words):
+    """A vocabulary file: a non-empty JSON list of distinct strings (Keras would refuse a repeated word with its
+    own traceback, naming no file)."""
+    if not words or not all(isinstance(w, str) for w in words):
+        raise DataError(f"{file}: expected a non-empty JSON list of strings")
+    if len(set(words)) != len(words):
+        seen = set()
+        twice = next(w for w in words if w in seen or seen.add(w))
+        raise DataError(f"{file}: the word {_shown(twice)} appears more than once; expected distinct words")
 
 
 def _number(value, low, high):

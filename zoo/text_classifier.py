@@ -21,6 +21,7 @@ Example:
 ['accuracy', 'baseline', 'calibration']
 """
 
+import copy
 import dataclasses
 import functools
 import os
@@ -39,7 +40,11 @@ from zoo.config import STRATEGIES, ClassifierConfig, init_kind, resolve_init_def
 from zoo.data.inputs import (
     baseline_pair,
     check_batch_size,
+    check_count,
+    check_fixed_blend,
+    check_flag,
     check_min_confidence,
+    check_rate,
     check_texts,
     encode_given,
 )
@@ -133,11 +138,31 @@ class TextClassifier:
 
     def set_params(self, **params):
         """Changes constructor arguments (checked as in the constructor); returns ``self``."""
-        merged = {**self.get_params(), **params}
-        baseline_data = self._baseline_data
-        self.__init__(**merged)
-        self._baseline_data = baseline_data
+        # Checked on a new instance first: a bad value leaves this one as it was (re-running __init__ on self reset
+        # the strategy object before the check refused the value).
+        fresh = type(self)(**{**self.get_params(), **params})
+        self._config, self._strategy_object = fresh._config, fresh._strategy_object
         return self
+
+    def __sklearn_clone__(self):
+        """scikit-learn's ``clone`` (``GridSearchCV``, ``cross_val_score``): the same arguments, unfitted. A
+        ``tf.distribute.Strategy`` argument is shared, not deep-copied as scikit-learn copies arguments: TensorFlow's
+        strategies do not copy (the default one: "Should only create a single instance")."""
+        return type(self)(**self.get_params())
+
+    def __deepcopy__(self, memo):
+        if self._strategy_object is not None:  # (shared, as in __sklearn_clone__)
+            memo[id(self._strategy_object)] = self._strategy_object
+        twin = type(self).__new__(type(self))
+        twin.__setstate__(copy.deepcopy(self.__getstate__(), memo))
+        return twin
+
+    def __reduce_ex__(self, protocol):
+        if self._strategy_object is not None:  # (TensorFlow's own error: "cannot pickle 'weakref.ReferenceType'")
+            raise ConfigError("strategy", "a TextClassifier given a tf.distribute.Strategy object does not pickle "
+                                          "(TensorFlow's strategies do not); pass `strategy` by name "
+                                          f"({', '.join(map(repr, STRATEGIES))}) to pickle it")
+        return super().__reduce_ex__(protocol)
 
     def __sklearn_tags__(self):
         """What scikit-learn (1.6+) asks of an estimator before ``cross_val_score``, ``GridSearchCV`` or
@@ -218,14 +243,17 @@ class TextClassifier:
             ConfigError, DataError, VectorsError, PretrainedError: one line
             naming the setting, file or problem.
         """
+        fixed_blend = check_fixed_blend(fixed_blend)
         if init_kind(self._config.init) == "auto":
             return self._fit_auto(texts, labels, validation_data, classes, lm_texts, unlabelled_texts)
         settings = resolve_init_defaults(self._config)
         multi = settings.multi_label
         steps = FitSteps.prepare(settings, self._strategy_object, texts, labels, validation_data, classes=classes,
                                  unlabelled_texts=unlabelled_texts, fixed_blend=fixed_blend)
-        self._baseline_data = steps.baseline_data
         trained = self._procedure(steps, lm_texts, "train")()  # each way to start is a module (zoo.training.from_*)
+        # (only now: a refit that fails or is interrupted while training leaves the fitted classifier as it was, not
+        # its model with the new texts as the baseline's)
+        self._baseline_data = steps.baseline_data
         self.ngram_, self.blend_weight_ = (None, 1.0) if not settings.hybrid else (
             steps.multi_label_ngram_path() if multi else steps.ngram_path())
         self.companions_ = []
@@ -233,6 +261,7 @@ class TextClassifier:
                                                                          trained.vectorizer)
         self.sequence_length_, self.history_, self.fit_record_ = trained.length, trained.history, trained.record
         self.calibration_ = identity_scaling(len(self.classes_)) if multi else 1.0
+        self.thresholds_ = None  # (as load() sets it; a refit of a multi-label classifier as single-label kept its own)
         if multi:  # a threshold per label, chosen on the validation split after the blend
             self.thresholds_, self.fit_record_.thresholds = label_thresholds(self, steps.valid_texts, steps.valid_y)
         self.fit_record_.calibration = self._calibrate(steps.valid_texts, steps.valid_y, "the validation split")
@@ -257,6 +286,8 @@ class TextClassifier:
         """The learning-rate range test (:mod:`zoo.training.lr_find`) on the model ``fit`` would start from,
         prepared the same way (the same arguments); returns a :class:`~zoo.training.lr_find.RangeTest`
         (``suggested``, the curve, ``plot(path)``). Fits nothing: the classifier is left as it was."""
+        start_lr, end_lr = check_rate("start_lr", start_lr), check_rate("end_lr", end_lr)
+        steps = check_count("steps", steps)
         settings = resolve_init_defaults(self._config)
         if init_kind(settings.init) == "auto":
             raise ConfigError("init", "lr_find tests one way to start; init auto compares several: pass the "
@@ -297,7 +328,7 @@ class TextClassifier:
                                        validation_data, classes=classes, lm_texts=lm_texts,
                                        unlabelled_texts=unlabelled_texts)
         for name in ("settings_", "classes_", "model_", "vectorizer_", "sequence_length_", "history_", "ngram_",
-                     "blend_weight_", "companions_", "calibration_", "_baseline_data"):
+                     "blend_weight_", "companions_", "calibration_", "thresholds_", "_baseline_data"):
             setattr(self, name, getattr(chosen, name))
         self.fit_record_ = dataclasses.replace(chosen.fit_record_, procedure="auto",
                                                train_seconds=round(time.time() - start, 1), auto=record)
@@ -353,7 +384,7 @@ class TextClassifier:
         blend weight (:mod:`zoo.evaluation.explanations`). Returns an ``Explanation`` per text (``tokens``,
         ``contributions``, ``top(k)``)."""
         self._check_fitted()
-        return explanations.explain(self, check_texts("texts", texts), labels, steps=steps)
+        return explanations.explain(self, check_texts("texts", texts), labels, steps=check_count("steps", steps))
 
     def predict(self, texts, batch_size=128, min_confidence=None):
         """The most probable label of each text (values of ``classes_``); with ``multi_label``, the list of
@@ -407,6 +438,7 @@ class TextClassifier:
         """
         self._check_fitted()
         texts = check_texts("texts", texts)
+        explain_errors = check_flag("explain_errors", explain_errors)
         multi = self.settings_.multi_label
         if not texts:  # (scikit-learn's metrics would fail on none, a multi-label task's with their own error)
             raise DataError("texts: no texts to evaluate on")
@@ -432,7 +464,7 @@ class TextClassifier:
                 only its own folders), or the disk is full.
         """
         self._check_fitted()
-        return write_classifier(self, path_argument(path), overwrite=overwrite)
+        return write_classifier(self, path_argument(path), overwrite=check_flag("overwrite", overwrite))
 
     def saved_params(self):
         """The constructor arguments as :meth:`save` records them (a strategy object by its name)."""
@@ -465,6 +497,7 @@ class TextClassifier:
         """
         self._check_fitted()
         path_argument(path)
+        overwrite, fixed_length = check_flag("overwrite", overwrite), check_flag("fixed_length", fixed_length)
         export_text_classifier(self.keras_model(fixed_length), [str(c) for c in self.classes_], os.fspath(path),
                                overwrite=overwrite, thresholds=self.thresholds_ if self.settings_.multi_label else None)
         return path

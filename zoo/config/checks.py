@@ -26,6 +26,10 @@ class Check:
     optional = False
 
     def __call__(self, name, value):
+        if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+            # A NumPy scalar (a GridSearchCV grid of np.arange, a DataFrame cell) as the Python value it holds:
+            # kept as given, json.dumps wrote np.int64(0) as the string "0", which loading then refused.
+            value = value.item()
         if value is None and self.optional:
             return None
         return self.check(name, value)

@@ -92,12 +92,20 @@ def check_labels(what, labels, size=None):
     except TypeError:
         raise DataError(f"{what}: expected a list of labels, got {type(labels).__name__}") from None
     for i, value in enumerate(labels):
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            raise DataError(f"{what}: item {i} is {'None' if value is None else 'NaN'}; every text needs a label "
-                            "(drop the unlabelled ones, or pass them as unlabelled_texts)")
+        missing = _missing(value)
+        if missing:
+            raise DataError(f"{what}: item {i} is {missing}; every text needs a label (drop the unlabelled ones, or "
+                            "pass them as unlabelled_texts)")
         if isinstance(value, (list, tuple, set, dict, np.ndarray)):
             raise DataError(f"{what}: item {i} is of type {type(value).__name__}; several labels per text need "
                             "multi_label=True")
+        if not isinstance(value, LABEL_TYPES):
+            # Why: classifier.json keeps the classes as JSON, which has no dates, Decimals or bytes: such a class
+            # was saved as its str() and loaded back as another label, or not loaded at all.
+            raise DataError(f"{what}: item {i} is of type {type(value).__name__} ({_shown(value)}); expected a "
+                            "label that is a str, int, float or bool")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise DataError(f"{what}: item {i} is {value}; expected a finite number or a string label")
         if isinstance(value, int) and not isinstance(value, bool) and _too_long(value):
             raise DataError(f"{what}: item {i} is an integer of more than {_MAX_DIGITS} digits; give such labels "
                             "as strings")
@@ -106,9 +114,40 @@ def check_labels(what, labels, size=None):
         if isinstance(value, str) and len(value) > _MAX_LABEL_CHARS:
             raise DataError(f"{what}: item {i} is a label of {len(value):,} characters ({_shown(value)}); expected "
                             f"at most {_MAX_LABEL_CHARS:,} (a text in the label column?)")
+    _check_no_bool_numbers(what, labels)
     if size is not None and len(labels) != size:
         raise DataError(f"{what}: {len(labels)} labels for {size} texts; expected one label per text")
     return labels
+
+
+LABEL_TYPES = (str, int, float)  # (bool is an int): what classifier.json keeps as it was given
+
+
+def _missing(value):
+    """How a missing label reads (``None``, ``NaN``, pandas' ``<NA>`` or ``NaT``), or None for a present one.
+    pandas is not imported: its missing values are known by their type's name (a nullable column gives pd.NA)."""
+    if value is None:
+        return "None"
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return "missing (pandas' " + str(value) + ")"
+    return None
+
+
+def _check_no_bool_numbers(what, labels, names=None):
+    """Refuses bools among numbers: Python's ``True == 1`` (and ``hash(True) == hash(1)``) would make them one
+    class, the first spelling its name, and ``[1, True]`` would read as a single class. ``names[i]``: how label
+    ``i`` is named (default ``item i is``)."""
+    first_bool = next((i for i, v in enumerate(labels) if isinstance(v, bool)), None)
+    if first_bool is None:
+        return
+    number = next((i for i, v in enumerate(labels) if isinstance(v, (int, float)) and not isinstance(v, bool)), None)
+    if number is not None:
+        name = (lambda i: names[i]) if names else (lambda i: f"item {i} is")
+        raise DataError(f"{what}: {name(first_bool)} {labels[first_bool]!r}, a bool, and {name(number)} the number "
+                        f"{labels[number]!r}; Python counts True as 1, so they would be one class; expected labels of "
+                        "one type")
 
 
 _MAX_DIGITS = 4000  # Python converts integers of more digits to text only after sys.set_int_max_str_digits
@@ -181,21 +220,30 @@ def _distinct_names(what, classes):
     spaces (``"pos "`` and ``"pos"``: a CSV file's cells are stripped, so the command line would read them as one
     class): reports, the export's label strings and the saved classifier name a class by its text. Two that differ
     only in case (``"Pos"``, ``"pos"``) stay two classes, with a warning."""
+    clash = name_clash(classes)
+    if clash:
+        raise DataError(f"{what}: {clash}")
+    warn_label_twins(what, classes)
+    return classes
+
+
+def name_clash(classes):
+    """What makes two of ``classes`` one name (see :func:`_distinct_names`), or None. A saved classifier's
+    ``classes`` are checked with it too when it is loaded (:mod:`zoo.classifier_files`)."""
     named, stripped = {}, {}
     for value in classes:
         other = named.setdefault(str(value), value)
         if other is not value:
             first, second = sorted((other, value), key=lambda v: type(v).__name__)  # (a set's order varies)
-            raise DataError(f"{what}: {_shown(first)} and {_shown(second)} are different labels that read the "
-                            "same; expected labels of one type (all strings or all numbers)")
+            return (f"{_shown(first)} and {_shown(second)} are different labels that read the same; expected labels "
+                    "of one type (all strings or all numbers)")
         text = str(value).strip()
         other = stripped.setdefault(text, value)
         if other is not value:
             first, second = sorted((str(other), str(value)))
-            raise DataError(f"{what}: {_shown(first)} and {_shown(second)} differ only in surrounding spaces; "
-                            "expected one spelling per class")
-    warn_label_twins(what, classes)
-    return classes
+            return (f"{_shown(first)} and {_shown(second)} differ only in surrounding spaces; expected one spelling "
+                    "per class")
+    return None
 
 
 def encode_labels(what, labels, classes):
@@ -218,6 +266,13 @@ def check_label_lists(what, labels, size=None):
     if labels is None or isinstance(labels, (str, bytes)):
         raise DataError(f"{what}: expected a list of label lists, one per text, got "
                         + ("None" if labels is None else f"one {type(labels).__name__}"))
+    if isinstance(labels, np.ndarray) and labels.ndim == 2 and labels.dtype.kind in "biuf" and labels.size \
+            and np.isin(labels, (0, 1)).all():
+        # Why: a 0/1 matrix (scikit-learn's MultiLabelBinarizer) read row by row is label *names*: every text
+        # would get the classes 0 and 1, and the model would train without an error on nothing.
+        raise DataError(f"{what}: a 0/1 matrix of shape {labels.shape}, whose rows would be read as label names "
+                        "(0 and 1); expected a list of label lists ([['sports', 'news'], ...]), or "
+                        "zoo.data.labels.LabelIds(matrix, classes)")
     rows = list(labels)
     for i, row in enumerate(rows):
         if isinstance(row, (str, bytes)) or not isinstance(row, (list, tuple, set, frozenset, np.ndarray)):
@@ -225,7 +280,11 @@ def check_label_lists(what, labels, size=None):
                             "(multi_label=True)")
     if size is not None and len(rows) != size:
         raise DataError(f"{what}: {len(rows)} label lists for {size} texts; expected one list per text")
-    return [check_labels(f"{what}, item {i}", row) for i, row in enumerate(rows)]
+    rows = [check_labels(f"{what}, item {i}", row) for i, row in enumerate(rows)]
+    # (across the lists too: a bool in one list and a number in another would be one class)
+    _check_no_bool_numbers(what, [v for row in rows for v in row],
+                           [f"item {i} holds" for i, row in enumerate(rows) for _ in row])
+    return rows
 
 
 def encode_label_lists(what, label_lists, classes):
@@ -340,3 +399,48 @@ def check_min_confidence(value):
                               or not 0.0 <= value <= 1.0):
         raise ConfigError("min_confidence", f"`min_confidence` must be a number in [0, 1], got {value!r}")
 
+
+
+def check_flag(name, value):
+    """``value`` of a True/False argument (``overwrite``, ``fixed_length``): a str such as ``"no"`` is truthy, so
+    ``save(path, overwrite="no")`` would replace the saved classifier."""
+    if type(value).__module__ == "numpy" and getattr(value, "dtype", None) == np.bool_ and np.ndim(value) == 0:
+        value = bool(value)
+    if not isinstance(value, bool):
+        raise ConfigError(name, f"`{name}` must be True or False, got {type(value).__name__} {_shown(value)}")
+    return value
+
+
+def check_count(name, value, minimum=1):
+    """An integer argument >= ``minimum`` (``explain``'s ``steps``): ``int()`` would truncate 2.5 and take
+    ``"3"``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ConfigError(name, f"`{name}` must be an integer >= {minimum}, got {_shown(value)}")
+    return int(value)
+
+
+def check_fixed_blend(value):
+    """None, or ``fit``'s ``fixed_blend``: ``(temperature > 0, weight in [0, 1], bigram weight in [0, 1] or None,
+    weighting)`` (the weighting may be left out: TF-IDF), as init auto passes it."""
+    def number(v, low, high):
+        return (isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool)
+                and math.isfinite(v) and low <= v <= high)
+
+    if value is None:
+        return None
+    ok = (isinstance(value, (tuple, list)) and len(value) in (3, 4) and number(value[0], 1e-12, math.inf)
+          and number(value[1], 0.0, 1.0) and (value[2] is None or number(value[2], 0.0, 1.0))
+          and (len(value) == 3 or value[3] in ("tfidf", "nb")))
+    if not ok:
+        raise ConfigError("fixed_blend", "`fixed_blend` must be None or (temperature > 0, weight in [0, 1], bigram "
+                                         f"weight in [0, 1] or None, 'tfidf' or 'nb'), got {_shown(value)}")
+    return tuple(value)
+
+
+def check_rate(name, value):
+    """A finite number > 0 (``lr_find``'s ``start_lr`` and ``end_lr``), checked before anything is built: a str
+    or NaN failed only once the model was ready, as a TypeError or a message about the other rate."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value) or value <= 0:
+        raise ConfigError(name, f"`{name}` must be a finite number > 0, got {_shown(value)}")
+    return float(value)

@@ -110,8 +110,14 @@ class NgramLinear(keras.layers.Layer):
                 for name, w in own.items() if w is not None}
 
     def _counts(self, texts):
-        counts = self.vectorizer(texts)
-        return tf.sparse.retain(counts, counts.indices[:, 1] > 0)  # drop the OOV column
+        # One empty text is counted after the batch and its row dropped: TensorFlow's RaggedCountSparseOutput
+        # refuses a batch of no texts ("Must provide at least 2 elements for the splits argument"), which a client
+        # of the exported SavedModel may send.
+        batch = tf.shape(texts, tf.int64)[0]
+        padded = tf.concat([texts, tf.fill(tf.concat([[1], tf.shape(texts)[1:]], 0), "")], 0)
+        counts = self.vectorizer(padded)
+        kept = tf.sparse.retain(counts, (counts.indices[:, 1] > 0) & (counts.indices[:, 0] < batch))  # (no OOV column)
+        return tf.SparseTensor(kept.indices, kept.values, tf.stack([batch, kept.dense_shape[1]]))
 
     def features(self, texts):
         """The rows the kernel weighs, a ``tf.SparseTensor`` (batch, features): L2-normalised sublinear TF-IDF,

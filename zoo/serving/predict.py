@@ -12,8 +12,11 @@ import os
 import numpy as np
 
 from zoo.errors import DataError
-from zoo.files import recover
+from zoo.files import path_argument, recover
+from zoo.lazy import lazy_module
 from zoo.log import logger
+
+inputs = lazy_module("zoo.data.inputs")  # (scikit-learn, through zoo.data: only once texts are classified)
 
 
 def load(export_dir):
@@ -26,6 +29,7 @@ def load(export_dir):
     """
     import tensorflow as tf
 
+    export_dir = os.fspath(path_argument(export_dir, "export_dir"))  # (None: os.path's TypeError otherwise)
     recover(export_dir)
     if not os.path.exists(export_dir):
         raise DataError(f"{export_dir}: no such directory (expected the export/ directory of a run)")
@@ -47,7 +51,12 @@ def classify(serve, texts, known=False):
     from an export made before zoo 0.4 served that count)."""
     import tensorflow as tf
 
-    out = serve(texts=tf.constant(list(texts), dtype=tf.string))
+    # Checked as TextClassifier.predict checks them: a single string would be classified letter by letter, and
+    # None, a number or a lone surrogate would be TensorFlow's own traceback.
+    texts = inputs.check_texts("texts", texts)
+    if not texts:
+        return []
+    out = serve(texts=tf.constant(texts, dtype=tf.string))
     if "num_labels" in out:  # multi-label
         labels = ["|".join(x.decode("utf-8") for x in row[:n])
                   for row, n in zip(out["labels"].numpy(), out["num_labels"].numpy())]
@@ -71,6 +80,7 @@ def warn_unknown_texts(known, what="texts", name=lambda i: f"item {i}"):
 
 def batches(texts, size):
     """``texts`` (any iterable) in lists of at most ``size``, so memory stays bounded on long inputs."""
+    size = inputs.check_batch_size(size)  # (0 made one batch of everything)
     batch = []
     for text in texts:
         batch.append(text)

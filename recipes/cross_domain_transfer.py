@@ -31,14 +31,13 @@ with ``--overwrite``. As zoo's commands, every problem is one line and its exit
 code (2 a flag, 3 what is read, 4 what is written; Ctrl-C 130, SIGTERM 143).
 """
 
-import argparse
 import dataclasses
 import logging
 import os
 import sys
 import tempfile
 
-from zoo.cli.flags import EXIT_INPUT, fail, one_line_errors
+from zoo.cli.flags import EXIT_INPUT, ArgumentParser, fail, one_line_errors
 from zoo.config import ClassifierConfig
 from zoo.config.checks import Integer
 from zoo.errors import ExportError
@@ -51,7 +50,7 @@ RESULTS = ("transfer.md", "transfer.json")
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="recipes/cross_domain_transfer.py", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="recipes/cross_domain_transfer.py", description=__doc__.split("\n")[0])
     p.add_argument("--source", default="runs/newsgroups", help="a run directory of a zoo classifier (the main job's)")
     p.add_argument("--target", default="sms_spam", help="the built-in dataset of the new task")
     p.add_argument("--labels", type=int, default=500, help="labelled target texts (a seeded, stratified subset)")
@@ -59,7 +58,7 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output-dir", default="runs/transfer")
     p.add_argument("--overwrite", action="store_true", help="replace a finished result in --output-dir")
-    args = p.parse_args(argv)  # (argparse's own usage errors: its usage block and exit 2, as `zoo train`'s)
+    args = p.parse_args(argv)  # (a usage error: one line and exit 2, as `zoo train`'s)
     # The settings, checked as zoo's are (one line, exit 2) and before anything is loaded.
     if args.labels < 20:
         fail(f"--labels must be an integer >= 20, got {args.labels}")

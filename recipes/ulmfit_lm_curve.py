@@ -15,11 +15,10 @@ value is one line and exit code 2, and every other zoo error one line and its
 own code (Ctrl-C: 130, SIGTERM: 143).
 """
 
-import argparse
 import os
 import time
 
-from zoo.cli.flags import one_line_errors
+from zoo.cli.flags import ArgumentParser, one_line_errors
 from zoo.config import ClassifierConfig, DataConfig, resolve_init_defaults
 from zoo.errors import ExportError
 
@@ -52,12 +51,12 @@ def dev_probe(lm, vectorizer, texts, labels, subsets, dev, settings):
 
 def main(argv=None):
     defaults = ClassifierConfig()
-    p = argparse.ArgumentParser(prog="recipes/ulmfit_lm_curve.py", description=__doc__.split("\n\n")[0])
+    p = ArgumentParser(prog="recipes/ulmfit_lm_curve.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--lm-epochs", type=int, default=defaults.lm_epochs)
     p.add_argument("--lm-batch-size", type=int, default=defaults.lm_batch_size)
     p.add_argument("--lm-learning-rate", type=float, default=defaults.lm_learning_rate)
     p.add_argument("--lm-cache-dir", default="runs/ulmfit_study/lm")
-    args = p.parse_args(argv)  # (argparse's own usage errors: its usage block and exit 2, as `zoo train`'s)
+    args = p.parse_args(argv)  # (a usage error: one line and exit 2, as `zoo train`'s)
     with one_line_errors():
         # ClassifierConfig checks the values as zoo's settings are (NaN and infinity refused too), before the minutes
         # of data loading: a bad one is one line naming its flag, exit 2.

@@ -32,7 +32,6 @@ code (a folder the study made for it and left empty is removed); Ctrl-C or
 SIGTERM ends the row and the study with one line and 130 or 143.
 """
 
-import argparse
 import contextlib
 import json
 import os
@@ -43,7 +42,7 @@ import sys
 import time
 
 from zoo import interrupts
-from zoo.cli.flags import fail, one_line_errors
+from zoo.cli.flags import ArgumentParser, fail, one_line_errors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -181,7 +180,7 @@ def main(argv=None):
 
 
 def _main(argv):
-    p = argparse.ArgumentParser(prog="recipes/ulmfit_study.py", description=__doc__.split("\n\n")[0])
+    p = ArgumentParser(prog="recipes/ulmfit_study.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--output-dir", default="runs/ulmfit_study")
     p.add_argument("--results-dir", default="docs/results/ulmfit")
     p.add_argument("--seed", type=int, default=0)

@@ -202,9 +202,16 @@ def make_owned_directory(path, kind):
     path = os.fspath(path)
     check_replaceable(path, (kind,))
     created = not os.path.exists(path)
-    os.makedirs(path, exist_ok=True)
-    if marked_kind(path) != kind:  # new, or empty (an empty folder is anyone's to use)
-        write_marker(path, kind)
+    try:
+        os.makedirs(path, exist_ok=True)
+        if marked_kind(path) != kind:  # new, or empty (an empty folder is anyone's to use)
+            write_marker(path, kind)
+    except OSError as error:  # a name too long for the file system, a read-only place, a full disk
+        if created and os.path.isdir(path) and is_empty(path):
+            shutil.rmtree(path, ignore_errors=True)
+        if disk_full(error):
+            raise _disk_full_error(path, error) from None
+        raise ExportError(f"{path}: cannot make the folder ({error.strerror or error})") from None
     return created
 
 

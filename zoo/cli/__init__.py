@@ -45,7 +45,9 @@ def main(argv=None):
         print(f"zoo {__version__}")
         return 0
     if argv[0] not in COMMANDS:
-        print(f"{usage()}\n\nerror: unknown command {argv[0]!r}", file=sys.stderr)
+        # One line, as every other usage error (the command list is in `zoo --help`).
+        print(f"error: unknown command {argv[0]!r}; expected one of {', '.join(COMMANDS)} (`zoo --help` says what "
+              "each does)", file=sys.stderr)
         return 2
     _quiet_expected_warnings()
     with cli_flags.one_line_errors():  # (each command has its own too; this one also covers the imports)

@@ -9,15 +9,16 @@ label, its probability and the tokens that counted most for it: integrated
 gradients through the recurrent path plus the n-gram path's exact linear
 terms, each times its blend weight (``docs/trust.md``). ``--label`` explains
 another class instead; ``--json`` prints one JSON object per text, every token.
+In the plain output a text's backslashes, tabs and line breaks are escaped as
+``zoo predict`` writes them, so each text keeps its two lines.
 Loading a classifier runs its Keras model: explain only runs you trust.
 """
 
-import argparse
 import json
 import os
 
-from zoo.cli.flags import fail, one_line_errors
-from zoo.cli.predict import stdin_lines
+from zoo.cli.flags import ArgumentParser, fail, one_line_errors
+from zoo.cli.predict import stdin_lines, tsv_field
 from zoo.lazy import lazy_module
 from zoo.log import start_tensorflow
 
@@ -25,7 +26,7 @@ text_classifier = lazy_module("zoo.text_classifier")  # (TensorFlow: imported on
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="zoo explain", description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(prog="zoo explain", description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", help="a run folder of zoo train (or a saved TextClassifier)")
     parser.add_argument("texts", nargs="*", help="texts to explain (default: one per line on stdin)")
     parser.add_argument("--top", type=int, default=10, help="tokens shown per text (default: 10)")
@@ -56,4 +57,5 @@ def main(argv=None):
                 print(json.dumps(e.to_dict(), ensure_ascii=False, default=str))
                 continue
             shown = ", ".join(f"{token} {value:+.3f}" for token, value in e.top(args.top))
-            print(f"{e.label}\t{e.probability:.4f}\t{e.text}\n\t{shown}")
+            # (the text escaped as zoo predict writes it: a line break in it would pass for the next text's line)
+            print(f"{e.label}\t{e.probability:.4f}\t{tsv_field(e.text)}\n\t{shown}")

@@ -68,6 +68,15 @@ GIVES_WAY = {"dataset": ("train", "test", "valid")}
 FLAG_ONLY = ("allow_pickle",)
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose usage errors (a missing value, an unknown flag, a bad choice) are one line,
+    ``error: ...``, and exit code 2, as every other bad setting is: argparse's own prints the whole usage block
+    (some 60 lines for ``zoo train``) and ``PROG: error: ...``, and a script reading stderr takes its first line."""
+
+    def error(self, message):
+        fail(f"{message} (`{self.prog} --help` lists the flags)" if self.prog else message)
+
+
 class SettingsParser:
     """An ``argparse`` parser for the fields of several config dataclasses.
 
@@ -103,8 +112,8 @@ class SettingsParser:
         return "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
     def build(self, defaults):
-        parser = argparse.ArgumentParser(prog=self.prog, description=self.description, epilog=self.epilog,
-                                         formatter_class=argparse.RawDescriptionHelpFormatter)
+        parser = ArgumentParser(prog=self.prog, description=self.description, epilog=self.epilog,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
         for name, kwargs in self.positionals:
             parser.add_argument(name, **kwargs)
         parser.add_argument("--config", metavar="FILE",
@@ -133,9 +142,11 @@ class SettingsParser:
         Raises:
             SystemExit: a usage error (argparse's) or a bad setting (``error: ...`` on one line); exit code 2.
         """
-        pre = argparse.ArgumentParser(add_help=False)
+        pre = ArgumentParser(prog=self.prog, add_help=False)
         pre.add_argument("--config")
         known, _ = pre.parse_known_args(argv)
+        if known.config == "":  # (`if known.config` below would read no file, silently)
+            fail("--config must be the path of a JSON file of settings, got ''")
         layered = dict(self.defaults)
         if known.config:
             try:
@@ -228,9 +239,26 @@ def one_line_errors():
                               "removed (free some space and rerun)"))
 
 
+# What a message quotes from the user (a path, a CSV header's column name, a label, a class folder's name) may hold
+# a line break or a terminal control character; written as is, the one line would be two, or drive the terminal.
+# Python's str.splitlines() also breaks at U+0085, U+2028 and U+2029 (and \v, \f, \x1c-\x1e, among the C0 codes).
+_ONE_LINE = str.maketrans({**{c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)},
+                           "\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0",
+                           "\x85": "\\x85", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def one_line(message):
+    r"""``message`` with every character that would break its line, or drive a terminal, escaped.
+
+    >>> print(one_line("train.csv: no column 'text' (columns: te\nxt, label)"))
+    train.csv: no column 'text' (columns: te\nxt, label)
+    """
+    return str(message).translate(_ONE_LINE)
+
+
 def fail(message, code=EXIT_USAGE):
-    """Ends the command with ``error: message`` on one line of stderr."""
-    print(f"error: {message}", file=sys.stderr, flush=True)
+    """Ends the command with ``error: message`` on one line of stderr (:func:`one_line`)."""
+    print(f"error: {one_line(message)}", file=sys.stderr, flush=True)
     raise SystemExit(code)
 
 

@@ -11,10 +11,9 @@ With ``--min-confidence P`` a single-label export abstains: a text whose top
 probability is below P gets an empty label (``TextClassifier.predict``'s None).
 """
 
-import argparse
 import sys
 
-from zoo.cli.flags import fail, one_line_errors
+from zoo.cli.flags import ArgumentParser, fail, one_line_errors
 from zoo.errors import DataError
 from zoo.lazy import lazy_module
 from zoo.log import start_tensorflow
@@ -48,7 +47,7 @@ def stdin_lines():
 
 def main(argv=None):
 
-    parser = argparse.ArgumentParser(prog="zoo predict", description=__doc__.split("\n\n")[0])
+    parser = ArgumentParser(prog="zoo predict", description=__doc__.split("\n\n")[0])
     parser.add_argument("export_dir", help="the export/ directory of a run")
     parser.add_argument("texts", nargs="*", help="texts to classify (default: one per line on stdin)")
     # 64: with the main job's model (BiLSTM 96, 328 tokens), 50,000 lines from stdin peak at 786 MiB RSS and take

@@ -32,12 +32,11 @@ from zoo.config import (
     init_kind,
     resolve_init_defaults,
 )
-from zoo.errors import ConfigError, ExportError, Interrupted, ZooError
+from zoo.errors import ConfigError, ExportError, Interrupted
 from zoo.files import (
     DirectoryLock,
     atomic_directory,
     check_replaceable,
-    disk_full,
     make_owned_directory,
     remove_owned,
     write_json,
@@ -97,12 +96,26 @@ def check_output_dir(path, overwrite):
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing):
         raise ExportError(f"`output_dir` {path}: {existing} is a file, not a directory")
+    check_name_lengths("output_dir", path)
     try:  # a probe file, removed at once: os.access says yes to root even on a read-only file system
         fd, probe = tempfile.mkstemp(prefix=".zoo-write-test-", dir=existing)
         os.close(fd)
         os.unlink(probe)
     except OSError as error:
         raise ExportError(f"`output_dir` {path}: cannot write in {existing} ({error.strerror})") from None
+
+
+def check_name_lengths(name, path):
+    """Refuses a folder ``path`` (setting ``name``) with a name longer than its file system allows: found here, in
+    one line, not as OSError's traceback (or TensorFlow's, for the logs) once the training ran."""
+    existing = os.path.abspath(path)
+    while not os.path.isdir(existing):
+        existing = os.path.dirname(existing)
+    limit = os.pathconf(existing, "PC_NAME_MAX")
+    longest = max(os.path.abspath(path).split(os.sep), key=lambda part: len(os.fsencode(part)))
+    if len(os.fsencode(longest)) > limit:
+        raise ExportError(f"`{name}` {path}: the name {longest[:40]}... is {len(os.fsencode(longest))} bytes long, "
+                          f"more than the {limit} the file system allows")
 
 
 def check_other_dirs(settings, output_dir):
@@ -112,6 +125,8 @@ def check_other_dirs(settings, output_dir):
         path = getattr(settings, name)
         if path and os.path.exists(path) and not os.path.isdir(path):
             raise ExportError(f"`{name}` {path}: is a file, not a directory")
+        if path:
+            check_name_lengths(name, path)
     if settings.backup_dir:
         if os.path.realpath(settings.backup_dir) == os.path.realpath(output_dir):
             raise ExportError(f"`backup_dir` {settings.backup_dir}: is the output folder too; give the backup a "
@@ -180,12 +195,16 @@ def run(data, output, settings, recipe="zoo train"):
     try:
         with backups.removed_when_written():  # (Ctrl-C while the run is evaluated or written resumes from it)
             return _run(data, output, settings, recipe, strategy, chief, resolved)
-    except Exception as error:
-        if folder is not None and (isinstance(error, ZooError) or disk_full(error)):
+    except Exception:
+        # Any failure, a zoo error or not (a disk full, a fault of zoo's own: its traceback is the report), leaves
+        # no half-made run folder: this run made it, and nothing finished got into it.
+        if folder is not None:
             folder.discard()
         raise
     except KeyboardInterrupt as stop:
         word, code = interrupts.describe(stop)
+        if folder is not None and not settings.backup_dir:
+            folder.discard()  # "nothing was saved": nor is a run folder of a marker, a lock and empty logs left
         raise Interrupted(f"{word}; " + (
             f"rerun the same command to resume from the backup in {settings.backup_dir}" if settings.backup_dir else
             "nothing was saved (pass `backup_dir` to make a run resumable)"), code) from None

@@ -340,9 +340,28 @@ def load_for_training(data, *, validation_split=0.1, seed=0, multi_label=False):
                                         f"{len(dataset.train_texts)} examples"
                                         + (f" after `dev` {data.dev}" if data.dev is not None else ""))
         # Few labels: no validation split either; ULMFiT's schedule is fixed, so nothing is tuned on test.
-        return resplit(dataset, seed=seed, max_train_examples=data.labels), train_texts
-    return resplit(dataset, validation_split=validation_split, seed=seed,
-                   max_train_examples=data.max_train_examples), train_texts
+        return _two_classes_left(resplit(dataset, seed=seed, max_train_examples=data.labels), "labels",
+                                 data.labels), train_texts
+    dataset = resplit(dataset, validation_split=validation_split, seed=seed,
+                      max_train_examples=data.max_train_examples)
+    if data.max_train_examples is not None:
+        return _two_classes_left(dataset, "max_train_examples", data.max_train_examples), train_texts
+    return _two_classes_left(dataset, "dev" if data.dev is not None else "validation_split",
+                             data.dev if data.dev is not None else validation_split), train_texts
+
+
+def _two_classes_left(dataset, setting, value):
+    """``dataset``, or one ConfigError naming the budget (``setting``) that left its train split with fewer than
+    two classes: the classifier and the baseline (scikit-learn's "needs samples of at least 2 classes", a
+    traceback) cannot train on one."""
+    if dataset.multi_label or len(dataset.train_labels) == 0:
+        return dataset
+    kept = [dataset.class_names[i] for i in np.unique(dataset.train_labels)]
+    if len(kept) >= 2:
+        return dataset
+    raise ConfigError(setting, f"`{setting}` {value}: the train split keeps {len(dataset.train_labels)} "
+                               f"example(s), all of the class {kept[0]!r}; expected at least 2 classes to train on "
+                               "(keep more train examples)")
 
 
 def _check_split_args(validation_split, max_train_examples):

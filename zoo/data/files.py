@@ -18,7 +18,9 @@ import csv
 import decimal
 import json
 import math
+import os
 import re
+import stat
 import sys
 from pathlib import Path
 
@@ -43,7 +45,7 @@ def read_labelled_file(path, *, text_column="text", label_column="label", label_
       cannot occur inside a field; quote characters are kept as text).
     * ``.jsonl`` / ``.ndjson``: one JSON object per line; blank lines skipped.
     * a directory: one sub-folder per class holding ``.txt`` files (the
-      aclImdb layout); a sub-folder named ``unsup`` is skipped.
+      aclImdb layout); a sub-folder named ``unsup`` is skipped, and so are hidden files and folders.
 
     Files must be UTF-8 (a byte-order mark is allowed).
 
@@ -90,6 +92,10 @@ def read_labelled_file(path, *, text_column="text", label_column="label", label_
     if text_column == label_column and not path.is_dir():
         raise DataError(f"{path}: text_column and label_column both name {text_column!r}; expected two "
                         f"different columns")
+    kind = _special_kind(path.stat().st_mode)
+    if kind and not stat.S_ISFIFO(path.stat().st_mode):  # (a pipe streams a file, and is read once)
+        raise DataError(f"{path}: is {kind}, not a file of labelled texts; expected a .csv, .tsv or .jsonl file "
+                        "or a folder of class folders")
     labels = _Labels(label_column, label_separator, multi_label)
     if path.is_dir():
         texts, names = _read_class_folders(path)
@@ -149,6 +155,9 @@ def _read_delimited(path, suffix, text_column, label_column, labels_of):
         if len(row) != len(header):
             raise DataError(f"{path}:{line}: expected {len(header)} fields, got {len(row)}"
                             f"{_field_count_hint(tsv, line, end)}")
+        if [cell.strip().lstrip("\ufeff") for cell in row] == header:  # (read on, it trains a class named `label`)
+            raise DataError(f"{path}:{line}: the header row again ({', '.join(header)}): files joined with their "
+                            "headers (cat a.csv b.csv)? expected one header row, then one row per example")
         texts.append(row[text_at])
         labels.append(labels_of.cell(row[label_at], path, line))
     if not texts:
@@ -221,7 +230,7 @@ def _read_json_lines(path, text_column, label_column, labels_of):
         if not content.strip():
             continue
         try:
-            record = json.loads(content, parse_int=_json_int)
+            record = json.loads(content, parse_int=_json_int, object_pairs_hook=_JSONObject)
         except json.JSONDecodeError as e:
             raise DataError(f"{path}:{line}: invalid JSON ({e.msg} at column {e.colno}); "
                             f"expected one JSON object per line") from None
@@ -230,6 +239,10 @@ def _read_json_lines(path, text_column, label_column, labels_of):
                             "its label a string or number") from None
         if not isinstance(record, dict):
             raise DataError(f"{path}:{line}: expected a JSON object, got {_JSON_TYPES.get(type(record))}")
+        for field in (text_column, label_column):
+            if record.keys_read.count(field) > 1:
+                raise DataError(f"{path}:{line}: field {field!r} appears {record.keys_read.count(field)} times in "
+                                "the object; expected it once (a JSON reader keeps one of them, and which one differs)")
         for field in (text_column, label_column):
             if field not in record:
                 raise DataError(f"{path}:{line}: no field {field!r} (fields: {', '.join(record) or 'none'}); "
@@ -245,6 +258,18 @@ def _read_json_lines(path, text_column, label_column, labels_of):
     if not texts:
         raise DataError(f"{path}: no data rows (expected one JSON object per line)")
     return texts, labels
+
+
+class _JSONObject(dict):
+    """A JSON object that remembers its keys as written (``keys_read``), repeats included: Python's json keeps the
+    last of two "label" fields silently, other readers the first, so the label read is not what it seems."""
+
+    def __init__(self, pairs):
+        super().__init__(pairs)
+        self.keys_read = [key for key, _ in pairs]
+
+
+_JSON_TYPES[_JSONObject] = "object"
 
 
 def _json_int(digits):
@@ -327,12 +352,16 @@ def _read_class_folders(path):
         # notes would train a class named after it, and the report would count a class the test split lacks.
         logger.warning(f"{folder}: a folder zoo wrote (it holds {MARKER}), not a class: left out")
         folders.remove(folder)
+    for folder in folders:  # a class is named after its folder: the name is a label, and must be text
+        check_unicode(str(folder), [folder.name], lambda _: "the folder's name (a class name)")
     if not folders:
         raise DataError(f"{path}: no class sub-folders (expected one folder per class holding .txt files, "
                         f"e.g. {path / 'pos'}/*.txt and {path / 'neg'}/*.txt)")
     texts, labels = [], []
     for folder in folders:
-        files = sorted(folder.glob("*.txt"))
+        # Hidden files are left out as hidden folders are: macOS puts a binary "._NAME.txt" (AppleDouble) beside
+        # each file it copies to a foreign disk or zip, and an editor its ".NAME.txt.swp"-like files.
+        files = sorted(file for file in folder.glob("*.txt") if not file.name.startswith("."))
         if not files:
             logger.warning(f"{folder}: no .txt files: class {folder.name!r} is left out")
         for file in files:
@@ -346,6 +375,10 @@ def _read_class_folders(path):
 
 def _read_text_file(file):
     try:
+        kind = _special_kind(os.stat(file).st_mode)
+        if kind:  # a FIFO would block the run for ever, /dev/zero fill the memory: neither holds a text
+            raise DataError(f"{file}: is {kind}, not a regular file; expected a UTF-8 text file of the class "
+                            f"{file.parent.name!r}")
         raw = file.read_bytes()
     except OSError as error:  # a folder named *.txt, a link to nothing, no permission
         what = "a link to a missing file" if file.is_symlink() and not file.exists() else error.strerror
@@ -357,6 +390,13 @@ def _read_text_file(file):
         line_start = raw.rfind(b"\n", 0, e.start) + 1
         line = raw.count(b"\n", 0, e.start) + 1
         raise DataError(_not_utf8(file, line, raw[line_start:], e.start - line_start)) from None
+
+
+def _special_kind(mode):
+    """What a file of ``mode`` (``os.stat``'s, after links) is when it is neither a regular file nor a folder."""
+    kinds = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return next((what for test, what in kinds if test(mode)), None)
 
 
 # === Labels ===

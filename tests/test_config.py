@@ -73,6 +73,12 @@ def test_read_config_file(tmp_path):
     (tmp_path / "list.json").write_text("[1, 2]")
     with pytest.raises(ConfigError, match="list.json: expected a JSON object of settings, got list"):
         zc.read_config_file(tmp_path / "list.json")
+    (tmp_path / "twice.json").write_text('{"epochs": 3, "dropout": 0.2, "epochs": 30}')
+    with pytest.raises(ConfigError, match=r"twice.json: the setting 'epochs' is given twice \(3 and 30\); expected "
+                                          "each name once$"):
+        zc.read_config_file(tmp_path / "twice.json")
+    with pytest.raises(ConfigError, match=r"^`space`: the setting 'units' is given twice"):
+        zc.read_search_space('{"units": [32], "units": [64]}')
 
 
 def test_init_defaults_resolve_by_init():

@@ -96,6 +96,12 @@ def test_a_well_formed_run_still_makes_its_row(tmp_path):
                                      "0.700 | 0.800 | 0.750 | 0.800 | NBSVM |")
 
 
+def test_class_names_are_drawn_as_written_not_as_mathtext(tmp_path):
+    path = tmp_path / "confusion_matrix.png"
+    assert report.plot_confusion_matrix(np.eye(2, dtype=np.int64), ["$x^$", "a_b$"], path) is True
+    assert path.stat().st_size > 0
+
+
 def test_too_many_classes_skip_the_confusion_matrix_and_the_report_names_no_missing_figure(tmp_path, caplog):
     classes = report.CONFUSION_MATRIX_MAX_CLASSES + 1
     path = tmp_path / "confusion_matrix.png"

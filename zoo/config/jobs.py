@@ -235,10 +235,10 @@ def read_search_space(value):
     inline = value.lstrip().startswith("{")
     try:
         if inline:
-            space = json.loads(value)
+            space = json.loads(value, object_pairs_hook=_keys_once)
         else:
             with open(value, encoding="utf-8-sig") as f:
-                space = json.load(f)
+                space = json.load(f, object_pairs_hook=_keys_once)
     except FileNotFoundError:
         raise ConfigError("space", f"`space` {value}: no such file, and not inline JSON (which starts with '{{')") \
             from None
@@ -250,6 +250,8 @@ def read_search_space(value):
     except json.JSONDecodeError as error:
         where = "" if inline else f"{value}:{error.lineno}: "
         raise ConfigError("space", f"`space`: {where}not valid JSON ({error.msg})") from None
+    except _RepeatedKey as error:
+        raise ConfigError("space", f"`space`{'' if inline else ' ' + value}: {error}") from None
     if not isinstance(space, dict):
         raise ConfigError("space", f"`space`: expected a JSON object of settings, got {type(space).__name__}")
     return space
@@ -281,11 +283,29 @@ def read_config_file(path):
     """
     try:
         with open(path, encoding="utf-8-sig") as f:  # (a byte-order mark, as data files may have one)
-            values = json.load(f)
+            values = json.load(f, object_pairs_hook=_keys_once)
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(None, f"{path}: cannot read the config: {error}") from None
+    except _RepeatedKey as error:
+        raise ConfigError(None, f"{path}: {error}") from None
     except json.JSONDecodeError as error:
         raise ConfigError(None, f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
     if not isinstance(values, dict):
         raise ConfigError(None, f"{path}: expected a JSON object of settings, got {type(values).__name__}")
+    return values
+
+
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _keys_once(pairs):
+    """A JSON object as a dict, refusing a name given twice: ``json`` keeps the last silently, so of
+    ``{"epochs": 3, ..., "epochs": 30}`` in a config file the user would not know which one trained."""
+    values = {}
+    for key, value in pairs:
+        if key in values:
+            raise _RepeatedKey(f"the setting {key!r} is given twice ({json.dumps(values[key])} and "
+                               f"{json.dumps(value)}); expected each name once")
+        values[key] = value
     return values

@@ -140,8 +140,9 @@ def plot_confusion_matrix(matrix, class_names, path):
     size = max(4, 0.45 * len(class_names) + 2)
     fig, ax = plt.subplots(figsize=(size, size))
     ax.imshow(matrix, cmap="Blues")
-    ax.set_xticks(range(len(class_names)), class_names, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(class_names)), class_names, fontsize=7)
+    # parse_math=False: a class named like "$x^$" is a label, not mathtext (which refused it: no matrix drawn).
+    ax.set_xticks(range(len(class_names)), class_names, rotation=90, fontsize=7, parse_math=False)
+    ax.set_yticks(range(len(class_names)), class_names, fontsize=7, parse_math=False)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     if len(class_names) <= 25:

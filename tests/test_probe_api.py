@@ -200,3 +200,22 @@ def test_a_refit_that_fails_while_training_leaves_the_fitted_classifier_as_it_wa
         fitted.fit(["other words entirely", "and more of them"] * 4, ["x", "y"] * 4)
     assert fitted.classes_ == ["neg", "pos"] and fitted._baseline_data is baseline
     np.testing.assert_array_equal(fitted.predict_proba(TEXTS[:2]), expected)
+
+
+def test_lm_texts_given_to_a_run_without_a_language_model_are_named_as_ignored(monkeypatch, caplog):
+    import logging
+
+    from zoo.training import from_vectors
+
+    def stop(*args, **kwargs):  # (the warning comes before training: nothing needs to train here)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(from_vectors, "train", stop)
+    logging.getLogger("zoo").addHandler(caplog.handler)  # (zoo's logger does not propagate)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            TextClassifier(**TINY).fit(TEXTS, LABELS, lm_texts=["more text to fine-tune on"])
+    finally:
+        logging.getLogger("zoo").removeHandler(caplog.handler)
+    assert "lm_texts: ignored, init='none' fine-tunes no language model; pass init='lm:NAME' to use them" in \
+        caplog.messages

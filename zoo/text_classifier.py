@@ -276,6 +276,10 @@ class TextClassifier:
         if kind == "lm":
             lm_texts = check_texts("lm_texts", lm_texts) if lm_texts is not None else steps.baseline_data[0]
             return functools.partial(getattr(from_lm, step), steps, lm_texts)
+        if lm_texts is not None:  # (a language model's texts, given to a run that fine-tunes none: say so)
+            logger.warning(f"lm_texts: ignored, init={steps.s.init!r} fine-tunes no language model"
+                           + (" (multi-label runs start from word vectors)" if steps.s.multi_label else "")
+                           + "; pass init='lm:NAME' to use them")
         if kind == "model":  # (one line if the source is unusable)
             source = TextClassifier.load(steps.s.init[len("model:"):])
             return functools.partial(getattr(from_classifier, step), steps, source)

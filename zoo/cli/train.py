@@ -42,7 +42,7 @@ from zoo.files import (
     write_json,
 )
 from zoo.lazy import lazy_module
-from zoo.log import logger, start_tensorflow
+from zoo.log import logger, meet_onednn_note, start_tensorflow
 from zoo.training import backups
 
 # TensorFlow (and scikit-learn, matplotlib): imported once run() has checked the settings and folders and
@@ -190,6 +190,7 @@ def run(data, output, settings, recipe="zoo train"):
     resolved = resolve_init_defaults(settings)
     # Multi-worker collectives must be set up before any other TensorFlow work.
     strategy = distribute.get_strategy(settings.strategy)
+    meet_onednn_note()  # (after the strategy: it starts TensorFlow's context)
     chief = distribute.is_chief(strategy)
     folder = OutputDir(out, output.overwrite) if chief else None
     try:
